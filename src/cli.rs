@@ -1,0 +1,278 @@
+//! The command-line interface: clap types and help text only. Read this file as the manual.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER: &str = "\
+Exit status: 0 ok, 1 unexpected failure, 2 usage error, 3 not found, 4 token expired or revoked,
+5 vault locked, 6 vault damaged, 7 name already exists.";
+
+/// Give every personal access token a proper life: named, scoped, expiring, encrypted at rest
+/// with its key in the OS keyring, printed for `login --with-token`, injected into commands,
+/// regenerated and revoked.
+#[derive(Parser, Debug)]
+#[command(name = "tokctl", version, about, after_help = AFTER, max_term_width = 100)]
+pub struct Cli {
+    /// The vault file to use [default: <data dir>/tokctl/vault.toml]
+    #[arg(long, global = true, env = "TOKCTL_VAULT", value_name = "PATH")]
+    pub vault: Option<PathBuf>,
+
+    /// When to colour output (NO_COLOR is respected under `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+
+    /// Say nothing on stderr but errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create the vault and put its key in the OS keyring
+    #[command(
+        after_help = "Example:\n  tokctl init\n  TOKCTL_KEYRING=none TOKCTL_PASSPHRASE=… tokctl init   # headless: passphrase only\n\n\
+Every writing command does this by itself when there is no vault yet."
+    )]
+    Init,
+
+    /// Mint a new random token and print it once
+    #[command(after_help = "Example:\n  tokctl create deploy --scope repo:write --expires 30d --env DEPLOY_TOKEN\n\n\
+The secret goes to stdout; where it is stored and when it expires goes to stderr.\n\
+Tokens expire after 90 days unless --expires says otherwise: a forgotten token should die on its own.")]
+    Create(CreateArgs),
+
+    /// Store a secret issued elsewhere, read from stdin (alias: add)
+    #[command(
+        visible_alias = "add",
+        after_help = "Examples:\n  tokctl import expo < expo-token.txt\n  \
+gh auth token | tokctl import gh --env GH_TOKEN --scope repo\n  tokctl import --dotenv .env --skip-existing\n\n\
+On a terminal you are asked for the secret without echo. A secret is never taken from the command line."
+    )]
+    Import(ImportArgs),
+
+    /// List tokens (alias: ls)
+    #[command(
+        visible_alias = "ls",
+        after_help = "Examples:\n  tokctl list\n  tokctl list --all --json\n  tokctl list --expiring 14d"
+    )]
+    List(ListArgs),
+
+    /// Show one token's metadata (never the secret)
+    #[command(after_help = "Example:\n  tokctl show expo --json")]
+    Show(ShowArgs),
+
+    /// Print a token's secret, for `some-cli login --with-token`
+    #[command(after_help = "Example:\n  tokctl get choreo | choreo login --with-token\n\n\
+Expired and revoked tokens are refused (exit 4).")]
+    Get(GetArgs),
+
+    /// Change a token's metadata; the secret is untouched
+    #[command(
+        after_help = "Examples:\n  tokctl update expo --rename expo-ci --add-scope publish\n  tokctl update gh --expires 2027-01-31 --note 'CI only'"
+    )]
+    Update(UpdateArgs),
+
+    /// Replace a token's secret (alias: rotate)
+    #[command(
+        visible_alias = "rotate",
+        after_help = "Examples:\n  tokctl regenerate deploy           # minted: prints the new secret\n  \
+pbpaste | tokctl regenerate expo   # imported: the new secret from stdin\n\n\
+A minted token gets a fresh secret and its expiry renewed for the same lifetime; the old secret no longer verifies."
+    )]
+    Regenerate(RegenerateArgs),
+
+    /// Destroy a token's secret and keep the record as revoked
+    #[command(after_help = "Example:\n  tokctl revoke leaked-token --yes\n\n\
+Revoking wipes the secret from the vault for good; the record stays so `list --all` and `log` remember it.\n\
+Revoke it at the provider too: tokctl cannot reach the service that issued an imported token.")]
+    Revoke(ConfirmArgs),
+
+    /// Remove a token's record entirely (alias: rm)
+    #[command(visible_alias = "rm", after_help = "Example:\n  tokctl delete old-token --yes")]
+    Delete(ConfirmArgs),
+
+    /// Check a presented token read from stdin; prints its name
+    #[command(after_help = "Example:\n  printf '%s' \"$TOKEN\" | tokctl verify --scope deploy\n\n\
+Exit 0 and the name when the token is known, active and carries every --scope; 3 when unknown; 4 otherwise.")]
+    Verify(VerifyArgs),
+
+    /// The vault's history, newest first
+    #[command(after_help = "Example:\n  tokctl log expo")]
+    Log(LogArgs),
+
+    /// Explain this machine's setup and what needs attention
+    #[command(after_help = "Example:\n  tokctl doctor --within 14d")]
+    Doctor(DoctorArgs),
+
+    /// Manage the vault key: export, rotate, passphrase, import
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Args, Debug, Default)]
+pub struct MetaArgs {
+    /// A scope the token carries (repeatable)
+    #[arg(long = "scope", value_name = "S")]
+    pub scopes: Vec<String>,
+
+    /// When it expires: 30d, 12h, 2w, 90m, 2027-01-31, 2027-01-31T12:00:00Z or never
+    #[arg(long, value_name = "D")]
+    pub expires: Option<String>,
+
+    /// The environment variable `exec` and `env` use [default: from the name, e.g. EXPO_TOKEN]
+    #[arg(long, value_name = "VAR")]
+    pub env: Option<String>,
+
+    /// Free text kept with the token
+    #[arg(long, value_name = "T")]
+    pub note: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    pub name: String,
+    #[command(flatten)]
+    pub meta: MetaArgs,
+    /// What the secret starts with, so secret scanners can find it
+    #[arg(long, default_value = "tok_", value_name = "P")]
+    pub prefix: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The token's name (not with --dotenv)
+    #[arg(required_unless_present = "dotenv", conflicts_with = "dotenv")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub meta: MetaArgs,
+    /// Import every VAR=value line of a dotenv file (`-` for stdin) in one write
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["env", "note"])]
+    pub dotenv: Option<PathBuf>,
+    /// With --dotenv: leave names that already exist alone instead of failing
+    #[arg(long, requires = "dotenv")]
+    pub skip_existing: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Include revoked tokens
+    #[arg(long)]
+    pub all: bool,
+    /// Only tokens carrying this scope
+    #[arg(long, value_name = "S")]
+    pub scope: Option<String>,
+    /// Only tokens expired or expiring within D (e.g. 7d)
+    #[arg(long, value_name = "D")]
+    pub expiring: Option<String>,
+    /// Machine-readable output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    pub name: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GetArgs {
+    pub name: String,
+    /// Do not print a newline after the secret
+    #[arg(short = 'n')]
+    pub no_newline: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    pub name: String,
+    /// A new name
+    #[arg(long, value_name = "NEW")]
+    pub rename: Option<String>,
+    /// Replace all scopes with these (repeatable; `--scope ''` is refused: use --remove-scope)
+    #[arg(long = "scope", value_name = "S")]
+    pub scopes: Vec<String>,
+    /// Add a scope (repeatable)
+    #[arg(long = "add-scope", value_name = "S")]
+    pub add_scopes: Vec<String>,
+    /// Remove a scope (repeatable)
+    #[arg(long = "remove-scope", value_name = "S")]
+    pub remove_scopes: Vec<String>,
+    #[arg(long, value_name = "VAR")]
+    pub env: Option<String>,
+    /// New expiry, from now: 30d, a date, or never
+    #[arg(long, value_name = "D")]
+    pub expires: Option<String>,
+    #[arg(long, value_name = "T")]
+    pub note: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RegenerateArgs {
+    pub name: String,
+    /// New expiry instead of renewing the same lifetime
+    #[arg(long, value_name = "D")]
+    pub expires: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ConfirmArgs {
+    pub name: String,
+    /// Do not ask for confirmation (it is only asked on a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// A scope the token must carry (repeatable)
+    #[arg(long = "scope", value_name = "S")]
+    pub scopes: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LogArgs {
+    /// Only this token's events
+    pub name: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// Warn about tokens expiring within D [default: 7d]
+    #[arg(long, value_name = "D")]
+    pub within: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Print the vault key, for TOKCTL_VAULT_KEY on another machine or in CI
+    #[command(after_help = "Example:\n  tokctl key export   # keep it somewhere safe: it opens the vault")]
+    Export,
+    /// Make a new vault key; every exported key stops working
+    #[command(after_help = "Example:\n  tokctl key rotate")]
+    Rotate,
+    /// Add or change a passphrase that can also unlock the vault
+    #[command(after_help = "Examples:\n  tokctl key passphrase                       # asks twice, no echo\n  \
+printf '%s\\n' \"$PASS\" | tokctl key passphrase   # first line of stdin")]
+    Passphrase,
+    /// Store this vault's key in this machine's OS keyring
+    #[command(after_help = "Examples:\n  tokctl key export | ssh laptop2 tokctl key import\n  \
+TOKCTL_PASSPHRASE=… tokctl key import   # unlocked by the passphrase")]
+    Import,
+}

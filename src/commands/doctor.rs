@@ -1,0 +1,159 @@
+//! `tokctl doctor`: explain this machine's setup and what needs attention.
+//!
+//! It never prompts and never writes. Exit 0 when all is well; otherwise the exit code of the
+//! most serious finding (3 no vault, 4 tokens expired or due, 5 cannot unlock, 6 damaged).
+
+use crate::access::{self, Ctx, Source};
+use crate::cli::DoctorArgs;
+use crate::commands::out_line;
+use crate::error::{Code, Result};
+use crate::keystore::{self, ENV_KEY, ENV_PASS, Miss};
+use crate::vault::{Envelope, Status};
+use crate::when;
+
+struct Report {
+    lines: String,
+    worst: Option<Code>,
+}
+
+impl Report {
+    fn line(&mut self, label: &str, text: impl AsRef<str>) {
+        self.lines.push_str(&format!("{label:<10} {}\n", text.as_ref()));
+    }
+    fn problem(&mut self, code: Code, label: &str, text: impl AsRef<str>) {
+        self.line(label, format!("✗ {}", text.as_ref()));
+        if self.worst.is_none_or(|w| (code as u8) > (w as u8)) {
+            self.worst = Some(code);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn mode(p: &std::path::Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).map(|m| format!("{:o}", m.permissions().mode() & 0o777)).unwrap_or_else(|_| "?".into())
+}
+
+#[cfg(not(unix))]
+fn mode(_: &std::path::Path) -> String {
+    "n/a".into()
+}
+
+pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
+    let now = when::now();
+    let within = when::parse_window(a.within.as_deref().unwrap_or("7d"), now)?;
+    let mut r = Report { lines: String::new(), worst: None };
+    r.line("tokctl", env!("CARGO_PKG_VERSION"));
+
+    let (answer, took) = keystore::probe()?;
+    let keyring_ok = answer.is_ok();
+    match answer {
+        Ok(()) => r.line("keyring", format!("✓ {} answers ({} ms)", keystore::backend_name(), took.as_millis())),
+        Err(Miss::Off) => r.line("keyring", "– turned off (TOKCTL_KEYRING=none)"),
+        Err(m) => r.line("keyring", format!("– {} is not usable: {m}", keystore::backend_name())),
+    }
+    for (var, set) in
+        [(ENV_KEY, keystore::env_key().ok().flatten().is_some()), (ENV_PASS, keystore::env_passphrase().is_some())]
+    {
+        if set {
+            r.line("env", format!("{var} is set"));
+        }
+    }
+
+    r.line("vault", ctx.vault.display().to_string());
+    let bytes = match crate::fsio::read_opt(&ctx.vault) {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            r.problem(Code::NotFound, "", "no vault here yet: `tokctl init` creates one");
+            if !keyring_ok {
+                r.line(
+                    "headless",
+                    format!(
+                        "no keyring: set {ENV_PASS} (a passphrase vault) or {ENV_KEY} (a key from `tokctl key export`)"
+                    ),
+                );
+            }
+            return finish(r);
+        }
+        Err(e) => {
+            r.problem(Code::Locked, "", format!("cannot read it: {e:#}"));
+            return finish(r);
+        }
+    };
+    r.line("modes", format!("file {}, directory {}", mode(&ctx.vault), mode(&crate::fsio::parent(&ctx.vault))));
+    let env = match Envelope::parse(&bytes) {
+        Ok(e) => e,
+        Err(e) => {
+            r.problem(Code::Damaged, "format", format!("{e}").replace('\n', "; "));
+            return finish(r);
+        }
+    };
+    r.line(
+        "format",
+        format!(
+            "{} v{}, {:?} vault {}, passphrase {}",
+            env.header.format,
+            env.header.version,
+            env.header.kind,
+            env.header.vault_id,
+            if env.header.passphrase.is_some() { "set" } else { "not set" }
+        )
+        .to_lowercase(),
+    );
+    // Unlock without prompting: doctor never waits on a terminal.
+    let unlocked = if keystore::stdin_is_tty()
+        && keystore::env_passphrase().is_none()
+        && keystore::env_key().ok().flatten().is_none()
+        && !keyring_ok
+    {
+        Err(anyhow::anyhow!("would prompt for the passphrase; set {ENV_PASS} to check it here"))
+    } else {
+        access::unlock(&ctx.vault, &env)
+    };
+    let (key, source) = match unlocked {
+        Ok(k) => k,
+        Err(e) => {
+            r.problem(Code::Locked, "unlock", format!("{e}").replace('\n', "\n           "));
+            return finish(r);
+        }
+    };
+    r.line("unlock", format!("✓ with {}", source.describe()));
+    if source != Source::Keyring && env.header.passphrase.is_none() && source != Source::EnvKey {
+        r.line("headless", format!("set {ENV_KEY} or add a passphrase with `tokctl key passphrase`"));
+    }
+    let payload = match env.open(&key) {
+        Ok(p) => p,
+        Err(e) => {
+            r.problem(Code::Damaged, "records", format!("{e}").replace('\n', "; "));
+            return finish(r);
+        }
+    };
+    let active = payload.records.iter().filter(|t| t.status(now) == Status::Active).count();
+    r.line("tokens", format!("{} in all, {active} active", payload.records.len()));
+    for t in &payload.records {
+        match (t.status(now), t.expires_at) {
+            (Status::Expired, Some(at)) => r.problem(
+                Code::Unusable,
+                "",
+                format!("'{}' expired {}: `tokctl regenerate {}`", t.name, when::relative(at, now), t.name),
+            ),
+            (Status::Active, Some(at)) if at - now <= within => r.problem(
+                Code::Unusable,
+                "",
+                format!("'{}' expires {}: `tokctl regenerate {}`", t.name, when::relative(at, now), t.name),
+            ),
+            _ => {}
+        }
+    }
+    finish(r)
+}
+
+fn finish(r: Report) -> Result<u8> {
+    let mut out = r.lines;
+    out.push_str(match r.worst {
+        None => "all is well\n",
+        Some(_) => "something needs attention (✗ above)\n",
+    });
+    out_line(&out, false)?;
+    Ok(r.worst.map_or(0, |c| c as u8))
+}

@@ -1,0 +1,18 @@
+//! `tokctl get`: print one active token's secret.
+
+use crate::access::{self, Ctx};
+use crate::cli::GetArgs;
+use crate::commands::{out_line, warn_if_due};
+use crate::error::Result;
+use crate::when;
+
+pub fn run(ctx: &Ctx, a: GetArgs) -> Result<u8> {
+    let op = access::read(ctx)?;
+    let now = when::now();
+    let r = op.payload.find(&a.name)?;
+    let secret = r.usable_secret(now)?;
+    out_line(secret.expose(), !a.no_newline)?;
+    warn_if_due(ctx, r, now);
+    op.record_use(&[&r.name], "get");
+    Ok(0)
+}

@@ -1,0 +1,83 @@
+//! `tokctl import`: store secrets issued elsewhere, one from stdin or a whole dotenv file.
+
+use std::io::Read;
+
+use crate::access::{self, Ctx};
+use crate::cli::{ImportArgs, MetaArgs};
+use crate::commands::create::{Meta, expiry_words};
+use crate::commands::{read_secret, secret_from_bytes};
+use crate::dotenv;
+use crate::error::{self, Result};
+use crate::vault::{self, Kind};
+use crate::when::Expiry;
+
+pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
+    if let Some(file) = &a.dotenv {
+        return from_dotenv(ctx, file, &a.meta, a.skip_existing);
+    }
+    let name = a.name.expect("clap requires a name without --dotenv");
+    let meta = Meta::parse(&name, &a.meta, Expiry::Never)?;
+    let secret = read_secret(&format!("Secret for '{name}' (input hidden): "))?;
+    let (env, expires_at) = access::write(ctx, |op| {
+        op.payload.ensure_free(&name)?;
+        let r = meta.record(&name, Kind::Imported, None, secret);
+        op.event("imported", &r.name, &r.id, "");
+        let out = (r.env.clone(), r.expires_at);
+        op.payload.records.push(r);
+        Ok(out)
+    })?;
+    ctx.say(format!("stored '{name}' as {env}; {}", expiry_words(expires_at)));
+    Ok(0)
+}
+
+fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: bool) -> Result<u8> {
+    let mut raw = zeroize::Zeroizing::new(Vec::new());
+    let limit = 64 * 1024 * 1024;
+    let read = if file.as_os_str() == "-" {
+        std::io::stdin().lock().take(limit).read_to_end(&mut raw)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(&mut raw))
+    };
+    read.map_err(|e| {
+        error::usage(format!("cannot read the dotenv file {}: {e}", file.display())).hint("check the path")
+    })?;
+    let text = std::str::from_utf8(&raw).map_err(|_| error::usage(format!("{} is not UTF-8 text", file.display())))?;
+    let entries = dotenv::parse(text)?;
+    if entries.is_empty() {
+        return Err(error::usage(format!("{} holds no VAR=value lines", file.display())).into());
+    }
+    let mut records = Vec::with_capacity(entries.len());
+    for e in entries {
+        let name = dotenv::name_for(&e.var);
+        let at = |err: anyhow::Error| {
+            let inner = err.downcast_ref::<error::Error>().map(|x| x.message.clone()).unwrap_or_default();
+            error::usage(format!("line {} of {} ({}): {inner}", e.line, file.display(), e.var))
+        };
+        vault::check_name(&name).map_err(at)?;
+        let secret = secret_from_bytes(e.value.as_bytes().to_vec(), "the value").map_err(at)?;
+        let meta =
+            MetaArgs { scopes: m.scopes.clone(), expires: m.expires.clone(), env: Some(e.var.clone()), note: None };
+        records.push(Meta::parse(&name, &meta, Expiry::Never)?.record(&name, Kind::Imported, None, secret));
+    }
+    let (added, skipped) = access::write(ctx, |op| {
+        let mut index: std::collections::HashSet<String> = op.payload.records.iter().map(|r| r.name.clone()).collect();
+        let (mut added, mut skipped) = (0, 0);
+        for r in records {
+            if index.contains(&r.name) {
+                if skip_existing {
+                    skipped += 1;
+                    continue;
+                }
+                op.payload.ensure_free(&r.name)?;
+            }
+            index.insert(r.name.clone());
+            op.event("imported", &r.name, &r.id, "from dotenv");
+            op.payload.records.push(r);
+            added += 1;
+        }
+        Ok((added, skipped))
+    })?;
+    let skipped = if skipped > 0 { format!(", skipped {skipped} that already existed") } else { String::new() };
+    ctx.say(format!("imported {added} token{}{skipped}", if added == 1 { "" } else { "s" }));
+    Ok(0)
+}

@@ -1,0 +1,164 @@
+//! `tokctl list` and `tokctl show`: metadata only, never a secret.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::access::{self, Ctx};
+use crate::cli::{ListArgs, ShowArgs};
+use crate::error::Result;
+use crate::vault::{Record, Status};
+use crate::when;
+
+const SOON: i64 = 7 * 86_400;
+
+/// The stable JSON shape of a record (documented in the README).
+pub fn record_json(r: &Record, last_used: Option<i64>, now: i64) -> Value {
+    let t = |v: Option<i64>| v.map(when::rfc3339);
+    json!({
+        "name": r.name,
+        "id": r.id,
+        "kind": r.kind,
+        "env": r.env,
+        "scopes": r.scopes,
+        "status": r.status(now),
+        "created_at": when::rfc3339(r.created_at),
+        "updated_at": when::rfc3339(r.updated_at),
+        "expires_at": t(r.expires_at),
+        "last_used_at": t(last_used),
+        "revoked_at": t(r.revoked_at),
+        "note": r.note,
+        "fingerprint": r.fingerprint,
+    })
+}
+
+pub fn print_json(v: &Value) -> Result<()> {
+    crate::commands::out_line(&serde_json::to_string_pretty(v)?, true)
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.0 { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+    }
+}
+
+pub fn list(ctx: &Ctx, a: ListArgs) -> Result<u8> {
+    let now = when::now();
+    let window = a.expiring.as_deref().map(|d| when::parse_window(d, now)).transpose()?;
+    if let Some(s) = &a.scope {
+        crate::vault::check_scope(s)?;
+    }
+    let op = access::read(ctx)?;
+    let last = op.last_used();
+    let mut rows: Vec<&Record> = op
+        .payload
+        .records
+        .iter()
+        .filter(|r| a.all || r.status(now) != Status::Revoked)
+        .filter(|r| a.scope.as_ref().is_none_or(|s| r.scopes.contains(s)))
+        .filter(|r| {
+            window.is_none_or(|w| r.status(now) != Status::Revoked && r.expires_at.is_some_and(|t| t - now <= w))
+        })
+        .collect();
+    rows.sort_by(|x, y| x.name.cmp(&y.name));
+    if a.json {
+        let v: Vec<Value> = rows.iter().map(|r| record_json(r, last.get(&r.id).copied(), now)).collect();
+        print_json(&Value::Array(v))?;
+        return Ok(0);
+    }
+    if rows.is_empty() {
+        ctx.say(if op.payload.records.is_empty() {
+            "the vault is empty; add a token with `tokctl create` or `tokctl import`"
+        } else {
+            "no tokens match"
+        });
+        return Ok(0);
+    }
+    print_table(ctx, &rows, &last, now)?;
+    Ok(0)
+}
+
+fn print_table(ctx: &Ctx, rows: &[&Record], last: &HashMap<String, i64>, now: i64) -> Result<()> {
+    let paint = Paint(ctx.color);
+    let head = ["NAME", "ENV", "SCOPES", "EXPIRES", "LAST USED", "STATUS"];
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.name.clone(),
+                r.env.clone(),
+                if r.scopes.is_empty() { "-".into() } else { r.scopes.join(",") },
+                r.expires_at.map(|t| when::relative(t, now)).unwrap_or_else(|| "never".into()),
+                last.get(&r.id).map(|&t| when::relative(t, now)).unwrap_or_else(|| "never".into()),
+                r.status(now).as_str().to_string(),
+            ]
+        })
+        .collect();
+    let mut w = head.map(str::len);
+    for c in &cells {
+        for (i, s) in c.iter().enumerate() {
+            w[i] = w[i].max(s.chars().count());
+        }
+    }
+    let pad = |s: &str, i: usize| format!("{s}{}", " ".repeat(w[i] - s.chars().count()));
+    let mut out = String::new();
+    let header: Vec<String> = head.iter().enumerate().map(|(i, h)| pad(h, i)).collect();
+    out.push_str(&paint.wrap("1", header.join("  ").trim_end()));
+    out.push('\n');
+    for (r, c) in rows.iter().zip(&cells) {
+        let mut line: Vec<String> = c.iter().enumerate().map(|(i, s)| pad(s, i)).collect();
+        let due = r.expires_at.is_some_and(|t| t - now <= SOON);
+        match r.status(now) {
+            Status::Expired => {
+                line[3] = paint.wrap("31", &line[3]);
+                line[5] = paint.wrap("31", &line[5]);
+            }
+            Status::Revoked => line[5] = paint.wrap("2", &line[5]),
+            Status::Active if due => line[3] = paint.wrap("33", &line[3]),
+            Status::Active => {}
+        }
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    crate::commands::out_line(&out, false)
+}
+
+pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<u8> {
+    let now = when::now();
+    let op = access::read(ctx)?;
+    let r = op.payload.find(&a.name)?;
+    let last = op.last_used().get(&r.id).copied();
+    if a.json {
+        print_json(&record_json(r, last, now))?;
+        return Ok(0);
+    }
+    let t = |v: Option<i64>, none: &str| {
+        v.map(|t| format!("{} ({})", when::rfc3339(t), when::relative(t, now))).unwrap_or_else(|| none.into())
+    };
+    let lines = [
+        ("name", r.name.clone()),
+        ("id", r.id.clone()),
+        ("kind", format!("{:?}", r.kind).to_lowercase()),
+        ("status", r.status(now).as_str().into()),
+        ("env", r.env.clone()),
+        ("scopes", if r.scopes.is_empty() { "(none)".into() } else { r.scopes.join(", ") }),
+        ("created", t(Some(r.created_at), "")),
+        ("updated", t(Some(r.updated_at), "")),
+        ("expires", t(r.expires_at, "never")),
+        ("last used", t(last, "never")),
+        ("revoked", t(r.revoked_at, "no")),
+        ("fingerprint", if r.fingerprint.is_empty() { "(too short to show)".into() } else { r.fingerprint.clone() }),
+        ("note", r.note.clone()),
+    ];
+    let mut out = String::new();
+    for (k, v) in lines {
+        if k == "note" && v.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("{k:<12} {v}\n"));
+    }
+    crate::commands::out_line(&out, false)?;
+    Ok(0)
+}

@@ -1,0 +1,59 @@
+//! `tokctl regenerate` (`rotate`): a new secret; the old one stops verifying.
+
+use crate::access::{self, Ctx};
+use crate::cli::RegenerateArgs;
+use crate::commands::create::expiry_words;
+use crate::commands::{out_line, read_secret};
+use crate::crypto;
+use crate::error::{self, Result};
+use crate::vault::{Kind, Status};
+use crate::when;
+
+pub fn run(ctx: &Ctx, a: RegenerateArgs) -> Result<u8> {
+    let now = when::now();
+    let expiry = a.expires.as_deref().map(|d| when::parse_expiry(d, now)).transpose()?;
+    // Check the token first, so an imported token's new secret is only asked for when it is needed.
+    let kind = {
+        let op = access::read(ctx)?;
+        let r = op.payload.find(&a.name)?;
+        refuse_revoked(r.status(now), &a.name)?;
+        r.kind
+    };
+    let new = match kind {
+        Kind::Imported => Some(read_secret(&format!("New secret for '{}' (input hidden): ", a.name))?),
+        Kind::Minted => None,
+    };
+    let (secret, expires_at) = access::write(ctx, |op| {
+        let r = op.payload.find_mut(&a.name)?;
+        refuse_revoked(r.status(now), &a.name)?;
+        let secret = match (&new, &r.prefix) {
+            (Some(s), _) => s.clone(),
+            (None, p) => crypto::mint(p.as_deref().unwrap_or("tok_")),
+        };
+        r.set_secret(secret.clone());
+        let (at, life) = match expiry {
+            Some(x) => x.resolve(now),
+            None => (r.lifetime.map(|l| now + l), r.lifetime),
+        };
+        r.expires_at = at;
+        r.lifetime = life;
+        r.updated_at = now;
+        let (name, id, at) = (r.name.clone(), r.id.clone(), r.expires_at);
+        op.event("regenerated", &name, &id, "");
+        Ok((secret, at))
+    })?;
+    if new.is_none() {
+        out_line(secret.expose(), true)?;
+    }
+    ctx.say(format!("'{}' has a new secret; {}; the old one no longer works here", a.name, expiry_words(expires_at)));
+    Ok(0)
+}
+
+fn refuse_revoked(s: Status, name: &str) -> Result<()> {
+    if s == Status::Revoked {
+        return Err(error::unusable(format!("token '{name}' is revoked and cannot be regenerated"))
+            .hint(format!("create a new token instead, e.g. `tokctl delete {name}` then `tokctl create {name}`"))
+            .into());
+    }
+    Ok(())
+}

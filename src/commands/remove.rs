@@ -1,0 +1,51 @@
+//! `tokctl revoke` (destroy the secret, keep the record) and `tokctl delete` (remove it all).
+
+use crate::access::{self, Ctx};
+use crate::cli::ConfirmArgs;
+use crate::commands::confirm;
+use crate::error::Result;
+use crate::when;
+
+pub fn revoke(ctx: &Ctx, a: ConfirmArgs) -> Result<u8> {
+    let already = {
+        let op = access::read(ctx)?;
+        op.payload.find(&a.name)?.revoked_at.is_some()
+    };
+    if already {
+        ctx.say(format!("'{}' is already revoked", a.name));
+        return Ok(0);
+    }
+    if !confirm(&format!("Revoke '{}'? Its secret is destroyed for good.", a.name), a.yes)? {
+        ctx.say("nothing revoked");
+        return Ok(1);
+    }
+    let now = when::now();
+    access::write(ctx, |op| {
+        let r = op.payload.find_mut(&a.name)?;
+        if r.revoked_at.is_none() {
+            r.revoked_at = Some(now);
+            r.updated_at = now;
+            r.secret = None;
+            let (name, id) = (r.name.clone(), r.id.clone());
+            op.event("revoked", &name, &id, "");
+        }
+        Ok(())
+    })?;
+    ctx.say(format!("revoked '{}'; revoke it at its provider too if it was issued there", a.name));
+    Ok(0)
+}
+
+pub fn delete(ctx: &Ctx, a: ConfirmArgs) -> Result<u8> {
+    access::read(ctx)?.payload.find(&a.name)?;
+    if !confirm(&format!("Delete '{}' and its record?", a.name), a.yes)? {
+        ctx.say("nothing deleted");
+        return Ok(1);
+    }
+    access::write(ctx, |op| {
+        let i = op.payload.index(&a.name)?;
+        let r = op.payload.records.remove(i);
+        op.event("deleted", &r.name, &r.id, "");
+        Ok(())
+    })?;
+    Ok(0)
+}

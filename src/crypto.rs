@@ -1,0 +1,199 @@
+//! Sealing and opening bytes, the key check, the passphrase KDF, and minted-token format.
+//! Nothing here knows about files or terminals.
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::error::{self, Result};
+use crate::secret::{Key, Secret};
+
+pub const NONCE_LEN: usize = 24;
+/// What an exported vault key starts with, so people and secret scanners can recognise one.
+pub const KEY_PREFIX: &str = "tokctl-key-v1-";
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// Random characters in a minted secret: 30 × log2(62) ≈ 178.6 bits.
+pub const MINT_RANDOM_CHARS: usize = 30;
+pub const CHECKSUM_CHARS: usize = 6;
+
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).expect("the OS random number generator failed");
+    b
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+pub fn unb64(s: &str) -> Option<Vec<u8>> {
+    STANDARD.decode(s).ok()
+}
+
+/// XChaCha20-Poly1305 with associated data.
+pub fn seal(key: &Key, nonce: &[u8; NONCE_LEN], ad: &[u8], plain: &[u8]) -> Vec<u8> {
+    let cipher = XChaCha20Poly1305::new(key.bytes().into());
+    cipher
+        .encrypt(XNonce::from_slice(nonce), Payload { msg: plain, aad: ad })
+        .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory buffers")
+}
+
+/// Returns `None` when the tag does not verify: wrong key or changed bytes.
+pub fn open(key: &Key, nonce: &[u8], ad: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    if nonce.len() != NONCE_LEN {
+        return None;
+    }
+    let cipher = XChaCha20Poly1305::new(key.bytes().into());
+    cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: ad }).ok().map(Zeroizing::new)
+}
+
+/// A hash of the key, stored in the header so "wrong key" can be told from "tampered".
+pub fn key_check(key: &Key) -> String {
+    let mut h = Sha256::new();
+    h.update(b"tokctl key check v1\0");
+    h.update(key.bytes());
+    b64(&h.finalize()[..16])
+}
+
+pub fn key_matches(key: &Key, check: &str) -> bool {
+    key_check(key).as_bytes().ct_eq(check.as_bytes()).into()
+}
+
+/// The exported text form of a vault key.
+pub fn encode_key(key: &Key) -> Zeroizing<String> {
+    Zeroizing::new(format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(key.bytes())))
+}
+
+pub fn decode_key(text: &str) -> Result<Key> {
+    let body = text.trim().strip_prefix(KEY_PREFIX).ok_or_else(|| {
+        error::usage("that is not a tokctl vault key")
+            .hint(format!("an exported key starts with '{KEY_PREFIX}'; get one with `tokctl key export`"))
+    })?;
+    let raw = Zeroizing::new(URL_SAFE_NO_PAD.decode(body).unwrap_or_default());
+    if raw.len() != 32 {
+        return Err(error::usage("that vault key is damaged (wrong length or characters)")
+            .hint("copy the whole line printed by `tokctl key export`")
+            .into());
+    }
+    let mut b = [0u8; 32];
+    b.copy_from_slice(&raw);
+    Ok(Key::from_bytes(b))
+}
+
+/// Argon2id parameters: RFC 9106's second recommended option (64 MiB, t=3, p=4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KdfParams {
+    pub m_kib: u32,
+    pub t: u32,
+    pub p: u32,
+}
+
+impl Default for KdfParams {
+    fn default() -> Self {
+        KdfParams { m_kib: 64 * 1024, t: 3, p: 4 }
+    }
+}
+
+/// Derive a key-encryption key from a passphrase. Refuses parameters that would let a tampered
+/// header make us burn unbounded memory.
+pub fn derive(pass: &[u8], salt: &[u8], p: KdfParams) -> Option<Key> {
+    if p.m_kib > 4 * 1024 * 1024 || p.t > 64 || p.p > 64 {
+        return None;
+    }
+    let params = Params::new(p.m_kib, p.t, p.p, Some(32)).ok()?;
+    let mut out = [0u8; 32];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password_into(pass, salt, &mut out).ok()?;
+    Some(Key::from_bytes(out))
+}
+
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+fn base62_fixed(mut n: u32, width: usize) -> String {
+    let mut out = vec![b'0'; width];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    String::from_utf8(out).expect("base62 is ASCII")
+}
+
+fn checksum(body: &str) -> String {
+    base62_fixed(crc32fast::hash(body.as_bytes()), CHECKSUM_CHARS)
+}
+
+/// A fresh secret: prefix, 30 base62 characters from the OS CSPRNG, 6-character CRC32 checksum.
+pub fn mint(prefix: &str) -> Secret {
+    let mut body = String::with_capacity(prefix.len() + MINT_RANDOM_CHARS + CHECKSUM_CHARS);
+    body.push_str(prefix);
+    let mut filled = 0;
+    while filled < MINT_RANDOM_CHARS {
+        for b in random_bytes::<64>() {
+            // 248 = 4 × 62: rejection sampling keeps every character equally likely.
+            if b < 248 && filled < MINT_RANDOM_CHARS {
+                body.push(BASE62[(b % 62) as usize] as char);
+                filled += 1;
+            }
+        }
+    }
+    let sum = checksum(&body);
+    body.push_str(&sum);
+    Secret::new(body)
+}
+
+/// Whether `token` has the minted shape for `prefix` and its checksum is right.
+/// `Some(false)` means "minted shape, wrong checksum": a typo, rejected without a lookup.
+pub fn check_minted(token: &str, prefix: &str) -> Option<bool> {
+    let rest = token.strip_prefix(prefix)?;
+    if rest.len() != MINT_RANDOM_CHARS + CHECKSUM_CHARS || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let (body, sum) = token.split_at(token.len() - CHECKSUM_CHARS);
+    Some(checksum(body) == sum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_tokens_carry_a_valid_checksum() {
+        let s = mint("tok_");
+        assert_eq!(s.expose().len(), 4 + 36);
+        assert_eq!(check_minted(s.expose(), "tok_"), Some(true));
+        let mut typo = s.expose().to_string();
+        let c = typo.remove(10);
+        typo.insert(10, if c == 'a' { 'b' } else { 'a' });
+        assert_eq!(check_minted(&typo, "tok_"), Some(false));
+        assert_eq!(check_minted("ghp_x", "tok_"), None);
+    }
+
+    #[test]
+    fn keys_round_trip_through_text() {
+        let k = Key::random();
+        let text = encode_key(&k);
+        assert_eq!(decode_key(&text).unwrap().bytes(), k.bytes());
+        assert!(decode_key("tokctl-key-v1-short").is_err());
+    }
+
+    #[test]
+    fn sealed_bytes_detect_changes() {
+        let k = Key::random();
+        let n = random_bytes::<NONCE_LEN>();
+        let c = seal(&k, &n, b"ad", b"hello");
+        assert_eq!(open(&k, &n, b"ad", &c).unwrap().as_slice(), b"hello");
+        assert!(open(&k, &n, b"ae", &c).is_none());
+        assert!(open(&Key::random(), &n, b"ad", &c).is_none());
+    }
+}

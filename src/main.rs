@@ -1,0 +1,38 @@
+//! The `tokctl` binary: parse, run, turn the outcome into an exit code.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    tokctl::os::harden();
+    let cli = tokctl::cli::Cli::parse();
+    match tokctl::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => report(&err),
+    }
+}
+
+/// Print `tokctl: …` lines and pick the exit code from the first typed error in the chain.
+fn report(err: &anyhow::Error) -> ExitCode {
+    let broken_pipe = err
+        .chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe));
+    if broken_pipe {
+        return ExitCode::SUCCESS;
+    }
+    let typed = err.chain().find_map(|c| c.downcast_ref::<tokctl::error::Error>());
+    let text = match typed {
+        Some(t) if err.chain().count() == 1 => t.to_string(),
+        _ => format!("{err:#}"),
+    };
+    let mut lines = text.lines();
+    if let Some(first) = lines.next() {
+        eprintln!("tokctl: {first}");
+    }
+    for l in lines {
+        eprintln!("  {l}");
+    }
+    ExitCode::from(typed.map_or(1, |t| t.code as u8))
+}

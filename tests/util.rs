@@ -1,0 +1,1 @@
+//! Test support: each test gets its own temp dir, vault path and a clean environment.

@@ -107,6 +107,30 @@ Revoke it at the provider too: tokctl cannot reach the service that issued an im
 Exit 0 and the name when the token is known, active and carries every --scope; 3 when unknown; 4 otherwise.")]
     Verify(VerifyArgs),
 
+    /// Run a command with tokens in its environment
+    #[command(
+        after_help = "Examples:\n  tokctl exec -t expo -- eas build\n  tokctl exec -t gh=GITHUB_TOKEN --scope ci -- ./deploy.sh --prod\n  \
+tokctl exec --mask -- make release        # tokens from .tokctl.toml, secrets shown as ***\n\n\
+Tokens come from -t NAME[=VAR], --scope S (every active token carrying S), or the [env] table of the nearest\n\
+.tokctl.toml; never everything. Every token must be active or the command does not start (exit 3 or 4).\n\
+Without --mask tokctl becomes the command (execvp): its signals, terminal and exit status are its own.\n\
+TOKCTL_VAULT_KEY and TOKCTL_PASSPHRASE are removed from its environment."
+    )]
+    Exec(ExecArgs),
+
+    /// Print tokens as shell, dotenv, JSON or GitHub Actions assignments
+    #[command(
+        after_help = "Examples:\n  eval \"$(tokctl env -t expo)\"\n  tokctl env --scope ci --format github   # in a GitHub Actions step\n  \
+tokctl env --format dotenv > .env.local\n\nSelection works as for `exec`."
+    )]
+    Env(EnvArgs),
+
+    /// Write a separate vault holding only some tokens, under a new key, for CI
+    #[command(after_help = "Example:\n  tokctl bundle -t expo -t bws --out .tokctl/ci.vault > ci-key.txt\n\n\
+The bundle is a vault of its own with a fresh random key, printed once on stdout: store that key as the one\n\
+CI secret (TOKCTL_VAULT_KEY) and commit the bundle. Your personal key cannot open it, nor its key your vault.")]
+    Bundle(BundleArgs),
+
     /// The vault's history, newest first
     #[command(after_help = "Example:\n  tokctl log expo")]
     Log(LogArgs),
@@ -242,6 +266,58 @@ pub struct VerifyArgs {
     pub scopes: Vec<String>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct SelectArgs {
+    /// A token to inject, as its env name or renamed with NAME=VAR (repeatable)
+    #[arg(short = 't', long = "token", value_name = "NAME[=VAR]")]
+    pub tokens: Vec<String>,
+    /// Every active token carrying this scope (repeatable)
+    #[arg(long = "scope", value_name = "S")]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Stay as the parent and replace injected secrets in the output with ***
+    #[arg(long)]
+    pub mask: bool,
+    /// The command and its arguments, passed exactly as given (no shell)
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EnvFormat {
+    /// `export VAR='…'` lines, safe for eval
+    Sh,
+    /// `VAR='…'` lines
+    Dotenv,
+    /// One JSON object
+    Json,
+    /// Append to $GITHUB_ENV (multi-line safe) and print ::add-mask:: lines
+    Github,
+}
+
+#[derive(Args, Debug)]
+pub struct EnvArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[arg(long, value_enum, default_value_t = EnvFormat::Sh)]
+    pub format: EnvFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct BundleArgs {
+    /// A token to put in the bundle (repeatable)
+    #[arg(short = 't', long = "token", value_name = "NAME", required = true)]
+    pub tokens: Vec<String>,
+    /// Where to write the bundle
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]

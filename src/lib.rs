@@ -1,6 +1,6 @@
 //! tokctl: personal access tokens with a proper life. See README.md for the user's manual and
 //! ../shared/SPEC.md for the contract.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod access;
 pub mod cli;
@@ -8,11 +8,15 @@ pub mod commands;
 pub mod crypto;
 pub mod dotenv;
 pub mod error;
+#[allow(unsafe_code)]
+pub mod exec;
 pub mod fsio;
 pub mod journal;
 pub mod keystore;
+pub mod mask;
 pub mod os;
 pub mod secret;
+pub mod select;
 pub mod vault;
 pub mod when;
 

@@ -9,8 +9,11 @@ use crate::secret::Secret;
 use crate::vault::Record;
 use crate::when;
 
+mod bundle;
 mod create;
 mod doctor;
+mod env;
+mod exec;
 mod get;
 mod import;
 mod init;
@@ -36,6 +39,9 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Revoke(a) => remove::revoke(ctx, a),
         Command::Delete(a) => remove::delete(ctx, a),
         Command::Verify(a) => verify::run(ctx, a),
+        Command::Exec(a) => exec::run(ctx, a),
+        Command::Env(a) => env::run(ctx, a),
+        Command::Bundle(a) => bundle::run(ctx, a),
         Command::Log(a) => log::run(ctx, a),
         Command::Doctor(a) => doctor::run(ctx, a),
         Command::Key(KeyCommand::Export) => key::export(ctx),

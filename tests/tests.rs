@@ -1,4 +1,5 @@
 //! End-to-end tests: real files, a real Secret Service (gnome-keyring on a private D-Bus, see
 //! `.ci/with-keyring`), real child processes. One binary; `util` is the support module.
 
+mod docs;
 mod util;

@@ -10,6 +10,7 @@ pub mod dotenv;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod exec;
+pub mod formats;
 pub mod fsio;
 pub mod journal;
 pub mod keystore;

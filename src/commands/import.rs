@@ -8,6 +8,7 @@ use crate::commands::create::{Meta, expiry_words};
 use crate::commands::{read_secret, secret_from_bytes};
 use crate::dotenv;
 use crate::error::{self, Result};
+use crate::formats;
 use crate::vault::{self, Kind};
 use crate::when::Expiry;
 
@@ -18,6 +19,7 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     let name = a.name.expect("clap requires a name without --dotenv");
     let meta = Meta::parse(&name, &a.meta, Expiry::Never)?;
     let secret = read_secret(&format!("Secret for '{name}' (input hidden): "))?;
+    hint_format(ctx, &name, secret.expose(), a.meta.env.is_some());
     let (env, expires_at) = access::write(ctx, |op| {
         op.payload.ensure_free(&name)?;
         let r = meta.record(&name, Kind::Imported, None, secret);
@@ -28,6 +30,22 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     })?;
     ctx.say(format!("stored '{name}' as {env}; {}", expiry_words(expires_at)));
     Ok(0)
+}
+
+/// Say what the secret looks like: a mistyped GitHub token, or the env name its tools expect.
+fn hint_format(ctx: &Ctx, name: &str, secret: &str, env_given: bool) {
+    let found = formats::recognise(secret);
+    if let Some(f) = &found
+        && f.checksum_ok == Some(false)
+    {
+        ctx.say(format!("this looks like a {} token but its checksum is wrong: was it copied whole?", f.provider));
+    }
+    let usual = found.as_ref().map(|f| (f.provider, f.env)).or_else(|| formats::by_name(name).map(|e| ("this", e)));
+    if let (false, Some((provider, env))) = (env_given, usual)
+        && vault::default_env(name) != env
+    {
+        ctx.say(format!("{provider} tokens are usually read from {env}: `tokctl update {name} --env {env}`"));
+    }
 }
 
 fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: bool) -> Result<u8> {

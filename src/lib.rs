@@ -16,6 +16,8 @@ pub mod journal;
 pub mod keystore;
 pub mod mask;
 pub mod os;
+#[cfg(test)]
+mod props;
 pub mod secret;
 pub mod select;
 pub mod vault;

@@ -1,0 +1,85 @@
+//! Property tests for everything that parses untrusted input, and for the masker.
+//! The fuzz targets in `fuzz/` drive the same entry points for longer.
+
+use proptest::prelude::*;
+
+use crate::mask::Masker;
+use crate::secret::Key;
+use crate::vault::{self, Envelope, Header, Payload, VaultKind};
+
+fn sealed_vault() -> (Key, Vec<u8>) {
+    let key = Key::random();
+    let mut h = Header::new(VaultKind::Personal, &key);
+    (key.clone(), vault::seal(&mut h, &key, &Payload::default()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn envelope_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let _ = Envelope::parse(&bytes);
+    }
+
+    #[test]
+    fn a_changed_vault_never_opens_to_records(pos in any::<prop::sample::Index>(), bit in 0u8..8) {
+        let (key, mut bytes) = sealed_vault();
+        let i = pos.index(bytes.len());
+        bytes[i] ^= 1 << bit;
+        let opened = Envelope::parse(&bytes).and_then(|e| e.open(&key));
+        prop_assert!(opened.is_err());
+    }
+
+    #[test]
+    fn a_parsed_vault_re_encodes_to_the_same_header(_n in 0u8..4) {
+        let (key, bytes) = sealed_vault();
+        let env = Envelope::parse(&bytes).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        prop_assert!(text.starts_with(&toml::to_string(&env.header).unwrap()));
+        prop_assert!(env.open(&key).is_ok());
+    }
+
+    #[test]
+    fn dotenv_parser_never_panics(text in ".{0,400}") {
+        let _ = crate::dotenv::parse(&text);
+    }
+
+    #[test]
+    fn dotenv_quoting_round_trips(value in "[^\u{0}]{1,80}") {
+        let line = format!("A={}\n", crate::commands::dotenv_quote_for_tests(&value));
+        let parsed = crate::dotenv::parse(&line).unwrap();
+        prop_assert_eq!(parsed[0].value.as_str(), value.as_str());
+    }
+
+    #[test]
+    fn duration_parser_never_panics(s in ".{0,40}") {
+        let _ = crate::when::parse_expiry(&s, 1_800_000_000);
+    }
+
+    #[test]
+    fn project_file_reader_never_panics(s in ".{0,300}") {
+        let _ = crate::select::parse_project(&s, std::path::Path::new(".tokctl.toml"));
+    }
+
+    #[test]
+    fn masking_is_independent_of_how_output_is_split(
+        secret in "[a-zA-Z0-9_]{4,24}",
+        pieces in proptest::collection::vec("[a-zA-Z0-9_ \n]{0,30}", 0..6),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..8),
+    ) {
+        let text = pieces.join(&secret);
+        let expected = text.replace(&secret, "***");
+        let bytes = text.as_bytes();
+        let mut points: Vec<usize> = cuts.iter().map(|c| c.index(bytes.len() + 1)).collect();
+        points.push(0);
+        points.push(bytes.len());
+        points.sort();
+        let mut m = Masker::new(&[secret.as_bytes()]);
+        let mut out = Vec::new();
+        for w in points.windows(2) {
+            out.extend(m.push(&bytes[w[0]..w[1]]));
+        }
+        out.extend(m.finish());
+        prop_assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+}

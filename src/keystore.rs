@@ -126,10 +126,17 @@ fn entry(account: &str, label: &str) -> keyring_core::Result<keyring_core::Entry
 fn bounded<T: Send + 'static>(
     op: impl FnOnce() -> keyring_core::Result<T> + Send + 'static,
 ) -> Result<Result<T, Miss>> {
+    bounded_by(timeout_secs()?, op)
+}
+
+/// The thread is left behind on a timeout; it ends with the process.
+fn bounded_by<T: Send + 'static>(
+    secs: u64,
+    op: impl FnOnce() -> keyring_core::Result<T> + Send + 'static,
+) -> Result<Result<T, Miss>> {
     if !keyring_enabled()? {
         return Ok(Err(Miss::Off));
     }
-    let secs = timeout_secs()?;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(op());
@@ -149,8 +156,13 @@ fn one_line(s: &str) -> String {
 
 /// The key stored for `account` (a vault id), as exported text.
 pub fn load(account: &str) -> Result<Result<Key, Miss>> {
+    load_within(account, timeout_secs()?)
+}
+
+/// `load`, given up after `secs` at most.
+pub fn load_within(account: &str, secs: u64) -> Result<Result<Key, Miss>> {
     let account = account.to_string();
-    let got = bounded(move || entry(&account, "tokctl vault key")?.get_secret())?;
+    let got = bounded_by(secs, move || entry(&account, "tokctl vault key")?.get_secret())?;
     Ok(got.and_then(|bytes| {
         let text = Zeroizing::new(bytes);
         std::str::from_utf8(&text)

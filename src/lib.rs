@@ -5,6 +5,7 @@
 pub mod access;
 pub mod cli;
 pub mod commands;
+pub mod complete;
 pub mod crypto;
 pub mod dotenv;
 pub mod error;

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
-use clap_complete::Shell;
 use roff::{Roff, bold, roman};
 use tokctl::cli::Cli;
 
@@ -126,18 +125,21 @@ fn man_pages() -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
+/// Registration scripts: on TAB the shell asks `tokctl` itself (COMPLETE=<shell> tokctl …), so
+/// flags always match the binary and token names come from the vault when it opens unprompted.
 fn completions() -> BTreeMap<PathBuf, Vec<u8>> {
+    use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+    let shells: [(&dyn EnvCompleter, &str); 5] = [
+        (&Bash, "tokctl.bash"),
+        (&Zsh, "_tokctl"),
+        (&Fish, "tokctl.fish"),
+        (&Powershell, "_tokctl.ps1"),
+        (&Elvish, "tokctl.elv"),
+    ];
     let mut files = BTreeMap::new();
-    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::PowerShell, Shell::Elvish] {
+    for (shell, name) in shells {
         let mut out = Vec::new();
-        clap_complete::generate(shell, &mut Cli::command(), "tokctl", &mut out);
-        let name = match shell {
-            Shell::Bash => "tokctl.bash",
-            Shell::Zsh => "_tokctl",
-            Shell::Fish => "tokctl.fish",
-            Shell::PowerShell => "_tokctl.ps1",
-            _ => "tokctl.elv",
-        };
+        shell.write_registration("COMPLETE", "tokctl", "tokctl", "tokctl", &mut out).unwrap();
         files.insert(PathBuf::from("completions").join(name), out);
     }
     files
@@ -196,4 +198,50 @@ fn every_subcommand_help_has_an_example() {
             sub.get_name()
         );
     }
+}
+
+/// Ask the binary for completions the way the bash registration script does.
+fn complete(vault: &Path, key: Option<&str>, words: &[&str]) -> Vec<String> {
+    let mut cmd = assert_cmd::Command::cargo_bin("tokctl").unwrap();
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", vault.parent().unwrap())
+        .env("TOKCTL_VAULT", vault)
+        .env("TOKCTL_KEYRING", "none")
+        .env("COMPLETE", "bash")
+        .env("_CLAP_IFS", "\n")
+        .env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string())
+        .arg("--")
+        .args(words);
+    if let Some(k) = key {
+        cmd.env("TOKCTL_VAULT_KEY", k);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
+}
+
+#[test]
+fn tab_completes_token_names_only_when_the_vault_opens_unprompted() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault.toml");
+    let run = |args: &[&str], key: Option<&str>| {
+        let mut c = assert_cmd::Command::cargo_bin("tokctl").unwrap();
+        c.env_clear().env("HOME", dir.path()).env("TOKCTL_VAULT", &vault).env("TOKCTL_KEYRING", "none");
+        c.env("TOKCTL_PASSPHRASE", "correct horse battery");
+        if let Some(k) = key {
+            c.env("TOKCTL_VAULT_KEY", k);
+        }
+        c.args(args).output().unwrap()
+    };
+    assert!(run(&["create", "expo"], None).status.success());
+    assert!(run(&["create", "expo-ci"], None).status.success());
+    let key = String::from_utf8(run(&["key", "export"], None).stdout).unwrap();
+    let key = key.trim();
+    assert_eq!(complete(&vault, Some(key), &["tokctl", "get", "ex"]), ["expo", "expo-ci"]);
+    assert_eq!(complete(&vault, Some(key), &["tokctl", "exec", "-t", ""]), ["expo", "expo-ci"]);
+    // The passphrase would need a prompt: no names, no prompt, no error.
+    assert!(complete(&vault, None, &["tokctl", "get", "ex"]).is_empty());
+    // Subcommands complete from the binary itself.
+    assert!(complete(&vault, None, &["tokctl", "reg"]).contains(&"regenerate".to_string()));
 }

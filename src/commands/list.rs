@@ -129,6 +129,7 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<u8> {
     let now = when::now();
     let op = access::read(ctx)?;
     let r = op.payload.find(&a.name)?;
+    crate::commands::warn_if_due(ctx, r, now);
     let last = op.last_used().get(&r.id).copied();
     if a.json {
         print_json(&record_json(r, last, now))?;

@@ -44,6 +44,7 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<u8> {
             .hint("check which vault the service verifies against (--vault)")
     })?;
     r.usable_secret(now)?;
+    crate::commands::warn_if_due(ctx, r, now);
     let missing: Vec<&String> = want.iter().filter(|s| !grants(&r.scopes, s)).collect();
     if !missing.is_empty() {
         let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();

@@ -1,5 +1,13 @@
 //! End-to-end tests: real files, a real Secret Service (gnome-keyring on a private D-Bus, see
 //! `.ci/with-keyring`), real child processes. One binary; `util` is the support module.
 
+mod bad_input;
+mod concurrency;
+mod damage;
 mod docs;
+mod expiry;
+mod hygiene;
+mod lifecycle;
+mod tty;
+mod unlock;
 mod util;

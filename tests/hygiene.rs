@@ -1,0 +1,179 @@
+//! Secrets stay where they belong: on stdout of the commands that print them and nowhere else,
+//! never in the vault or its log in plain. Files are private whatever the umask.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::util::*;
+
+/// Every output of one session, with whether its stdout may carry a secret.
+struct Session {
+    runs: Vec<(Out, bool)>,
+}
+
+impl Session {
+    fn run(&mut self, env: &Env, args: &[&str], stdin: &[u8], prints_secret: bool) -> String {
+        let out = env.run(args, stdin);
+        assert!(out.code == 0 || out.code >= 2, "{out}");
+        let s = out.stdout.clone();
+        self.runs.push((out, prints_secret));
+        s
+    }
+}
+
+#[test]
+fn secrets_appear_only_on_the_stdout_of_commands_that_print_them() {
+    let env = Env::keyring();
+    let mut s = Session { runs: Vec::new() };
+    let mut secrets: Vec<String> = Vec::new();
+    let names = ["gh-deploy", "expo-ci", "bws-access-token", "choreo-prod"];
+
+    secrets.push(s.run(&env, &["create", "gh-deploy", "--scope", "repo"], b"", true).trim_end().into());
+    secrets.push("expo-imported-0123456789abcdef".into());
+    s.run(&env, &["import", "expo-ci", "--scope", "publish"], b"expo-imported-0123456789abcdef\n", false);
+    secrets.push("bws-secret-from-a-dotenv-file-42".into());
+    s.run(&env, &["import", "--dotenv", "-"], b"BWS_ACCESS_TOKEN=bws-secret-from-a-dotenv-file-42\n", false);
+    secrets.push("choreo-short".into());
+    s.run(&env, &["import", "choreo-prod", "--expires", "3d"], b"choreo-short", false);
+    for args in [
+        &["list"][..],
+        &["list", "--all", "--json"],
+        &["list", "--color", "always"],
+        &["list", "--expiring", "7d"],
+        &["show", "gh-deploy"],
+        &["show", "gh-deploy", "--json"],
+        &["show", "expo-ci", "--json"],
+        &["show", "choreo-prod"],
+    ] {
+        s.run(&env, args, b"", false);
+    }
+    s.run(&env, &["get", "gh-deploy"], b"", true);
+    s.run(&env, &["get", "choreo-prod"], b"", true); // due soon: a warning on stderr
+    s.run(&env, &["verify"], secrets[0].as_bytes(), false);
+    s.run(&env, &["verify", "--json"], secrets[1].as_bytes(), false);
+    s.run(&env, &["verify", "--scope", "admin"], secrets[0].as_bytes(), false);
+    let mut typo: Vec<char> = secrets[0].chars().collect();
+    typo[12] = if typo[12] == 'z' { 'y' } else { 'z' };
+    let typo: String = typo.into_iter().collect();
+    s.run(&env, &["verify"], typo.as_bytes(), false);
+    s.run(&env, &["update", "gh-deploy", "--note", "rotated monthly", "--add-scope", "deploy"], b"", false);
+    secrets.push(s.run(&env, &["regenerate", "gh-deploy"], b"", true).trim_end().into());
+    secrets.push("expo-rotated-fedcba9876543210".into());
+    s.run(&env, &["regenerate", "expo-ci"], b"expo-rotated-fedcba9876543210\n", false);
+    s.run(&env, &["get", "expo-ci"], b"", true);
+    s.run(&env, &["revoke", "bws-access-token", "--yes"], b"", false);
+    s.run(&env, &["get", "bws-access-token"], b"", false);
+    s.run(&env, &["create", "gh-deploy"], b"", false); // conflict
+    s.run(&env, &["import", "expo-ci"], b"expo-rotated-fedcba9876543210", false); // conflict, secret on stdin
+    s.run(&env, &["get", "gh-deplyo"], b"", false);
+    for args in [&["log"][..], &["log", "--json"], &["log", "gh-deploy"], &["doctor"], &["doctor", "--within", "30d"]] {
+        s.run(&env, args, b"", false);
+    }
+    let key1 = s.run(&env, &["key", "export"], b"", true).trim_end().to_string();
+    s.run(&env, &["key", "rotate"], b"", false);
+    let key2 = s.run(&env, &["key", "export"], b"", true).trim_end().to_string();
+    s.run(&env, &["key", "import"], format!("{key2}\n").as_bytes(), false);
+    s.run(&env, &["key", "import"], format!("{key1}\n").as_bytes(), false); // the old key: refused
+    s.run(&env, &["key", "passphrase"], b"a passphrase for hygiene\n", false);
+    s.run(&env, &["delete", "choreo-prod", "--yes"], b"", false);
+    s.run(&env, &["log", "--json"], b"", false);
+    assert!(key1.starts_with("tokctl-key-v1-") && key2.starts_with("tokctl-key-v1-") && key1 != key2);
+
+    let keys = [key1.as_str(), key2.as_str()];
+    for (out, prints_secret) in &s.runs {
+        for secret in secrets.iter().map(String::as_str).chain([typo.as_str()]) {
+            assert!(!out.stderr.contains(secret), "a secret on stderr\n{out}");
+            if !prints_secret {
+                assert!(!out.stdout.contains(secret), "a secret on stdout of a command that must not print it\n{out}");
+            }
+        }
+        for key in keys {
+            assert!(!out.stderr.contains(key), "the vault key on stderr\n{out}");
+            if !out.what.contains("\"export\"") {
+                assert!(!out.stdout.contains(key), "the vault key on stdout\n{out}");
+            }
+        }
+    }
+    let files = [env.vault.clone(), env.log_path()];
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "{} holds a secret in plain", f.display());
+        }
+        for key in keys {
+            assert!(!text.contains(key), "{} holds the vault key", f.display());
+            assert!(!text.contains(key.trim_start_matches("tokctl-key-v1-")), "{} holds the vault key", f.display());
+        }
+        for name in names {
+            assert!(!text.contains(name), "{} holds the token name {name} in plain", f.display());
+        }
+    }
+    assert!(!String::from_utf8_lossy(&std::fs::read(&env.vault).unwrap()).contains("rotated monthly"));
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777
+}
+
+/// Run tokctl under `umask 000`.
+fn under_umask_000(env: &Env, args: &[&str], stdin: &[u8]) -> Out {
+    let mut full = vec!["-c", "umask 000; exec \"$@\"", "sh", BIN];
+    full.extend_from_slice(args);
+    let out = run_std(env.std_cmd_of("sh", &full), stdin);
+    assert_eq!(out.code, 0, "{out}");
+    out
+}
+
+#[test]
+fn the_vault_is_private_whatever_the_umask() {
+    let env = Env::env_key();
+    under_umask_000(&env, &["create", "gh"], b"");
+    under_umask_000(&env, &["get", "gh"], b"");
+    let dir = env.vault.parent().unwrap();
+    assert_eq!(mode(dir), 0o700, "the vault's directory");
+    assert_eq!(mode(&env.vault), 0o600, "the vault");
+    assert_eq!(mode(&env.log_path()), 0o600, "the log");
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        assert_eq!(mode(&e.path()) & 0o077, 0, "{} is private", e.path().display());
+    }
+    // Each write makes a new file; it is private too.
+    under_umask_000(&env, &["update", "gh", "--note", "again"], b"");
+    under_umask_000(&env, &["import", "more"], b"more-secret");
+    assert_eq!(mode(&env.vault), 0o600);
+    assert_eq!(mode(dir), 0o700);
+
+    // A passphrase vault, and a key rotation, under the same umask.
+    let mut env = Env::bare();
+    env.set("TOKCTL_PASSPHRASE", "a long passphrase");
+    under_umask_000(&env, &["create", "gh"], b"");
+    under_umask_000(&env, &["key", "rotate"], b"");
+    assert_eq!(mode(&env.vault), 0o600);
+    assert_eq!(mode(&env.log_path()), 0o600);
+    assert_eq!(mode(env.vault.parent().unwrap()), 0o700);
+}
+
+#[test]
+fn the_default_vault_lives_privately_in_the_data_directory() {
+    let env = Env::env_key();
+    let run = |args: &[&str]| {
+        let mut full = vec!["-c", "umask 000; exec \"$@\"", "sh", BIN];
+        full.extend_from_slice(args);
+        let mut c = env.std_cmd_of("sh", &full);
+        c.env_remove("TOKCTL_VAULT");
+        let out = run_std(c, b"");
+        assert_eq!(out.code, 0, "{out}");
+        out
+    };
+    let secret = run(&["create", "gh"]).stdout;
+    let dir = env.home.join(".local/share/tokctl");
+    let vault = dir.join("vault.toml");
+    assert!(vault.exists(), "the default vault is <data dir>/tokctl/vault.toml");
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&vault), 0o600);
+    assert_eq!(run(&["get", "gh"]).stdout, secret);
+    // A data directory someone loosened is tightened on the next write.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    run(&["update", "gh", "--note", "x"]);
+    assert_eq!(mode(&dir), 0o700);
+}

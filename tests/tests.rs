@@ -5,6 +5,7 @@ mod bad_input;
 mod concurrency;
 mod damage;
 mod docs;
+mod exec;
 mod expiry;
 mod hygiene;
 mod lifecycle;

@@ -208,7 +208,7 @@ fn readers_keep_working_while_the_key_rotates() {
     let reads = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|s| {
         s.spawn(|| {
-            for _ in 0..8 {
+            for _ in 0..10 {
                 let out = env.run(&["key", "rotate"], b"");
                 if out.code != 0 {
                     failures.lock().unwrap().push(format!("rotate failed\n{out}"));
@@ -216,7 +216,7 @@ fn readers_keep_working_while_the_key_rotates() {
             }
             done.store(true, std::sync::atomic::Ordering::SeqCst);
         });
-        for _ in 0..2 {
+        for _ in 0..3 {
             s.spawn(|| {
                 while !done.load(std::sync::atomic::Ordering::SeqCst) {
                     let out = env.run(&["get", "-n", "gh"], b"");

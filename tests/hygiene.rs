@@ -33,6 +33,9 @@ fn secrets_appear_only_on_the_stdout_of_commands_that_print_them() {
     s.run(&env, &["import", "expo-ci", "--scope", "publish"], b"expo-imported-0123456789abcdef\n", false);
     secrets.push("bws-secret-from-a-dotenv-file-42".into());
     s.run(&env, &["import", "--dotenv", "-"], b"BWS_ACCESS_TOKEN=bws-secret-from-a-dotenv-file-42\n", false);
+    // Shaped like a GitHub token but with a wrong checksum: tokctl comments on it, without quoting it.
+    secrets.push(format!("ghp_{}", "a".repeat(36)));
+    s.run(&env, &["import", "gh-pat"], secrets.last().unwrap().as_bytes(), false);
     secrets.push("choreo-short".into());
     s.run(&env, &["import", "choreo-prod", "--expires", "3d"], b"choreo-short", false);
     for args in [
@@ -75,11 +78,24 @@ fn secrets_appear_only_on_the_stdout_of_commands_that_print_them() {
     s.run(&env, &["key", "import"], format!("{key2}\n").as_bytes(), false);
     s.run(&env, &["key", "import"], format!("{key1}\n").as_bytes(), false); // the old key: refused
     s.run(&env, &["key", "passphrase"], b"a passphrase for hygiene\n", false);
+    // The commands that hand secrets to other programs.
+    for format in ["sh", "dotenv", "json"] {
+        s.run(&env, &["env", "-t", "gh-deploy", "-t", "expo-ci=EXPO_TOKEN", "--format", format], b"", true);
+    }
+    s.run(&env, &["env", "-t", "bws-access-token"], b"", false); // revoked: refused
+    let child = "printf 'out:%s\\n' \"$GH_DEPLOY_TOKEN\"; printf 'err:%s\\n' \"$GH_DEPLOY_TOKEN\" >&2";
+    let masked = s.run(&env, &["exec", "-t", "gh-deploy", "--mask", "--", "sh", "-c", child], b"", false);
+    assert!(masked.contains("out:***"), "the child ran and its output was masked: {masked:?}");
+    let bundle = env.root.join("ci-bundle.toml");
+    let bundle_arg = bundle.display().to_string();
+    let key3 = s.run(&env, &["bundle", "-t", "gh-deploy", "--out", &bundle_arg], b"", true).trim_end().to_string();
+    assert!(key3.starts_with("tokctl-key-v1-"), "bundle prints its key: {key3:?}");
+
     s.run(&env, &["delete", "choreo-prod", "--yes"], b"", false);
     s.run(&env, &["log", "--json"], b"", false);
     assert!(key1.starts_with("tokctl-key-v1-") && key2.starts_with("tokctl-key-v1-") && key1 != key2);
 
-    let keys = [key1.as_str(), key2.as_str()];
+    let keys = [key1.as_str(), key2.as_str(), key3.as_str()];
     for (out, prints_secret) in &s.runs {
         for secret in secrets.iter().map(String::as_str).chain([typo.as_str()]) {
             assert!(!out.stderr.contains(secret), "a secret on stderr\n{out}");
@@ -89,12 +105,12 @@ fn secrets_appear_only_on_the_stdout_of_commands_that_print_them() {
         }
         for key in keys {
             assert!(!out.stderr.contains(key), "the vault key on stderr\n{out}");
-            if !out.what.contains("\"export\"") {
+            if !out.what.contains("\"export\"") && !out.what.contains("\"bundle\"") {
                 assert!(!out.stdout.contains(key), "the vault key on stdout\n{out}");
             }
         }
     }
-    let files = [env.vault.clone(), env.log_path()];
+    let files = [env.vault.clone(), env.log_path(), bundle];
     for f in &files {
         let bytes = std::fs::read(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         let text = String::from_utf8_lossy(&bytes);
@@ -176,4 +192,21 @@ fn the_default_vault_lives_privately_in_the_data_directory() {
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     run(&["update", "gh", "--note", "x"]);
     assert_eq!(mode(&dir), 0o700);
+}
+
+#[test]
+fn every_write_seals_the_vault_with_a_fresh_nonce() {
+    let env = Env::env_key();
+    env.create("gh", &[]);
+    let nonce = |b: &[u8]| {
+        String::from_utf8_lossy(b).lines().find(|l| l.starts_with("nonce = ")).expect("a nonce line").to_string()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut bodies = std::collections::BTreeSet::new();
+    for _ in 0..5 {
+        env.ok(&["update", "gh", "--note", "the same note every time"], b"");
+        let bytes = env.vault_bytes();
+        assert!(seen.insert(nonce(&bytes)), "a nonce was reused");
+        assert!(bodies.insert(bytes), "identical contents never give identical files");
+    }
 }

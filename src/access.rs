@@ -77,8 +77,12 @@ impl Opened {
         self.events.push(Event::new(when::now(), action, name, id, detail));
     }
 
-    /// Record a use: best effort, never fails the command, skipped on a read-only bundle.
+    /// Record a use: best effort, never fails the command. A bundle is a read-only artefact
+    /// (committed, opened in CI), so nothing is written beside it.
     pub fn record_use(&self, names: &[&str], how: &str) {
+        if self.header.kind == VaultKind::Bundle {
+            return;
+        }
         let now = when::now();
         let events: Vec<Event> = names
             .iter()

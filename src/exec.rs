@@ -133,6 +133,12 @@ fn open_pty() -> Result<(std::fs::File, std::fs::File)> {
     if let Ok(ws) = rustix::termios::tcgetwinsize(io::stdout()) {
         let _ = rustix::termios::tcsetwinsize(&slave, ws);
     }
+    // No output processing inside: the child's bytes reach the masker exactly as written (a
+    // multi-line secret would otherwise arrive with \r\n and escape it), and our own terminal
+    // applies its processing once when we write them out.
+    let mut modes = rustix::termios::tcgetattr(&slave)?;
+    modes.output_modes.remove(rustix::termios::OutputModes::OPOST);
+    rustix::termios::tcsetattr(&slave, rustix::termios::OptionalActions::Now, &modes)?;
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::OpenOptionsExt;
     Ok((std::fs::File::from(master), slave))

@@ -498,3 +498,29 @@ fn the_log_stays_bounded_and_keeps_the_last_use() {
     assert_eq!(events[0]["action"], "updated");
     assert_eq!(env.json(&["show", "gh", "--json"])["last_used_at"], last_used, "the last use survives compaction");
 }
+
+#[test]
+fn several_vaults_coexist_each_with_its_own_keyring_entry() {
+    let env = Env::keyring();
+    let work = env.root.join("work").join("vault.toml");
+    let work_arg = work.display().to_string();
+    let personal = env.create("gh", &[]);
+    let out = env.run(&["--vault", &work_arg, "create", "gh"], b"");
+    assert_eq!(out.code, 0, "{out}");
+    let at_work = out.stdout.trim_end().to_string();
+    assert_ne!(personal, at_work);
+    // The flag works after the subcommand too, and wins over TOKCTL_VAULT.
+    env.cmd(&["get", "-n", "gh", "--vault", &work_arg]).assert().success().stdout(at_work.clone());
+    assert_eq!(env.get("gh"), personal);
+
+    let id_of = |p: &std::path::Path| {
+        let text = std::fs::read_to_string(p).unwrap();
+        text.lines().find_map(|l| l.strip_prefix("vault_id = \"")?.strip_suffix('"').map(str::to_string)).unwrap()
+    };
+    let (a, b) = (id_of(&env.vault), id_of(&work));
+    assert_ne!(a, b, "each vault has its own id");
+    let (ka, kb) = (keyring_key(&a).expect("a keyring entry"), keyring_key(&b).expect("a keyring entry"));
+    assert_ne!(ka, kb, "and its own key");
+    env.cmd(&["--vault", &work_arg, "delete", "gh", "--yes"]).assert().success();
+    assert_eq!(env.get("gh"), personal, "the other vault is untouched");
+}

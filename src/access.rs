@@ -89,14 +89,14 @@ impl Opened {
             .filter_map(|n| self.payload.find(n).ok())
             .map(|r| Event::new(now, "used", &r.name, &r.id, how))
             .collect();
-        journal::append(&self.path, &self.key, &self.header.vault_id, &events);
+        journal::append(&self.path, &self.payload.log_key(), &self.header.vault_id, &events);
     }
 
     /// The newest use of each token id, from the records and the log.
     pub fn last_used(&self) -> HashMap<String, i64> {
         let mut m: HashMap<String, i64> =
             self.payload.records.iter().filter_map(|r| r.last_used_at.map(|t| (r.id.clone(), t))).collect();
-        for e in journal::read(&self.path, &self.key, &self.header.vault_id) {
+        for e in journal::read(&self.path, &self.payload.log_key(), &self.header.vault_id) {
             if e.is_use() {
                 let slot = m.entry(e.token_id).or_insert(e.time);
                 *slot = (*slot).max(e.time);
@@ -184,9 +184,30 @@ pub fn pending(id: &str) -> String {
 }
 
 /// Read and unlock an existing vault. Never writes.
+///
+/// A key rotation replaces the vault and the keyring entries one after the other; a reader that
+/// read the file before it and the keyring after it sees a key that does not fit. Then the file
+/// has changed, and reading it again gives a matching pair.
 pub fn read(ctx: &Ctx) -> Result<Opened> {
-    let bytes = fsio::read_opt(&ctx.vault)?.ok_or_else(|| no_vault(&ctx.vault))?;
-    open_bytes(&ctx.vault, &bytes)
+    let mut bytes = fsio::read_opt(&ctx.vault)?.ok_or_else(|| no_vault(&ctx.vault))?;
+    let mut tries = 0;
+    loop {
+        match open_bytes(&ctx.vault, &bytes) {
+            Err(e) if tries < 3 && is_locked(&e) => {
+                let now = fsio::read_opt(&ctx.vault)?.ok_or_else(|| no_vault(&ctx.vault))?;
+                if now == bytes {
+                    return Err(e);
+                }
+                bytes = now;
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_locked(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<error::Error>().is_some_and(|x| x.code == error::Code::Locked)
 }
 
 fn open_bytes(path: &Path, bytes: &[u8]) -> Result<Opened> {
@@ -196,8 +217,9 @@ fn open_bytes(path: &Path, bytes: &[u8]) -> Result<Opened> {
     Ok(Opened { path: path.to_path_buf(), header: env.header, key, payload, source, events: Vec::new() })
 }
 
-/// Key and header for a vault that does not exist yet.
-fn create(ctx: &Ctx) -> Result<Opened> {
+/// Key and header for a vault that does not exist yet: how it is protected, and whether its key
+/// went into the keyring. Touches no file.
+fn create(ctx: &Ctx) -> Result<(Opened, String, bool)> {
     let label = format!("tokctl vault key ({})", ctx.vault.display());
     let env_key = keystore::env_key()?;
     let key = env_key.clone().unwrap_or_else(Key::random);
@@ -232,38 +254,70 @@ fn create(ctx: &Ctx) -> Result<Opened> {
         (Err(_), Some(_), _) => format!("key from {ENV_KEY}; no keyring copy"),
         (Err(_), None, _) => "protected by your passphrase".into(),
     };
-    ctx.say(format!("created a new vault at {} ({how})", ctx.vault.display()));
     let source = if env_key.is_some() { Source::EnvKey } else { Source::New };
-    Ok(Opened { path: ctx.vault.clone(), header, key, payload: Payload::default(), source, events: Vec::new() })
+    let op = Opened { path: ctx.vault.clone(), header, key, payload: Payload::default(), source, events: Vec::new() };
+    Ok((op, how, stored.is_ok()))
 }
 
-/// Change the vault under the writers' lock, creating it first when it does not exist.
-/// `f` returning an error leaves the file exactly as it was.
+/// Change an existing vault under the writers' lock. `f` returning an error leaves the file
+/// exactly as it was. A missing vault is "not found" and nothing is created.
 pub fn write<T>(ctx: &Ctx, f: impl FnOnce(&mut Opened) -> Result<T>) -> Result<T> {
+    if !ctx.vault.exists() {
+        return Err(no_vault(&ctx.vault));
+    }
+    if ctx.default_path {
+        // tokctl owns its data directory outright: keep it private even if someone loosened it.
+        fsio::tighten_dir(&fsio::parent(&ctx.vault))?;
+    }
+    let _lock = fsio::lock(&ctx.vault)?;
+    let bytes = fsio::read_opt(&ctx.vault)?.ok_or_else(|| no_vault(&ctx.vault))?;
+    let mut op = open_bytes(&ctx.vault, &bytes)?;
+    let out = f(&mut op)?;
+    commit(&mut op)?;
+    Ok(out)
+}
+
+/// Like `write`, but a missing vault is created first (`init`, `create`, `import`). Its key is
+/// made and stored before any directory or lock file exists, so a refusal leaves nothing behind.
+pub fn write_or_create<T>(ctx: &Ctx, f: impl FnOnce(&mut Opened) -> Result<T>) -> Result<T> {
+    if ctx.vault.exists() {
+        return write(ctx, f);
+    }
+    let (fresh, how, in_keyring) = create(ctx)?;
     let dir = fsio::parent(&ctx.vault);
     fsio::private_dir(&dir)?;
     if ctx.default_path {
         fsio::tighten_dir(&dir)?;
     }
     let _lock = fsio::lock(&ctx.vault)?;
-    let mut op = match fsio::read_opt(&ctx.vault)? {
-        Some(bytes) => open_bytes(&ctx.vault, &bytes)?,
-        None => create(ctx)?,
+    let (mut op, made) = match fsio::read_opt(&ctx.vault)? {
+        // Another process created it meanwhile: use theirs and drop our unused key.
+        Some(bytes) => {
+            if in_keyring {
+                let _ = keystore::delete(&fresh.header.vault_id);
+            }
+            (open_bytes(&ctx.vault, &bytes)?, false)
+        }
+        None => (fresh, true),
     };
     let out = f(&mut op)?;
     commit(&mut op)?;
+    if made {
+        ctx.say(format!("created a new vault at {} ({how})", ctx.vault.display()));
+    }
     Ok(out)
 }
 
 /// Seal and write atomically, then log; compact the log when it has grown too large.
 pub fn commit(op: &mut Opened) -> Result<()> {
+    let log_key = op.payload.log_key();
     if journal::oversized(&op.path) {
         fold_uses(op);
-        journal::rewrite(&op.path, &op.key, &op.key, &op.header.vault_id, journal::KEEP)?;
+        journal::compact(&op.path, &log_key, &op.header.vault_id, journal::KEEP)?;
     }
     let bytes = vault::seal(&mut op.header, &op.key, &op.payload);
     fsio::atomic_write(&op.path, &bytes)?;
-    journal::append(&op.path, &op.key, &op.header.vault_id, &std::mem::take(&mut op.events));
+    journal::append(&op.path, &log_key, &op.header.vault_id, &std::mem::take(&mut op.events));
     Ok(())
 }
 

@@ -90,15 +90,15 @@ pub fn read(vault: &Path, key: &Key, vault_id: &str) -> Vec<Event> {
         .collect()
 }
 
-/// Rewrite the log under `new_key`, keeping the newest `keep` events. Called under the lock.
-pub fn rewrite(vault: &Path, old_key: &Key, new_key: &Key, vault_id: &str, keep: usize) -> Result<()> {
+/// Rewrite the log keeping the newest `keep` events. Called under the writers' lock.
+pub fn compact(vault: &Path, key: &Key, vault_id: &str, keep: usize) -> Result<()> {
     let p = path(vault);
     if !p.exists() {
         return Ok(());
     }
-    let events = read(vault, old_key, vault_id);
+    let events = read(vault, key, vault_id);
     let start = events.len().saturating_sub(keep);
-    fsio::atomic_write(&p, encode(new_key, vault_id, &events[start..]).as_bytes())
+    fsio::atomic_write(&p, encode(key, vault_id, &events[start..]).as_bytes())
 }
 
 pub fn oversized(vault: &Path) -> bool {

@@ -110,12 +110,31 @@ impl Record {
 }
 
 /// Everything inside the ciphertext.
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 pub struct Payload {
     pub records: Vec<Record>,
+    /// The key of the history log beside the vault. Kept in here, not derived from the vault
+    /// key, so a key rotation never has to rewrite (or can lose) the log.
+    pub log_key: [u8; 32],
+}
+
+impl Default for Payload {
+    fn default() -> Self {
+        Payload { records: Vec::new(), log_key: crypto::random_bytes::<32>() }
+    }
+}
+
+impl Drop for Payload {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.log_key);
+    }
 }
 
 impl Payload {
+    pub fn log_key(&self) -> Key {
+        Key::from_bytes(self.log_key)
+    }
+
     pub fn find(&self, name: &str) -> Result<&Record> {
         self.index(name).map(|i| &self.records[i])
     }

@@ -93,19 +93,21 @@ pub fn rfc3339(t: i64) -> String {
 pub fn relative(t: i64, now: i64) -> String {
     let d = t - now;
     let a = d.unsigned_abs() as i64;
-    let (n, unit) = if a < 60 {
+    let (size, unit) = if a < 60 {
         return "just now".into();
     } else if a < 3600 {
-        (a / 60, "minute")
+        (60, "minute")
     } else if a < 86_400 {
-        (a / 3600, "hour")
+        (3600, "hour")
     } else if a < 60 * 86_400 {
-        (a / 86_400, "day")
+        (86_400, "day")
     } else if a < 730 * 86_400 {
-        (a / (30 * 86_400), "month")
+        (30 * 86_400, "month")
     } else {
-        (a / (365 * 86_400), "year")
+        (365 * 86_400, "year")
     };
+    // Round to the nearest unit: a 5-day token a second old is "in 5 days", not "in 4 days".
+    let n = (a + size / 2) / size;
     let plural = if n == 1 { "" } else { "s" };
     if d > 0 { format!("in {n} {unit}{plural}") } else { format!("{n} {unit}{plural} ago") }
 }

@@ -71,7 +71,7 @@ pub fn run(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
     let meta = Meta::parse(&a.name, &a.meta, Expiry::After(90 * 86_400))?;
     vault::check_prefix(&a.prefix)?;
     let secret = crypto::mint(&a.prefix);
-    let (env, expires_at) = access::write(ctx, |op| {
+    let (env, expires_at) = access::write_or_create(ctx, |op| {
         op.payload.ensure_free(&a.name)?;
         let r = meta.record(&a.name, Kind::Minted, Some(a.prefix.clone()), secret.clone());
         op.event("created", &r.name, &r.id, format!("scopes: {}", r.scopes.join(",")));

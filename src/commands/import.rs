@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     let meta = Meta::parse(&name, &a.meta, Expiry::Never)?;
     let secret = read_secret(&format!("Secret for '{name}' (input hidden): "))?;
     hint_format(ctx, &name, secret.expose(), a.meta.env.is_some());
-    let (env, expires_at) = access::write(ctx, |op| {
+    let (env, expires_at) = access::write_or_create(ctx, |op| {
         op.payload.ensure_free(&name)?;
         let r = meta.record(&name, Kind::Imported, None, secret);
         op.event("imported", &r.name, &r.id, "");
@@ -77,7 +77,7 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
             MetaArgs { scopes: m.scopes.clone(), expires: m.expires.clone(), env: Some(e.var.clone()), note: None };
         records.push(Meta::parse(&name, &meta, Expiry::Never)?.record(&name, Kind::Imported, None, secret));
     }
-    let (added, skipped) = access::write(ctx, |op| {
+    let (added, skipped) = access::write_or_create(ctx, |op| {
         let mut index: std::collections::HashSet<String> = op.payload.records.iter().map(|r| r.name.clone()).collect();
         let (mut added, mut skipped) = (0, 0);
         for r in records {

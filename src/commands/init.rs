@@ -8,6 +8,6 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
         ctx.say(format!("a vault already exists at {}; nothing to do", ctx.vault.display()));
         return Ok(0);
     }
-    access::write(ctx, |_| Ok(()))?;
+    access::write_or_create(ctx, |_| Ok(()))?;
     Ok(0)
 }

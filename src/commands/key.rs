@@ -8,7 +8,6 @@ use crate::access::{self, Ctx, Source, pending};
 use crate::commands::out_line;
 use crate::crypto;
 use crate::error::{self, Result};
-use crate::journal;
 use crate::keystore::{self, ENV_PASS, Miss};
 use crate::secret::Key;
 use crate::vault::{Envelope, Slot};
@@ -23,12 +22,15 @@ fn label(ctx: &Ctx) -> String {
     format!("tokctl vault key ({})", ctx.vault.display())
 }
 
+/// A new vault key. Each step leaves a vault that opens, whenever the process stops:
+/// 1. the keyring's main entry is made to hold the current key (an earlier rotation may have
+///    been cut short, leaving the current key only under `+pending`);
+/// 2. the new key is staged under `<vault id>+pending`;
+/// 3. the vault is sealed with the new key and atomically replaced;
+/// 4. the main entry gets the new key and `+pending` is removed.
 pub fn rotate(ctx: &Ctx) -> Result<u8> {
-    if !ctx.vault.exists() {
-        access::read(ctx)?;
-    }
     let label = label(ctx);
-    access::write(ctx, |op| {
+    let (in_keyring, key, id, source) = access::write(ctx, |op| {
         let new = Key::random();
         let id = op.header.vault_id.clone();
         // The passphrase slot must be re-made around the new key.
@@ -54,37 +56,35 @@ pub fn rotate(ctx: &Ctx) -> Result<u8> {
                 Some(p)
             }
         };
-        // Keep the new key where it can be found before the vault depends on it.
-        let staged = keystore::save(&pending(&id), &label, &new)?;
+        let keyring_ok = keystore::save(&id, &label, &op.key)?.is_ok();
+        let staged = if keyring_ok { keystore::save(&pending(&id), &label, &new)? } else { Err(Miss::Off) };
         if let (Err(miss), None) = (&staged, &pass) {
-            return Err(error::locked(format!("cannot rotate the key: {miss}"))
+            let why = if keyring_ok { miss.to_string() } else { "the OS keyring is not usable".into() };
+            return Err(error::locked(format!("cannot rotate the key: {why}"))
                 .hint("the new key would have nowhere to live; add a passphrase first with `tokctl key passphrase`")
                 .into());
         }
         if let Some(p) = &pass {
             op.header.passphrase = Some(Slot::new(&id, &new, p.as_bytes()));
         }
-        let old = std::mem::replace(&mut op.key, new);
-        journal::rewrite(&op.path, &old, &op.key, &id, journal::KEEP)?;
+        op.key = new;
         op.event("key-rotated", "-", "-", "");
         Ok((staged.is_ok(), op.key.clone(), id, op.source))
-    })
-    .map(|(in_keyring, key, id, source)| {
-        if in_keyring {
-            match keystore::save(&id, &label, &key) {
-                Ok(Ok(())) => {
-                    let _ = keystore::delete(&pending(&id));
-                }
-                Ok(Err(miss)) => ctx.say(format!("the new key is kept under the keyring account {id}+pending: {miss}")),
-                Err(e) => ctx.say(format!("the new key is kept under the keyring account {id}+pending: {e}")),
+    })?;
+    if in_keyring {
+        match keystore::save(&id, &label, &key) {
+            Ok(Ok(())) => {
+                let _ = keystore::delete(&pending(&id));
             }
+            Ok(Err(miss)) => ctx.say(format!("the new key is kept under the keyring account {id}+pending: {miss}")),
+            Err(e) => ctx.say(format!("the new key is kept under the keyring account {id}+pending: {e}")),
         }
-        ctx.say("the vault has a new key; keys exported before no longer open it");
-        if source == Source::EnvKey {
-            ctx.say("TOKCTL_VAULT_KEY holds the old key: update it from `tokctl key export`");
-        }
-        0
-    })
+    }
+    ctx.say("the vault has a new key; keys exported before no longer open it");
+    if source == Source::EnvKey {
+        ctx.say("TOKCTL_VAULT_KEY holds the old key: update it from `tokctl key export`");
+    }
+    Ok(0)
 }
 
 pub fn passphrase(ctx: &Ctx) -> Result<u8> {

@@ -13,7 +13,7 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
     let op = access::read(ctx)?;
     // Follow a token across renames by its id; a deleted token is found by its last name.
     let id = a.name.as_ref().and_then(|n| op.payload.find(n).ok().map(|r| r.id.clone()));
-    let mut events = journal::read(&op.path, &op.key, &op.header.vault_id);
+    let mut events = journal::read(&op.path, &op.payload.log_key(), &op.header.vault_id);
     if let Some(n) = &a.name {
         events.retain(|e| id.as_ref().map_or(&e.token == n, |id| &e.token_id == id));
         if events.is_empty() {

@@ -60,7 +60,7 @@ impl std::fmt::Display for Miss {
             Miss::Off => write!(f, "the keyring is turned off ({ENV_KEYRING}=none)"),
             Miss::NoEntry => write!(f, "the OS keyring has no key for this vault"),
             Miss::Timeout(s) => write!(f, "the OS keyring did not answer within {s} s ({ENV_TIMEOUT})"),
-            Miss::Failed(e) => write!(f, "the OS keyring failed: {e}"),
+            Miss::Failed(e) => write!(f, "the OS keyring is not usable: {e}"),
         }
     }
 }
@@ -99,6 +99,16 @@ pub fn backend_name() -> &'static str {
 
 #[cfg(target_os = "linux")]
 fn store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>> {
+    // Without a session bus libdbus would try X11 autolaunch and fail with a message about
+    // compile-time options; say what is really missing instead.
+    let bus_set = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|v| !v.is_empty());
+    let runtime_bus =
+        std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).join("bus").exists());
+    if !bus_set && !runtime_bus {
+        return Err(keyring_core::Error::NoStorageAccess(
+            "there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no Secret Service".into(),
+        ));
+    }
     Ok(dbus_secret_service_keyring_store::Store::new()?)
 }
 
@@ -144,6 +154,10 @@ fn bounded_by<T: Send + 'static>(
     Ok(match rx.recv_timeout(Duration::from_secs(secs)) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(keyring_core::Error::NoEntry)) => Err(Miss::NoEntry),
+        // The store's own words, without the error kind's generic preface.
+        Ok(Err(keyring_core::Error::NoStorageAccess(e) | keyring_core::Error::PlatformFailure(e))) => {
+            Err(Miss::Failed(one_line(&e.to_string())))
+        }
         Ok(Err(e)) => Err(Miss::Failed(one_line(&e.to_string()))),
         Err(_) => Err(Miss::Timeout(secs)),
     })

@@ -7,6 +7,7 @@ mod damage;
 mod docs;
 mod exec;
 mod expiry;
+mod fuzz_corpus;
 mod hygiene;
 mod lifecycle;
 mod tty;

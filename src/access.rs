@@ -189,10 +189,22 @@ pub fn pending(id: &str) -> String {
 /// read the file before it and the keyring after it sees a key that does not fit. Then the file
 /// has changed, and reading it again gives a matching pair.
 pub fn read(ctx: &Ctx) -> Result<Opened> {
+    read_with(ctx, None)
+}
+
+/// `read`, keeping only the named records: what `get`, `exec -t` and `env -t` need from a large
+/// vault. A name that is missing gets the full read, so its error (and suggestion) is the same.
+/// The result is for reading only: it is never committed.
+pub fn read_only(ctx: &Ctx, names: &[&str]) -> Result<Opened> {
+    let op = read_with(ctx, Some(names))?;
+    if names.iter().all(|n| op.payload.records.iter().any(|r| r.name == *n)) { Ok(op) } else { read(ctx) }
+}
+
+fn read_with(ctx: &Ctx, only: Option<&[&str]>) -> Result<Opened> {
     let mut bytes = fsio::read_opt(&ctx.vault)?.ok_or_else(|| no_vault(&ctx.vault))?;
     let mut tries = 0;
     loop {
-        match open_bytes(&ctx.vault, &bytes) {
+        match open_with(&ctx.vault, &bytes, only) {
             Err(e) if tries < 3 && is_locked(&e) => {
                 let now = fsio::read_opt(&ctx.vault)?.ok_or_else(|| no_vault(&ctx.vault))?;
                 if now == bytes {
@@ -211,10 +223,19 @@ fn is_locked(e: &anyhow::Error) -> bool {
 }
 
 fn open_bytes(path: &Path, bytes: &[u8]) -> Result<Opened> {
+    open_with(path, bytes, None)
+}
+
+/// Unlock and decrypt; with `only`, keep just those records (a read-only view).
+fn open_with(path: &Path, bytes: &[u8], only: Option<&[&str]>) -> Result<Opened> {
     let env = Envelope::parse(bytes)?;
     let (key, source) = unlock(path, &env)?;
-    let payload = env.open(&key)?;
-    Ok(Opened { path: path.to_path_buf(), header: env.header, key, payload, source, events: Vec::new() })
+    let header = env.header.clone();
+    let payload = match only {
+        Some(names) => env.open_only(&key, names)?,
+        None => env.open(&key)?,
+    };
+    Ok(Opened { path: path.to_path_buf(), header, key, payload, source, events: Vec::new() })
 }
 
 /// Key and header for a vault that does not exist yet: how it is protected, and whether its key

@@ -154,7 +154,7 @@ pub struct MetaArgs {
     pub scopes: Vec<String>,
 
     /// When it expires: 30d, 12h, 2w, 90m, 2027-01-31, 2027-01-31T12:00:00Z or never
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub expires: Option<String>,
 
     /// The environment variable `exec` and `env` use [default: from the name, e.g. EXPO_TOKEN]
@@ -200,7 +200,7 @@ pub struct ListArgs {
     #[arg(long, value_name = "S")]
     pub scope: Option<String>,
     /// Only tokens expired or expiring within D (e.g. 7d)
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub expiring: Option<String>,
     /// Machine-readable output
     #[arg(long)]
@@ -243,7 +243,7 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "VAR")]
     pub env: Option<String>,
     /// New expiry, from now: 30d, a date, or never
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub expires: Option<String>,
     #[arg(long, value_name = "T")]
     pub note: Option<String>,
@@ -254,7 +254,7 @@ pub struct RegenerateArgs {
     #[arg(add = ArgValueCandidates::new(token_names))]
     pub name: String,
     /// New expiry instead of renewing the same lifetime
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub expires: Option<String>,
 }
 
@@ -340,7 +340,7 @@ pub struct LogArgs {
 #[derive(Args, Debug)]
 pub struct DoctorArgs {
     /// Warn about tokens expiring within D [default: 7d]
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub within: Option<String>,
 }
 

@@ -32,6 +32,10 @@ pub fn b64(bytes: &[u8]) -> String {
 }
 
 pub fn unb64(s: &str) -> Option<Vec<u8>> {
+    unb64_bytes(s.as_bytes())
+}
+
+pub fn unb64_bytes(s: &[u8]) -> Option<Vec<u8>> {
     STANDARD.decode(s).ok()
 }
 
@@ -41,6 +45,19 @@ pub fn seal(key: &Key, nonce: &[u8; NONCE_LEN], ad: &[u8], plain: &[u8]) -> Vec<
     cipher
         .encrypt(XNonce::from_slice(nonce), Payload { msg: plain, aad: ad })
         .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory buffers")
+}
+
+/// Like `open`, but decrypts in the buffer it is given (no copy of a large vault).
+pub fn open_in_place(key: &Key, nonce: &[u8], ad: &[u8], mut sealed: Vec<u8>) -> Option<Zeroizing<Vec<u8>>> {
+    use chacha20poly1305::aead::AeadInPlace;
+    if nonce.len() != NONCE_LEN {
+        return None;
+    }
+    let cipher = XChaCha20Poly1305::new(key.bytes().into());
+    match cipher.decrypt_in_place(XNonce::from_slice(nonce), ad, &mut sealed) {
+        Ok(()) => Some(Zeroizing::new(sealed)),
+        Err(_) => None,
+    }
 }
 
 /// Returns `None` when the tag does not verify: wrong key or changed bytes.

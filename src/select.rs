@@ -62,6 +62,19 @@ pub enum Want {
     Project { file: PathBuf, env: BTreeMap<String, String> },
 }
 
+impl Want {
+    /// The token names asked for, when the selection is by name only.
+    pub fn names(&self) -> Option<Vec<&str>> {
+        match self {
+            Want::Flags { tokens, scopes } if scopes.is_empty() => {
+                Some(tokens.iter().map(|(n, _)| n.as_str()).collect())
+            }
+            Want::Flags { .. } => None,
+            Want::Project { env, .. } => Some(env.values().map(String::as_str).collect()),
+        }
+    }
+}
+
 pub fn parse_token_flag(s: &str) -> Result<(String, Option<String>)> {
     let (name, var) = match s.split_once('=') {
         Some((n, v)) => (n, Some(v.to_string())),

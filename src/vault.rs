@@ -145,6 +145,7 @@ impl Payload {
     }
 
     pub fn index(&self, name: &str) -> Result<usize> {
+        check_name(name)?;
         if let Some(i) = self.records.iter().position(|r| r.name == name) {
             return Ok(i);
         }
@@ -270,11 +271,13 @@ fn damaged(what: &str) -> anyhow::Error {
 impl Envelope {
     /// Parse and check the envelope's shape without any key.
     pub fn parse(bytes: &[u8]) -> Result<Envelope> {
-        let text = std::str::from_utf8(bytes).map_err(|_| damaged("it is not UTF-8 text"))?;
-        let cut = text.rfind(SEALED).ok_or_else(|| damaged("the sealed section is missing or cut short"))?;
-        let (head, rest) = (&text[..cut], &text[cut + SEALED.len()..]);
+        // A TOML string holds no raw newline, so the first marker is the real one.
+        let cut =
+            find(bytes, SEALED.as_bytes()).ok_or_else(|| damaged("the sealed section is missing or cut short"))?;
+        let head = std::str::from_utf8(&bytes[..cut]).map_err(|_| damaged("the header is not UTF-8 text"))?;
+        let rest = &bytes[cut + SEALED.len()..];
         let body =
-            rest.strip_suffix("\"\n").ok_or_else(|| damaged("the ciphertext is cut short or has bytes after it"))?;
+            rest.strip_suffix(b"\"\n").ok_or_else(|| damaged("the ciphertext is cut short or has bytes after it"))?;
         let table: toml::Table = toml::from_str(head).map_err(|_| damaged("the header is not valid TOML"))?;
         if table.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
             return Err(damaged("it is not a tokctl vault"));
@@ -298,10 +301,9 @@ impl Envelope {
         if toml::to_string(&header).ok().as_deref() != Some(head) {
             return Err(damaged("the header is not in canonical form"));
         }
-        let ciphertext = crypto::unb64(body).ok_or_else(|| damaged("the ciphertext is not base64"))?;
-        if crypto::b64(&ciphertext) != body {
-            return Err(damaged("the ciphertext is not in canonical form"));
-        }
+        // The standard engine refuses non-canonical padding and trailing bits, so this decode is
+        // also the proof that the body is in canonical form.
+        let ciphertext = crypto::unb64_bytes(body).ok_or_else(|| damaged("the ciphertext is not base64"))?;
         Ok(Envelope { header, ciphertext })
     }
 
@@ -310,7 +312,22 @@ impl Envelope {
     }
 
     /// Decrypt with a key that passed the key check.
-    pub fn open(&self, key: &Key) -> Result<Payload> {
+    pub fn open(self, key: &Key) -> Result<Payload> {
+        let plain = self.plaintext(key)?;
+        postcard::from_bytes(&plain).map_err(|_| damaged("the decrypted records do not decode"))
+    }
+
+    /// Decrypt, keeping only the records named (those that exist). Read-only commands use this:
+    /// the other records are walked without being copied.
+    pub fn open_only(self, key: &Key, names: &[&str]) -> Result<Payload> {
+        let plain = self.plaintext(key)?;
+        let view: PayloadRef =
+            postcard::from_bytes(&plain).map_err(|_| damaged("the decrypted records do not decode"))?;
+        let records = view.records.iter().filter(|r| names.contains(&r.name)).map(RecordRef::to_owned).collect();
+        Ok(Payload { records, log_key: view.log_key })
+    }
+
+    fn plaintext(self, key: &Key) -> Result<Zeroizing<Vec<u8>>> {
         if !self.key_fits(key) {
             return Err(error::locked("the key does not fit this vault (wrong key)")
                 .hint("check TOKCTL_VAULT_KEY, or restore the right key with `tokctl key import`")
@@ -318,10 +335,66 @@ impl Envelope {
         }
         let ad = toml::to_string(&self.header).expect("header serialises");
         let nonce = crypto::unb64(&self.header.nonce).ok_or_else(|| damaged("the nonce is not base64"))?;
-        let plain = crypto::open(key, &nonce, ad.as_bytes(), &self.ciphertext)
-            .ok_or_else(|| damaged("the contents fail authentication (changed or tampered with)"))?;
-        postcard::from_bytes(&plain).map_err(|_| damaged("the decrypted records do not decode"))
+        crypto::open_in_place(key, &nonce, ad.as_bytes(), self.ciphertext)
+            .ok_or_else(|| damaged("the contents fail authentication (changed or tampered with)"))
     }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// `Record` borrowed from the plaintext: the same fields in the same order, so postcard decodes
+/// the same bytes into it without copying strings.
+#[derive(Deserialize)]
+struct RecordRef<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: Kind,
+    env: &'a str,
+    #[serde(borrow)]
+    scopes: Vec<&'a str>,
+    created_at: i64,
+    updated_at: i64,
+    expires_at: Option<i64>,
+    lifetime: Option<i64>,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+    note: &'a str,
+    prefix: Option<&'a str>,
+    secret: Option<&'a str>,
+    hash: [u8; 32],
+    fingerprint: &'a str,
+}
+
+impl RecordRef<'_> {
+    fn to_owned(&self) -> Record {
+        Record {
+            id: self.id.into(),
+            name: self.name.into(),
+            kind: self.kind,
+            env: self.env.into(),
+            scopes: self.scopes.iter().map(|s| s.to_string()).collect(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            expires_at: self.expires_at,
+            lifetime: self.lifetime,
+            last_used_at: self.last_used_at,
+            revoked_at: self.revoked_at,
+            note: self.note.into(),
+            prefix: self.prefix.map(str::to_string),
+            secret: self.secret.map(|s| Secret::new(s.to_string())),
+            hash: self.hash,
+            fingerprint: self.fingerprint.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PayloadRef<'a> {
+    #[serde(borrow)]
+    records: Vec<RecordRef<'a>>,
+    log_key: [u8; 32],
 }
 
 /// Encode a vault: fresh nonce, header as associated data.
@@ -447,13 +520,53 @@ mod tests {
     }
 
     #[test]
+    fn the_borrowed_reader_sees_exactly_the_records_written() {
+        let key = Key::random();
+        let mut h = Header::new(VaultKind::Personal, &key);
+        let mut p = Payload::default();
+        for (i, name) in ["a", "b", "c"].iter().enumerate() {
+            let mut r = Record {
+                id: format!("t_{i}"),
+                name: name.to_string(),
+                kind: if i == 0 { Kind::Minted } else { Kind::Imported },
+                env: "A_TOKEN".into(),
+                scopes: vec!["x".into(), "y:z".into()],
+                created_at: 1,
+                updated_at: 2,
+                expires_at: Some(3),
+                lifetime: if i == 1 { None } else { Some(4) },
+                last_used_at: Some(5),
+                revoked_at: if i == 2 { Some(6) } else { None },
+                note: "n".into(),
+                prefix: Some("tok_".into()),
+                secret: None,
+                hash: [0; 32],
+                fingerprint: String::new(),
+            };
+            if i != 2 {
+                r.set_secret(Secret::new(format!("secret-number-{i}-long-enough")));
+            }
+            p.records.push(r);
+        }
+        let bytes = seal(&mut h, &key, &p);
+        let only = Envelope::parse(&bytes).unwrap().open_only(&key, &["b", "c"]).unwrap();
+        let all = Envelope::parse(&bytes).unwrap().open(&key).unwrap();
+        assert_eq!(only.log_key, all.log_key);
+        let enc = |r: &Record| postcard::to_stdvec(r).unwrap();
+        assert_eq!(
+            only.records.iter().map(enc).collect::<Vec<_>>(),
+            all.records[1..].iter().map(enc).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn a_sealed_vault_parses_back_to_the_same_bytes() {
         let key = Key::random();
         let mut h = Header::new(VaultKind::Personal, &key);
         let bytes = seal(&mut h, &key, &Payload::default());
         let env = Envelope::parse(&bytes).unwrap();
         assert_eq!(env.header, h);
-        assert!(env.open(&key).unwrap().records.is_empty());
+        assert!(Envelope::parse(&bytes).unwrap().open(&key).unwrap().records.is_empty());
         let mut again = env.header.clone();
         again.nonce = h.nonce.clone();
         assert!(String::from_utf8(bytes).unwrap().starts_with(&toml::to_string(&again).unwrap()));

@@ -11,12 +11,16 @@ use crate::when;
 /// Read the vault the selection points at and resolve the tokens: `(VAR, name, secret)`.
 pub fn selected(ctx: &Ctx, s: &SelectArgs) -> Result<(Opened, Vec<Chosen>)> {
     let (want, project_vault) = select::want(&s.tokens, &s.scopes)?;
-    let op = match project_vault {
-        // A project's `vault = …` applies only when neither --vault nor TOKCTL_VAULT is set.
-        Some(v) if ctx.default_path => {
-            access::read(&Ctx { vault: v, default_path: false, quiet: ctx.quiet, color: ctx.color })?
-        }
-        _ => access::read(ctx)?,
+    // A project's `vault = …` applies only when neither --vault nor TOKCTL_VAULT is set.
+    let project_ctx = match project_vault {
+        Some(v) if ctx.default_path => Some(Ctx { vault: v, default_path: false, quiet: ctx.quiet, color: ctx.color }),
+        _ => None,
+    };
+    let ctx_used = project_ctx.as_ref().unwrap_or(ctx);
+    // Named tokens need only their own records; a scope needs to see every record.
+    let op = match want.names() {
+        Some(names) => access::read_only(ctx_used, &names)?,
+        None => access::read(ctx_used)?,
     };
     let chosen = select::resolve(&want, &op.payload, ctx.quiet)?;
     let now = when::now();

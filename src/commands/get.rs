@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::when;
 
 pub fn run(ctx: &Ctx, a: GetArgs) -> Result<u8> {
-    let op = access::read(ctx)?;
+    let op = access::read_only(ctx, &[a.name.as_str()])?;
     let now = when::now();
     let r = op.payload.find(&a.name)?;
     let secret = r.usable_secret(now)?;

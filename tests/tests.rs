@@ -7,6 +7,7 @@ mod damage;
 mod docs;
 mod exec;
 mod expiry;
+mod faults;
 mod fuzz_corpus;
 mod hygiene;
 mod lifecycle;

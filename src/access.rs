@@ -291,6 +291,7 @@ pub fn write<T>(ctx: &Ctx, f: impl FnOnce(&mut Opened) -> Result<T>) -> Result<T
         fsio::tighten_dir(&fsio::parent(&ctx.vault))?;
     }
     let _lock = fsio::lock(&ctx.vault)?;
+    fsio::sweep_temps(&ctx.vault);
     let bytes = fsio::read_opt(&ctx.vault)?.ok_or_else(|| no_vault(&ctx.vault))?;
     let mut op = open_bytes(&ctx.vault, &bytes)?;
     let out = f(&mut op)?;

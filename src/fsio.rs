@@ -48,7 +48,8 @@ pub fn parent(path: &Path) -> PathBuf {
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = parent(path);
     let what = || format!("cannot write {}", path.display());
-    let mut tmp = tempfile::Builder::new().prefix(".tokctl-").suffix(".tmp").tempfile_in(&dir).with_context(what)?;
+    let mut tmp =
+        tempfile::Builder::new().prefix(&temp_prefix(path)).suffix(".tmp").tempfile_in(&dir).with_context(what)?;
     set_mode(tmp.path(), 0o600).with_context(what)?;
     tmp.write_all(bytes).with_context(what)?;
     tmp.as_file().sync_all().with_context(what)?;
@@ -56,6 +57,34 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(path).map_err(|e| e.error).with_context(what)?;
     sync_dir(&dir).with_context(what)?;
     Ok(())
+}
+
+/// Temp files are named after the file they will replace: `.vault.toml.tokctl-XXXXXX.tmp`.
+fn temp_prefix(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    format!(".{name}.tokctl-")
+}
+
+/// Remove temp files a killed writer of `vault` (or of its log) left behind. Only called under
+/// the vault's lock, when no writer of it can be running.
+pub fn sweep_temps(vault: &Path) {
+    let Some(name) = vault.file_name().map(|n| n.to_string_lossy().into_owned()) else { return };
+    let ours = [temp_prefix(vault), format!(".{name}.log.tokctl-")];
+    let Ok(rd) = fs::read_dir(parent(vault)) else { return };
+    for e in rd.flatten() {
+        let f = e.file_name().to_string_lossy().into_owned();
+        if f.ends_with(".tmp") && ours.iter().any(|p| f.starts_with(p.as_str())) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Whether two paths name the same file (both must exist), however they are spelled.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
 }
 
 #[cfg(unix)]

@@ -69,7 +69,11 @@ pub fn append(vault: &Path, key: &Key, vault_id: &str, events: &[Event]) {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     if let Ok(mut f) = opts.open(path(vault)) {
-        let _ = f.write_all(encode(key, vault_id, events).as_bytes());
+        // Start on a fresh line: if a crash tore the last line, ours must not be glued to it.
+        // Readers skip the empty line this leaves otherwise.
+        let mut text = String::from("\n");
+        text.push_str(&encode(key, vault_id, events));
+        let _ = f.write_all(text.as_bytes());
     }
 }
 

@@ -176,7 +176,7 @@ fn refused() -> Vec<Case> {
     add(&["bundle", "-t", "githb", "--out", "b.toml"], b"", 3, "no token named 'githb'");
     add(&["bundle", "-t", "old", "--out", "b.toml"], b"", 4, "revoked");
     // The vault itself as --out, named relatively: refused as a file that is not a bundle.
-    add(&["bundle", "-t", "github", "--out", "vault/vault.toml"], b"", 7, "exists and is not a tokctl bundle");
+    add(&["bundle", "-t", "github", "--out", "vault/vault.toml"], b"", 2, "cannot be written over the vault");
     // Keys.
     add(&["key", "import"], b"not a key\n", 2, "not a tokctl vault key");
     add(&["key", "import"], b"tokctl-key-v1-short\n", 2, "that vault key is damaged");

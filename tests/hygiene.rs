@@ -210,3 +210,20 @@ fn every_write_seals_the_vault_with_a_fresh_nonce() {
         assert!(bodies.insert(bytes), "identical contents never give identical files");
     }
 }
+
+#[test]
+fn temp_files_left_by_a_killed_writer_are_swept_by_the_next_write() {
+    let env = Env::env_key();
+    env.create("gh", &[]);
+    let dir = env.vault.parent().unwrap().to_path_buf();
+    let name = env.vault.file_name().unwrap().to_string_lossy().into_owned();
+    let stale = dir.join(format!(".{name}.tokctl-AbC123.tmp"));
+    let stale_log = dir.join(format!(".{name}.log.tokctl-XyZ789.tmp"));
+    let other = dir.join(".other.toml.tokctl-QqQ111.tmp");
+    for f in [&stale, &stale_log, &other] {
+        std::fs::write(f, b"half a vault").unwrap();
+    }
+    env.ok(&["update", "gh", "--note", "swept"], b"");
+    assert!(!stale.exists() && !stale_log.exists(), "this vault's leftovers are removed under its lock");
+    assert!(other.exists(), "another vault's temp file in the same directory is not ours to touch");
+}

@@ -240,7 +240,7 @@ impl Env {
             Ok(rd) => rd
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with(".tokctl-") && n.ends_with(".tmp"))
+                .filter(|n| n.starts_with('.') && n.contains(".tokctl-") && n.ends_with(".tmp"))
                 .collect(),
             Err(_) => Vec::new(),
         }

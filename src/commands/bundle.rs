@@ -14,7 +14,7 @@ pub fn run(ctx: &Ctx, a: BundleArgs) -> Result<u8> {
     for t in &a.tokens {
         vault::check_name(t)?;
     }
-    if a.out == ctx.vault {
+    if fsio::same_file(&a.out, &ctx.vault) {
         return Err(error::usage("the bundle cannot be written over the vault it comes from")
             .hint("choose another --out")
             .into());

@@ -16,6 +16,11 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     if let Some(file) = &a.dotenv {
         return from_dotenv(ctx, file, &a.meta, a.skip_existing);
     }
+    if a.skip_existing {
+        return Err(error::usage("--skip-existing only applies to --dotenv")
+            .hint("add --dotenv FILE, or drop --skip-existing")
+            .into());
+    }
     let name = a.name.expect("clap requires a name without --dotenv");
     let meta = Meta::parse(&name, &a.meta, Expiry::Never)?;
     let secret = read_secret(&format!("Secret for '{name}' (input hidden): "))?;

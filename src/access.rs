@@ -126,25 +126,8 @@ pub fn unlock(path: &Path, env: &Envelope) -> Result<(Key, Source)> {
     }
     let id = &env.header.vault_id;
     let mut why: Vec<String> = Vec::new();
-    let main = keystore::load(id)?;
-    match &main {
-        Ok(k) if env.key_fits(k) => return Ok((k.clone(), Source::Keyring)),
-        Err(Miss::Off) => {}
-        _ => {
-            // A `key rotate` interrupted between writing the vault and the keyring leaves the new
-            // key under the pending account.
-            // Only ask again when the keyring answered: a dead one would cost a second timeout.
-            let answered = matches!(main, Ok(_) | Err(Miss::NoEntry));
-            if let (true, Ok(Ok(k))) = (answered, keystore::load(&pending(id)))
-                && env.key_fits(&k)
-            {
-                return Ok((k, Source::Keyring));
-            }
-            why.push(match main {
-                Ok(_) => "the OS keyring holds an older key for this vault".into(),
-                Err(m) => m.to_string(),
-            });
-        }
+    if let Some(found) = from_keyring(env, id, &mut why)? {
+        return Ok((found, Source::Keyring));
     }
     if let Some(slot) = &env.header.passphrase {
         if let Some(p) = keystore::env_passphrase() {
@@ -177,6 +160,37 @@ pub fn unlock(path: &Path, env: &Envelope) -> Result<(Key, Source)> {
         fix = format!("a bundle opens only with the key `tokctl bundle` printed: set {ENV_KEY} to it");
     }
     Err(error::locked(format!("cannot unlock the vault at {}: {cause}", path.display())).hint(fix).into())
+}
+
+/// The key from the keyring: the vault's entry, or the one a `key rotate` staged under
+/// `+pending`. A rotation swaps the entries while we look; when the keyring answered but nothing
+/// fitted, one more look sees the settled state. A keyring that did not answer is not asked
+/// again: that would cost a second timeout.
+fn from_keyring(env: &Envelope, id: &str, why: &mut Vec<String>) -> Result<Option<Key>> {
+    for _ in 0..2 {
+        let main = keystore::load(id)?;
+        match &main {
+            Ok(k) if env.key_fits(k) => return Ok(Some(k.clone())),
+            Ok(_) | Err(Miss::NoEntry) => {}
+            Err(m) => {
+                if !matches!(m, Miss::Off) {
+                    why.push(m.to_string());
+                }
+                return Ok(None);
+            }
+        }
+        if let Ok(Ok(k)) = keystore::load(&pending(id))
+            && env.key_fits(&k)
+        {
+            return Ok(Some(k));
+        }
+        why.push(match main {
+            Ok(_) => "the OS keyring holds an older key for this vault".into(),
+            Err(m) => m.to_string(),
+        });
+    }
+    why.dedup();
+    Ok(None)
 }
 
 pub fn pending(id: &str) -> String {

@@ -24,15 +24,7 @@ fn all_at_once(cmds: Vec<(std::process::Command, Vec<u8>)>) -> Vec<Out> {
         .map(|(what, mut w, stdin, child)| {
             std::io::Write::write_all(&mut w, &stdin).expect("feed stdin");
             drop(w);
-            let out = child.wait_with_output().expect("wait");
-            Out {
-                what,
-                code: exit_code(&out.status),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stdout_bytes: out.stdout,
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-                elapsed: start.elapsed(),
-            }
+            Out::of(what, child.wait_with_output().expect("wait"), start)
         })
         .collect()
 }

@@ -622,20 +622,19 @@ exec sleep 600
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
     }
 
+    /// Call a method of the Secret Service on this session's bus.
+    fn secret_service(&self, method: &str, arg: &str) -> std::process::Output {
+        let method = format!("org.freedesktop.Secret.Service.{method}");
+        self.command(
+            "dbus-send",
+            &["--session", "--print-reply", "--dest=org.freedesktop.secrets", "/org/freedesktop/secrets", &method, arg],
+        )
+    }
+
     /// Object paths of the items with these attributes, as (unlocked, locked).
     fn search_items(&self, attrs: &[(&str, &str)]) -> (Vec<String>, Vec<String>) {
         let dict: Vec<String> = attrs.iter().map(|(k, v)| format!("{k},{v}")).collect();
-        let out = self.command(
-            "dbus-send",
-            &[
-                "--session",
-                "--print-reply",
-                "--dest=org.freedesktop.secrets",
-                "/org/freedesktop/secrets",
-                "org.freedesktop.Secret.Service.SearchItems",
-                &format!("dict:string:string:{}", dict.join(",")),
-            ],
-        );
+        let out = self.secret_service("SearchItems", &format!("dict:string:string:{}", dict.join(",")));
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "SearchItems: {}", String::from_utf8_lossy(&out.stderr));
         let mut arrays: Vec<Vec<String>> = Vec::new();
@@ -652,17 +651,7 @@ exec sleep 600
     }
 
     fn lock(&self, collection: &str) {
-        let out = self.command(
-            "dbus-send",
-            &[
-                "--session",
-                "--print-reply",
-                "--dest=org.freedesktop.secrets",
-                "/org/freedesktop/secrets",
-                "org.freedesktop.Secret.Service.Lock",
-                &format!("array:objpath:{collection}"),
-            ],
-        );
+        let out = self.secret_service("Lock", &format!("array:objpath:{collection}"));
         assert!(out.status.success(), "Lock {collection}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }

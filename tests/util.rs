@@ -292,13 +292,20 @@ pub fn run_std(mut c: process::Command, stdin: &[u8]) -> Out {
     });
     let out = child.wait_with_output().unwrap_or_else(|e| panic!("wait {what}: {e}"));
     let _ = feeder.join();
-    Out {
-        what,
-        code: exit_code(&out.status),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stdout_bytes: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: start.elapsed(),
+    Out::of(what, out, start)
+}
+
+impl Out {
+    /// A finished process's outcome, timed from `start`.
+    pub fn of(what: String, out: process::Output, start: std::time::Instant) -> Out {
+        Out {
+            what,
+            code: exit_code(&out.status),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stdout_bytes: out.stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: start.elapsed(),
+        }
     }
 }
 

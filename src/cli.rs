@@ -55,7 +55,7 @@ The secret goes to stdout; where it is stored and when it expires goes to stderr
 Tokens expire after 90 days unless --expires says otherwise: a forgotten token should die on its own.")]
     Create(CreateArgs),
 
-    /// Store a secret issued elsewhere, read from stdin (alias: add)
+    /// Store a secret issued elsewhere, read from stdin
     #[command(
         visible_alias = "add",
         after_help = "Examples:\n  tokctl import expo < expo-token.txt\n  \
@@ -64,7 +64,7 @@ On a terminal you are asked for the secret without echo. A secret is never taken
     )]
     Import(ImportArgs),
 
-    /// List tokens (alias: ls)
+    /// List tokens
     #[command(
         visible_alias = "ls",
         after_help = "Examples:\n  tokctl list\n  tokctl list --all --json\n  tokctl list --expiring 14d"
@@ -86,7 +86,7 @@ Expired and revoked tokens are refused (exit 4).")]
     )]
     Update(UpdateArgs),
 
-    /// Replace a token's secret (alias: rotate)
+    /// Replace a token's secret
     #[command(
         visible_alias = "rotate",
         after_help = "Examples:\n  tokctl regenerate deploy           # minted: prints the new secret\n  \
@@ -101,7 +101,7 @@ Revoking wipes the secret from the vault for good; the record stays so `list --a
 Revoke it at the provider too: tokctl cannot reach the service that issued an imported token.")]
     Revoke(ConfirmArgs),
 
-    /// Remove a token's record entirely (alias: rm)
+    /// Remove a token's record entirely
     #[command(visible_alias = "rm", after_help = "Example:\n  tokctl delete old-token --yes")]
     Delete(ConfirmArgs),
 

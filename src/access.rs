@@ -116,13 +116,6 @@ fn no_vault(path: &Path) -> anyhow::Error {
 
 /// Find the key for an existing vault, trying each source in order.
 pub fn unlock(path: &Path, env: &Envelope) -> Result<(Key, Source)> {
-    unlock_with(path, env, None)
-}
-
-/// A keyring lookup already under way.
-type Early = std::thread::JoinHandle<Result<Result<Key, Miss>>>;
-
-fn unlock_with(path: &Path, env: &Envelope, early: Option<Early>) -> Result<(Key, Source)> {
     if let Some(k) = keystore::env_key()? {
         if env.key_fits(&k) {
             return Ok((k, Source::EnvKey));
@@ -133,7 +126,7 @@ fn unlock_with(path: &Path, env: &Envelope, early: Option<Early>) -> Result<(Key
     }
     let id = &env.header.vault_id;
     let mut why: Vec<String> = Vec::new();
-    if let Some(found) = from_keyring(env, id, &mut why, early)? {
+    if let Some(found) = from_keyring(env, id, &mut why)? {
         return Ok((found, Source::Keyring));
     }
     if let Some(slot) = &env.header.passphrase {
@@ -173,14 +166,9 @@ fn unlock_with(path: &Path, env: &Envelope, early: Option<Early>) -> Result<(Key
 /// `+pending`. A rotation swaps the entries while we look; when the keyring answered but nothing
 /// fitted, one more look sees the settled state. A keyring that did not answer is not asked
 /// again: that would cost a second timeout.
-fn from_keyring(env: &Envelope, id: &str, why: &mut Vec<String>, mut early: Option<Early>) -> Result<Option<Key>> {
+fn from_keyring(env: &Envelope, id: &str, why: &mut Vec<String>) -> Result<Option<Key>> {
     for _ in 0..2 {
-        let main = match early.take() {
-            Some(lookup) => {
-                lookup.join().unwrap_or_else(|_| Ok(Err(Miss::Failed("the keyring lookup failed".into()))))?
-            }
-            None => keystore::load(id)?,
-        };
+        let main = keystore::load(id)?;
         match &main {
             Ok(k) if env.key_fits(k) => return Ok(Some(k.clone())),
             Ok(_) | Err(Miss::NoEntry) => {}
@@ -254,17 +242,8 @@ fn open_bytes(path: &Path, bytes: &[u8]) -> Result<Opened> {
 
 /// Unlock and decrypt; with `only`, keep just those records (a read-only view).
 fn open_with(path: &Path, bytes: &[u8], only: Option<&[&str]>) -> Result<Opened> {
-    let (header, body) = Envelope::parse_header(bytes)?;
-    // When the keyring will be asked, ask it now and decode the body while it answers.
-    let early = match std::env::var_os(ENV_KEY).is_none_or(|v| v.is_empty()) && keystore::keyring_enabled()? {
-        true => {
-            let id = header.vault_id.clone();
-            Some(std::thread::spawn(move || keystore::load(&id)))
-        }
-        false => None,
-    };
-    let env = Envelope::with_body(header, body)?;
-    let (key, source) = unlock_with(path, &env, early)?;
+    let env = Envelope::parse(bytes)?;
+    let (key, source) = unlock(path, &env)?;
     let header = env.header.clone();
     let payload = match only {
         Some(names) => env.open_only(&key, names)?,

@@ -271,12 +271,6 @@ fn damaged(what: &str) -> anyhow::Error {
 impl Envelope {
     /// Parse and check the envelope's shape without any key.
     pub fn parse(bytes: &[u8]) -> Result<Envelope> {
-        let (header, body) = Envelope::parse_header(bytes)?;
-        Envelope::with_body(header, body)
-    }
-
-    /// The checked header and the still-encoded body: enough to know which vault this is.
-    pub fn parse_header(bytes: &[u8]) -> Result<(Header, &[u8])> {
         // A TOML string holds no raw newline, so the first marker is the real one.
         let cut =
             find(bytes, SEALED.as_bytes()).ok_or_else(|| damaged("the sealed section is missing or cut short"))?;
@@ -307,11 +301,6 @@ impl Envelope {
         if toml::to_string(&header).ok().as_deref() != Some(head) {
             return Err(damaged("the header is not in canonical form"));
         }
-        Ok((header, body))
-    }
-
-    /// Decode the body of a parsed header.
-    pub fn with_body(header: Header, body: &[u8]) -> Result<Envelope> {
         // The standard engine refuses non-canonical padding and trailing bits, so this decode is
         // also the proof that the body is in canonical form.
         let ciphertext = crypto::unb64_bytes(body).ok_or_else(|| damaged("the ciphertext is not base64"))?;

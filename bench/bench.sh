@@ -14,31 +14,9 @@ root=$(dirname "$here")
 cd "$root"
 
 # ---- 1. build, then re-run inside a private D-Bus session with a throw-away gnome-keyring -----
-if [ -z "${TOKCTL_BENCH_BUILT:-}" ]; then
-  # What is measured: the working tree at build time (others may be editing src/ meanwhile).
-  TOKCTL_BENCH_REV="$(git describe --always --dirty 2>/dev/null || echo unknown)"
-  export TOKCTL_BENCH_REV
-  echo "bench: cargo build --release (target dir: ${CARGO_TARGET_DIR:-$root/target})" >&2
-  cargo build --release --locked --quiet
-  export TOKCTL_BENCH_BUILT=1
-fi
-
-if [ -z "${TOKCTL_IN_KEYRING_SESSION:-}" ]; then
-  # .ci/with-keyring keeps a caller's XDG_DATA_HOME (where gnome-keyring keeps its keyrings):
-  # give it a fresh one so the real keyrings are never opened, and remove it afterwards.
-  kdir=$(mktemp -d "${TMPDIR:-/tmp}/tokctl-bench-keyring.XXXXXX")
-  # Run the session (daemons included) ahead of other work on a shared host when allowed
-  # (root): it cuts the preemption noise, equally for every command. BENCH_NICE=0 turns it off.
-  nice_cmd=()
-  if [ "${BENCH_NICE:--10}" != 0 ] && nice -n "${BENCH_NICE:--10}" true 2>/dev/null; then
-    nice_cmd=(nice -n "${BENCH_NICE:--10}")
-  fi
-  export TOKCTL_BENCH_NICE="${nice_cmd[*]:-none}"
-  rc=0
-  XDG_DATA_HOME="$kdir" "${nice_cmd[@]}" "$root/.ci/with-keyring" "$here/bench.sh" "$@" || rc=$?
-  rm -rf "$kdir"
-  exit "$rc"
-fi
+# shellcheck source=bench/common.sh
+source "$here/common.sh"
+bench_enter bench "$here/bench.sh" "$@"
 
 # ---- inside the keyring session ----------------------------------------------------------------
 for tool in hyperfine secret-tool awk; do

@@ -21,27 +21,9 @@ root=$(dirname "$here")
 cd "$root"
 
 # ---- 1. build, then re-run inside a private D-Bus session with a throw-away gnome-keyring -----
-if [ -z "${TOKCTL_BENCH_BUILT:-}" ]; then
-  TOKCTL_BENCH_REV="$(git describe --always --dirty 2>/dev/null || echo unknown)"
-  export TOKCTL_BENCH_REV
-  echo "peers: cargo build --release (target dir: ${CARGO_TARGET_DIR:-$root/target})" >&2
-  cargo build --release --locked --quiet
-  export TOKCTL_BENCH_BUILT=1
-fi
-
-if [ -z "${TOKCTL_IN_KEYRING_SESSION:-}" ]; then
-  # A fresh XDG_DATA_HOME: gnome-keyring keeps its keyrings there, so the real ones are never
-  # opened; removed afterwards.
-  kdir=$(mktemp -d "${TMPDIR:-/tmp}/tokctl-peers-keyring.XXXXXX")
-  nice_cmd=()
-  if [ "${BENCH_NICE:--10}" != 0 ] && nice -n "${BENCH_NICE:--10}" true 2>/dev/null; then
-    nice_cmd=(nice -n "${BENCH_NICE:--10}")
-  fi
-  rc=0
-  XDG_DATA_HOME="$kdir" "${nice_cmd[@]}" "$root/.ci/with-keyring" "$here/peers.sh" "$@" || rc=$?
-  rm -rf "$kdir"
-  exit "$rc"
-fi
+# shellcheck source=bench/common.sh
+source "$here/common.sh"
+bench_enter peers "$here/peers.sh" "$@"
 
 # ---- inside the keyring session ----------------------------------------------------------------
 for tool in hyperfine secret-tool awk; do

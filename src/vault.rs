@@ -323,7 +323,8 @@ impl Envelope {
         let plain = self.plaintext(key)?;
         let view: PayloadRef =
             postcard::from_bytes(&plain).map_err(|_| damaged("the decrypted records do not decode"))?;
-        let records = view.records.iter().filter(|r| names.contains(&r.name)).map(RecordRef::to_owned).collect();
+        let records =
+            view.records.iter().filter(|r| names.contains(&r.name)).map(RecordRef::to_owned).collect::<Result<_>>()?;
         Ok(Payload { records, log_key: view.log_key })
     }
 
@@ -345,48 +346,60 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// `Record` borrowed from the plaintext: the same fields in the same order, so postcard decodes
-/// the same bytes into it without copying strings.
+/// the same bytes into it without copying. Postcard writes a string as its length and bytes, so
+/// the fields only copied for a matching record are borrowed as bytes, and checked as UTF-8
+/// only then; `scopes` is skipped over the same way.
 #[derive(Deserialize)]
 struct RecordRef<'a> {
-    id: &'a str,
+    #[serde(with = "serde_bytes")]
+    id: &'a [u8],
     name: &'a str,
     kind: Kind,
-    env: &'a str,
+    #[serde(with = "serde_bytes")]
+    env: &'a [u8],
     #[serde(borrow)]
-    scopes: Vec<&'a str>,
+    scopes: Vec<&'a serde_bytes::Bytes>,
     created_at: i64,
     updated_at: i64,
     expires_at: Option<i64>,
     lifetime: Option<i64>,
     last_used_at: Option<i64>,
     revoked_at: Option<i64>,
-    note: &'a str,
-    prefix: Option<&'a str>,
-    secret: Option<&'a str>,
+    #[serde(with = "serde_bytes")]
+    note: &'a [u8],
+    #[serde(borrow)]
+    prefix: Option<&'a serde_bytes::Bytes>,
+    #[serde(borrow)]
+    secret: Option<&'a serde_bytes::Bytes>,
     hash: [u8; 32],
-    fingerprint: &'a str,
+    #[serde(with = "serde_bytes")]
+    fingerprint: &'a [u8],
+}
+
+fn text(b: &[u8]) -> Result<String> {
+    String::from_utf8(b.to_vec()).map_err(|_| damaged("a decrypted record is not UTF-8"))
 }
 
 impl RecordRef<'_> {
-    fn to_owned(&self) -> Record {
-        Record {
-            id: self.id.into(),
+    fn to_owned(&self) -> Result<Record> {
+        Ok(Record {
+            id: text(self.id)?,
             name: self.name.into(),
             kind: self.kind,
-            env: self.env.into(),
-            scopes: self.scopes.iter().map(|s| s.to_string()).collect(),
+            env: text(self.env)?,
+            scopes: self.scopes.iter().map(|s| text(s)).collect::<Result<_>>()?,
             created_at: self.created_at,
             updated_at: self.updated_at,
             expires_at: self.expires_at,
             lifetime: self.lifetime,
             last_used_at: self.last_used_at,
             revoked_at: self.revoked_at,
-            note: self.note.into(),
-            prefix: self.prefix.map(str::to_string),
-            secret: self.secret.map(|s| Secret::new(s.to_string())),
+            note: text(self.note)?,
+            prefix: self.prefix.map(|p| text(p)).transpose()?,
+            secret: self.secret.map(|s| text(s).map(Secret::new)).transpose()?,
             hash: self.hash,
-            fingerprint: self.fingerprint.into(),
-        }
+            fingerprint: text(self.fingerprint)?,
+        })
     }
 }
 

@@ -187,7 +187,8 @@ pub struct ImportArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["env", "note"])]
     pub dotenv: Option<PathBuf>,
     /// With --dotenv: leave names that already exist alone instead of failing
-    #[arg(long, requires = "dotenv")]
+    // (clap's `requires` does not fire for this flag; `import::run` refuses it without --dotenv)
+    #[arg(long)]
     pub skip_existing: bool,
 }
 

@@ -12,7 +12,7 @@ use crate::when;
 mod bundle;
 mod create;
 mod doctor;
-mod env;
+pub(crate) mod env;
 mod exec;
 mod get;
 mod import;
@@ -134,9 +134,4 @@ pub fn warn_if_due(ctx: &Ctx, r: &Record, now: i64) {
     {
         ctx.say(format!("token '{}' expires {} ({})", r.name, when::relative(t, now), when::rfc3339(t)));
     }
-}
-
-#[cfg(test)]
-pub fn dotenv_quote_for_tests(s: &str) -> String {
-    env::dotenv_quote(s)
 }

@@ -152,8 +152,10 @@ pub fn masked(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
     use signal_hook::iterator::exfiltrator::WithOrigin;
     use signal_hook::low_level::siginfo::Cause;
 
-    let secrets: Vec<Vec<u8>> = inject.iter().map(|(_, s)| s.expose().as_bytes().to_vec()).collect();
-    let masker = || Masker::new(&secrets);
+    // Wiped when dropped, like every other copy of a secret.
+    let secrets: zeroize::Zeroizing<Vec<Vec<u8>>> =
+        zeroize::Zeroizing::new(inject.iter().map(|(_, s)| s.expose().as_bytes().to_vec()).collect());
+    let masker = || Masker::new(&secrets[..]);
     let mut cmd = command(argv, &inject);
     drop(inject);
     restore_core_limit(&mut cmd, true);
@@ -222,7 +224,9 @@ pub fn masked(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
 
 #[cfg(not(unix))]
 pub fn masked(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
-    let secrets: Vec<Vec<u8>> = inject.iter().map(|(_, s)| s.expose().as_bytes().to_vec()).collect();
+    // Wiped when dropped, like every other copy of a secret.
+    let secrets: zeroize::Zeroizing<Vec<Vec<u8>>> =
+        zeroize::Zeroizing::new(inject.iter().map(|(_, s)| s.expose().as_bytes().to_vec()).collect());
     let mut cmd = command(argv, &inject);
     drop(inject);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -231,7 +235,7 @@ pub fn masked(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
         Err(e) => return Ok(start_failure(&argv[0], &e)),
     };
     let (out, err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let (m1, m2) = (Masker::new(&secrets), Masker::new(&secrets));
+    let (m1, m2) = (Masker::new(&secrets[..]), Masker::new(&secrets[..]));
     let a = std::thread::spawn(move || pump(out, io::stdout(), m1));
     let b = std::thread::spawn(move || pump(err, io::stderr(), m2));
     let status = child.wait()?;

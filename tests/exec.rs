@@ -536,7 +536,7 @@ fn exec_mask_on_a_terminal_gives_the_command_a_terminal() {
     let x = w.create("x", &[]);
     let inner = "test -t 1 && echo TTY-YES; test -t 2 && echo ERR-TTY-YES; \
                  printf 'out=%s\\n' \"$X_TOKEN\"; printf 'err=%s\\n' \"$X_TOKEN\" >&2; exit 5";
-    let line = format!("{} exec -t x --mask -- sh -c {}", sh_quote(BIN), sh_quote(inner));
+    let line = format!("exec {} exec -t x --mask -- sh -c {}", sh_quote(BIN), sh_quote(inner));
     let mut c = w.std_program("script");
     c.args(["-qec", &line, "/dev/null"]);
     let out = assert_cmd::Command::from_std(c).timeout(Duration::from_secs(30)).output().unwrap();
@@ -558,7 +558,7 @@ fn exec_mask_on_a_terminal_hides_a_secret_that_spans_lines() {
     let w = World::env_key();
     w.import("multi", MULTI, &[]);
     let inner = "printf '[%s]\\n' \"$MULTI_TOKEN\"";
-    let line = format!("{} exec -t multi --mask -- sh -c {}", sh_quote(BIN), sh_quote(inner));
+    let line = format!("exec {} exec -t multi --mask -- sh -c {}", sh_quote(BIN), sh_quote(inner));
     let mut c = w.std_program("script");
     c.args(["-qec", &line, "/dev/null"]);
     let out = assert_cmd::Command::from_std(c).timeout(Duration::from_secs(30)).output().unwrap();
@@ -583,7 +583,7 @@ fn exec_mask_ctrl_c_on_a_terminal_reaches_the_command_once() {
         m = marker.display(),
         r = ready.display()
     );
-    let line = format!("{} exec -t x --mask -- sh -c {}", sh_quote(BIN), sh_quote(&inner));
+    let line = format!("exec {} exec -t x --mask -- sh -c {}", sh_quote(BIN), sh_quote(&inner));
     let mut c = w.std_program("script");
     c.args(["-qec", &line, "/dev/null"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();

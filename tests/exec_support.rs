@@ -98,7 +98,8 @@ impl World {
                 c.env_remove(k.as_ref());
             }
         }
-        c.env("HOME", &self.home).env("TOKCTL_VAULT", &self.vault).current_dir(&self.root);
+        // `script` runs its line with $SHELL: pin it so the caller's login shell changes nothing.
+        c.env("HOME", &self.home).env("SHELL", "/bin/sh").env("TOKCTL_VAULT", &self.vault).current_dir(&self.root);
         for (k, v) in &self.vars {
             c.env(k, v);
         }

@@ -907,7 +907,7 @@ fn proc_mem_of_tokctl_waiting_at_a_prompt_is_not_readable_by_the_same_user() {
     assert!(out.stdout.contains("ok 16"), "the control read failed, so this check would prove nothing\n{out}");
 
     // tokctl waits for the passphrase on a terminal, as nobody.
-    let line = format!("{BIN} get gh");
+    let line = format!("exec {BIN} get gh");
     let mut args: Vec<&str> = NOBODY.to_vec();
     args.extend(["script", "-qec", &line, "/dev/null"]);
     let running = Spawned::start(env.std_cmd_of("setpriv", &args));

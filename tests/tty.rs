@@ -5,7 +5,7 @@ use crate::util::*;
 
 /// Run tokctl on a pseudo-terminal, typing `typed` after a moment (so the prompt is up first).
 fn on_a_terminal(env: &Env, args: &str, typed: &str) -> Out {
-    let line = format!("{BIN} {args}");
+    let line = format!("exec {BIN} {args}");
     let script = format!("(sleep 1; printf '%s' '{typed}') | script -qec '{line}' /dev/null");
     run_std(env.std_cmd_of("sh", &["-c", &script]), b"")
 }

@@ -109,7 +109,9 @@ impl Env {
         for v in READ_BY_TOKCTL {
             c.env_remove(v);
         }
+        // `script` runs its line with $SHELL: pin it so the caller's login shell changes nothing.
         c.env("HOME", &self.home)
+            .env("SHELL", "/bin/sh")
             .env("XDG_DATA_HOME", self.home.join(".local/share"))
             .env("XDG_CONFIG_HOME", self.home.join(".config"))
             .env("TOKCTL_VAULT", &self.vault)

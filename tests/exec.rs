@@ -583,6 +583,8 @@ fn exec_mask_ctrl_c_on_a_terminal_reaches_the_command_once() {
         m = marker.display(),
         r = ready.display()
     );
+    // `exec`: no shell may stay in the terminal's foreground group. dash, unlike bash, does not
+    // replace itself with a lone command; it would die of the ^C and hide tokctl's status.
     let line = format!("exec {} exec -t x --mask -- sh -c {}", sh_quote(BIN), sh_quote(&inner));
     let mut c = w.std_program("script");
     c.args(["-qec", &line, "/dev/null"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());

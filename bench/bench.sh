@@ -19,9 +19,7 @@ source "$here/common.sh"
 bench_enter bench "$here/bench.sh" "$@"
 
 # ---- inside the keyring session ----------------------------------------------------------------
-for tool in hyperfine secret-tool awk; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install hyperfine libsecret-tools)" >&2; exit 1; }
-done
+bench_require bench
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 
 RUNS=${BENCH_RUNS:-100}

@@ -2,7 +2,7 @@
 # the calling script inside a private D-Bus session with a throw-away gnome-keyring
 # (.ci/with-keyring gives the daemon its own data directory, so real keyrings are never opened).
 #
-#   source "$here/common.sh"; bench_enter LABEL SCRIPT "$@"
+#   source "$here/common.sh"; bench_enter LABEL SCRIPT "$@"; bench_require LABEL
 bench_enter() {
   local label=$1 script=$2
   shift 2
@@ -24,4 +24,12 @@ bench_enter() {
     export TOKCTL_BENCH_NICE="${nice_cmd[*]:-none}"
     exec "${nice_cmd[@]}" "$root/.ci/with-keyring" "$script" "$@"
   fi
+}
+
+# Inside the session: stop with one line when a tool both scripts measure with is missing.
+bench_require() {
+  local label=$1 tool
+  for tool in hyperfine secret-tool awk; do
+    command -v "$tool" >/dev/null || { echo "$label: $tool is missing (apt-get install hyperfine libsecret-tools)" >&2; exit 1; }
+  done
 }

@@ -26,9 +26,7 @@ source "$here/common.sh"
 bench_enter peers "$here/peers.sh" "$@"
 
 # ---- inside the keyring session ----------------------------------------------------------------
-for tool in hyperfine secret-tool awk; do
-  command -v "$tool" >/dev/null || { echo "peers: $tool is missing (apt-get install hyperfine libsecret-tools)" >&2; exit 1; }
-done
+bench_require peers
 
 RUNS=${BENCH_RUNS:-30}
 WARMUP=${BENCH_WARMUP:-5}
@@ -238,18 +236,16 @@ setup_gpg_store() {
       "$GPG" --batch --quiet --yes --trust-model always -r "$fpr" --multifile --encrypt &&
       find . -maxdepth 1 -type f ! -name '.*' ! -name '*.gpg' -delete)
   done
-  if [ -n "$PASS" ]; then
-    check "$ONEVAL" "PASSWORD_STORE_DIR=$work/s1 $PASS show X" && check "$MIDVAL" "PASSWORD_STORE_DIR=$work/sN $PASS show $MIDV" &&
-      add "pass show, 1" "gpg file per secret" "env PASSWORD_STORE_DIR=$work/s1 $PASS show X" &&
-      add "pass show, $N" "gpg file per secret" "env PASSWORD_STORE_DIR=$work/sN $PASS show $MIDV" ||
-      skip pass "set-up did not give the secrets back"
-  else skip pass "not installed (apt-get install pass)"; fi
-  if [ -n "$GOPASS" ]; then
-    check "$ONEVAL" "PASSWORD_STORE_DIR=$work/s1 $GOPASS show X" && check "$MIDVAL" "PASSWORD_STORE_DIR=$work/sN $GOPASS show $MIDV" &&
-      add "gopass show, 1" "gpg file per secret" "env PASSWORD_STORE_DIR=$work/s1 $GOPASS show X" &&
-      add "gopass show, $N" "gpg file per secret" "env PASSWORD_STORE_DIR=$work/sN $GOPASS show $MIDV" ||
-      skip gopass "set-up did not give the secrets back"
-  else skip gopass "not installed (apt-get install gopass)"; fi
+  local pair tool bin
+  for pair in "pass:$PASS" "gopass:$GOPASS"; do
+    tool=${pair%%:*} bin=${pair#*:}
+    if [ -n "$bin" ]; then
+      check "$ONEVAL" "PASSWORD_STORE_DIR=$work/s1 $bin show X" && check "$MIDVAL" "PASSWORD_STORE_DIR=$work/sN $bin show $MIDV" &&
+        add "$tool show, 1" "gpg file per secret" "env PASSWORD_STORE_DIR=$work/s1 $bin show X" &&
+        add "$tool show, $N" "gpg file per secret" "env PASSWORD_STORE_DIR=$work/sN $bin show $MIDV" ||
+        skip "$tool" "set-up did not give the secrets back"
+    else skip "$tool" "not installed (apt-get install $tool)"; fi
+  done
 }
 
 # python keyring (Debian's python3-keyring, the system interpreter): one Secret Service item each.

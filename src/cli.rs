@@ -3,9 +3,6 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use clap_complete::engine::ArgValueCandidates;
-
-use crate::complete::token_names;
 
 const AFTER: &str = "\
 Exit status: 0 ok, 1 unexpected failure, 2 usage error, 3 not found, 4 token expired or revoked,
@@ -210,7 +207,6 @@ pub struct ListArgs {
 
 #[derive(Args, Debug)]
 pub struct ShowArgs {
-    #[arg(add = ArgValueCandidates::new(token_names))]
     pub name: String,
     #[arg(long)]
     pub json: bool,
@@ -218,7 +214,6 @@ pub struct ShowArgs {
 
 #[derive(Args, Debug)]
 pub struct GetArgs {
-    #[arg(add = ArgValueCandidates::new(token_names))]
     pub name: String,
     /// Do not print a newline after the secret
     #[arg(short = 'n')]
@@ -227,7 +222,6 @@ pub struct GetArgs {
 
 #[derive(Args, Debug)]
 pub struct UpdateArgs {
-    #[arg(add = ArgValueCandidates::new(token_names))]
     pub name: String,
     /// A new name
     #[arg(long, value_name = "NEW")]
@@ -252,7 +246,6 @@ pub struct UpdateArgs {
 
 #[derive(Args, Debug)]
 pub struct RegenerateArgs {
-    #[arg(add = ArgValueCandidates::new(token_names))]
     pub name: String,
     /// New expiry instead of renewing the same lifetime
     #[arg(long, value_name = "D", allow_hyphen_values = true)]
@@ -261,7 +254,6 @@ pub struct RegenerateArgs {
 
 #[derive(Args, Debug)]
 pub struct ConfirmArgs {
-    #[arg(add = ArgValueCandidates::new(token_names))]
     pub name: String,
     /// Do not ask for confirmation (it is only asked on a terminal)
     #[arg(short, long)]
@@ -280,7 +272,7 @@ pub struct VerifyArgs {
 #[derive(Args, Debug, Default)]
 pub struct SelectArgs {
     /// A token to inject, as its env name or renamed with NAME=VAR (repeatable)
-    #[arg(short = 't', long = "token", value_name = "NAME[=VAR]", add = ArgValueCandidates::new(token_names))]
+    #[arg(short = 't', long = "token", value_name = "NAME[=VAR]")]
     pub tokens: Vec<String>,
     /// Every active token carrying this scope (repeatable)
     #[arg(long = "scope", value_name = "S")]
@@ -322,7 +314,7 @@ pub struct EnvArgs {
 #[derive(Args, Debug)]
 pub struct BundleArgs {
     /// A token to put in the bundle (repeatable)
-    #[arg(short = 't', long = "token", value_name = "NAME", required = true, add = ArgValueCandidates::new(token_names))]
+    #[arg(short = 't', long = "token", value_name = "NAME", required = true)]
     pub tokens: Vec<String>,
     /// Where to write the bundle
     #[arg(long, value_name = "FILE")]
@@ -332,7 +324,6 @@ pub struct BundleArgs {
 #[derive(Args, Debug)]
 pub struct LogArgs {
     /// Only this token's events
-    #[arg(add = ArgValueCandidates::new(token_names))]
     pub name: Option<String>,
     #[arg(long)]
     pub json: bool,

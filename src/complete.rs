@@ -1,15 +1,46 @@
-//! Token names for shell completion: offered only when the vault opens without a prompt (from
-//! `TOKCTL_VAULT_KEY` or the OS keyring, given up after 2 s); otherwise silently nothing.
+//! Shell completion: the clap command with token-name candidates attached. Names are offered
+//! only when the vault opens without a prompt (from `TOKCTL_VAULT_KEY` or the OS keyring, given
+//! up after 2 s); otherwise silently nothing. Kept apart from `cli`, which knows no storage.
 
-use clap_complete::engine::CompletionCandidate;
+use clap::CommandFactory;
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 
+use crate::cli::Cli;
 use crate::keystore;
+use crate::unlock::{self, Sources};
 use crate::vault::Envelope;
 
 const KEYRING_WAIT_SECS: u64 = 2;
 
-pub fn token_names() -> Vec<CompletionCandidate> {
+/// The subcommands and arguments that take an existing token's name.
+const TOKEN_ARGS: &[(&str, &str)] = &[
+    ("show", "name"),
+    ("get", "name"),
+    ("update", "name"),
+    ("regenerate", "name"),
+    ("revoke", "name"),
+    ("delete", "name"),
+    ("log", "name"),
+    ("exec", "tokens"),
+    ("env", "tokens"),
+    ("bundle", "tokens"),
+];
+
+/// `Cli`'s command, with token names offered where a token is named.
+pub fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    for (sub, arg) in TOKEN_ARGS {
+        cmd = cmd.mut_subcommand(*sub, |s| s.mut_arg(*arg, |a| a.add(ArgValueCandidates::new(token_names))));
+    }
+    cmd
+}
+
+fn token_names() -> Vec<CompletionCandidate> {
     names().unwrap_or_default().into_iter().map(CompletionCandidate::new).collect()
+}
+
+fn quick_keyring(account: &str) -> crate::error::Result<Result<crate::secret::Key, keystore::Miss>> {
+    keystore::load_within(account, KEYRING_WAIT_SECS)
 }
 
 fn names() -> Option<Vec<String>> {
@@ -17,11 +48,10 @@ fn names() -> Option<Vec<String>> {
         Some(p) => p.into(),
         None => crate::access::default_vault_path().ok()?,
     };
-    let env = Envelope::parse(&std::fs::read(path).ok()?).ok()?;
-    let key = match keystore::env_key().ok()? {
-        Some(k) => k,
-        None => keystore::load_within(&env.header.vault_id, KEYRING_WAIT_SECS).ok()?.ok()?,
-    };
+    let env = Envelope::parse(&std::fs::read(&path).ok()?).ok()?;
+    // The one unlock order, with a short keyring wait and no one to ask.
+    let sources = Sources { env_passphrase: None, keyring: &quick_keyring, ..Sources::from_env(&unlock::Never).ok()? };
+    let key = unlock::unlock(&path, &env, &sources).ok()?.key;
     let payload = env.open(&key).ok()?;
     Some(payload.records.iter().filter(|r| r.revoked_at.is_none()).map(|r| r.name.clone()).collect())
 }

@@ -5,7 +5,6 @@
 //! A keyring that fails or forgot never causes a new key for an existing vault: that decision is
 //! made by the caller, which only makes keys for vaults that do not exist yet.
 
-use std::io::{IsTerminal, Read};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -207,37 +206,12 @@ pub fn probe() -> Result<(Result<(), Miss>, Duration)> {
     Ok((r, start.elapsed()))
 }
 
-pub fn stdin_is_tty() -> bool {
-    std::io::stdin().is_terminal()
+/// The label a desktop keyring shows for a vault's entry.
+pub fn label(vault: &std::path::Path) -> String {
+    format!("tokctl vault key ({})", vault.display())
 }
 
-/// Ask for a passphrase on the terminal without echo.
-pub fn prompt(text: &str) -> Result<Zeroizing<String>> {
-    let p = rpassword::prompt_password(text)
-        .map_err(|e| anyhow::anyhow!("cannot read the passphrase from the terminal: {e}"))?;
-    Ok(Zeroizing::new(p))
-}
-
-/// A new passphrase: asked twice on a TTY, else the first line of stdin.
-pub fn new_passphrase() -> Result<Zeroizing<String>> {
-    let p = if stdin_is_tty() {
-        let a = prompt("New passphrase: ")?;
-        let b = prompt("Repeat it: ")?;
-        if *a != *b {
-            return Err(error::usage("the two passphrases differ").hint("run the command again").into());
-        }
-        a
-    } else {
-        let mut all = Zeroizing::new(String::new());
-        std::io::stdin()
-            .read_to_string(&mut all)
-            .map_err(|_| error::usage("the passphrase on stdin is not UTF-8 text"))?;
-        Zeroizing::new(all.lines().next().unwrap_or("").to_string())
-    };
-    check_passphrase(&p)?;
-    Ok(p)
-}
-
+/// A passphrase must be long enough to be worth the Argon2id it goes through.
 pub fn check_passphrase(p: &str) -> Result<()> {
     if p.chars().count() < 8 {
         return Err(error::usage("the passphrase is too short").hint("use at least 8 characters").into());

@@ -1,5 +1,9 @@
-//! tokctl: personal access tokens with a proper life. See README.md for the user's manual and
-//! ../shared/SPEC.md for the contract.
+//! tokctl: personal access tokens with a proper life. README.md is the user's manual.
+//!
+//! The data flows one way: argv → `cli` (clap types) → a command in `commands` → the core
+//! (`access`, `unlock`, `select`, `vault`, `keystore`, `journal`, `fsio`, `crypto`) → back to
+//! the command, which talks to the user through `ui`. Nothing below `commands` prints or reads
+//! a terminal.
 #![deny(unsafe_code)]
 
 pub mod access;
@@ -13,6 +17,7 @@ pub mod error;
 pub mod exec;
 pub mod formats;
 pub mod fsio;
+pub mod input;
 pub mod journal;
 pub mod keystore;
 pub mod mask;
@@ -21,13 +26,13 @@ pub mod os;
 mod props;
 pub mod secret;
 pub mod select;
+pub mod ui;
+pub mod unlock;
 pub mod vault;
 pub mod when;
 
-use std::io::IsTerminal;
-
-use access::Ctx;
-use cli::{Cli, ColorWhen};
+use cli::Cli;
+use commands::Ctx;
 use error::Result;
 
 /// Run a parsed command line; the `u8` is the exit status.
@@ -36,14 +41,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(p) if !p.as_os_str().is_empty() => (p, false),
         _ => (access::default_vault_path()?, true),
     };
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let color = match cli.color {
-        ColorWhen::Always => true,
-        ColorWhen::Never => false,
-        ColorWhen::Auto => {
-            !no_color && std::io::stdout().is_terminal() && std::env::var("TERM").as_deref() != Ok("dumb")
-        }
-    };
-    let ctx = Ctx { vault, default_path, quiet: cli.quiet, color };
+    let ctx = Ctx { vault, default_path, ui: ui::Ui::new(cli.quiet, cli.color) };
     commands::run(&ctx, cli.command)
 }

@@ -8,7 +8,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     tokctl::os::harden();
     // Answers the shell's completion requests (COMPLETE=bash tokctl …) and exits; else no-op.
-    clap_complete::CompleteEnv::with_factory(<tokctl::cli::Cli as clap::CommandFactory>::command).complete();
+    clap_complete::CompleteEnv::with_factory(tokctl::complete::command).complete();
     let cli = tokctl::cli::Cli::parse();
     match tokctl::run(cli) {
         Ok(code) => ExitCode::from(code),

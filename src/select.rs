@@ -1,13 +1,15 @@
-//! Which tokens `exec`, `env` and `bundle` use: `-t NAME[=VAR]`, `--scope S`, or the nearest
-//! `.tokctl.toml`. Never everything by default.
+//! Which tokens `exec` and `env` inject: `-t NAME[=VAR]`, `--scope S`, or the nearest
+//! `.tokctl.toml` (whose `vault = …` may also choose the vault). Never everything by default.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::access::{Access, Opened};
 use crate::error::{self, Result};
 use crate::secret::Secret;
+use crate::unlock::Prompter;
 use crate::vault::{self, Payload, Status};
 use crate::when;
 
@@ -105,23 +107,58 @@ pub fn want(tokens: &[String], scopes: &[String]) -> Result<(Want, Option<PathBu
     }
 }
 
-/// One chosen token: `(VAR, token name, secret)`.
-pub type Chosen = (String, String, Secret);
+/// One chosen token: the variable it goes into, its name, its secret.
+pub struct Chosen {
+    pub var: String,
+    pub name: String,
+    pub secret: Secret,
+}
+
+/// The opened vault, the tokens chosen from it, and notes for the user (tokens skipped).
+pub struct Selection {
+    pub opened: Opened,
+    pub chosen: Vec<Chosen>,
+    pub notes: Vec<String>,
+}
+
+/// Read the vault the selection points at and resolve the tokens. A project file's `vault = …`
+/// applies only when neither --vault nor TOKCTL_VAULT chose one (`default_path`).
+pub fn select(
+    vault: &Path,
+    default_path: bool,
+    person: &dyn Prompter,
+    tokens: &[String],
+    scopes: &[String],
+) -> Result<Selection> {
+    let (want, project_vault) = want(tokens, scopes)?;
+    let mut acc = match project_vault {
+        Some(v) if default_path => Access::new(&v, false, person)?,
+        _ => Access::new(vault, default_path, person)?,
+    };
+    // Named tokens need only their own records; a scope needs to see every record.
+    let opened = match want.names() {
+        Some(names) => acc.read_only(&names)?,
+        None => acc.read()?,
+    };
+    let mut notes = Vec::new();
+    let chosen = resolve(&want, &opened.payload, &mut notes)?;
+    Ok(Selection { opened, chosen, notes })
+}
 
 /// The chosen tokens; refuses missing (3) or unusable (4) ones.
-pub fn resolve(want: &Want, payload: &Payload, quiet: bool) -> Result<Vec<Chosen>> {
+pub fn resolve(want: &Want, payload: &Payload, notes: &mut Vec<String>) -> Result<Vec<Chosen>> {
     let now = when::now();
     let mut out: Vec<Chosen> = Vec::new();
     let mut push = |var: String, name: &str, secret: &Secret| -> Result<()> {
-        if let Some((_, other, _)) = out.iter().find(|(v, _, _)| *v == var) {
-            if other == name {
+        if let Some(other) = out.iter().find(|c| c.var == var) {
+            if other.name == name {
                 return Ok(());
             }
-            return Err(error::usage(format!("both '{other}' and '{name}' would set {var}"))
+            return Err(error::usage(format!("both '{}' and '{name}' would set {var}", other.name))
                 .hint(format!("rename one with -t {name}=OTHER_VAR"))
                 .into());
         }
-        out.push((var, name.to_string(), secret.clone()));
+        out.push(Chosen { var, name: name.to_string(), secret: secret.clone() });
         Ok(())
     };
     match want {
@@ -138,9 +175,7 @@ pub fn resolve(want: &Want, payload: &Payload, quiet: bool) -> Result<Vec<Chosen
                             push(r.env.clone(), &r.name, r.usable_secret(now)?)?;
                             any = true;
                         }
-                        Status::Expired if !quiet => {
-                            eprintln!("tokctl: skipping '{}' (scope {s}): it has expired", r.name)
-                        }
+                        Status::Expired => notes.push(format!("skipping '{}' (scope {s}): it has expired", r.name)),
                         _ => {}
                     }
                 }

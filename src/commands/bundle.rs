@@ -1,12 +1,12 @@
 //! `tokctl bundle`: a separate vault with only some tokens, under a new key, for CI.
 
-use crate::access::{self, Ctx};
 use crate::cli::BundleArgs;
-use crate::commands::out_line;
+use crate::commands::Ctx;
 use crate::crypto;
 use crate::error::{self, Result};
 use crate::fsio;
 use crate::secret::Key;
+use crate::ui::out_line;
 use crate::vault::{self, Envelope, Header, Payload, VaultKind};
 use crate::when;
 
@@ -28,7 +28,7 @@ pub fn run(ctx: &Ctx, a: BundleArgs) -> Result<u8> {
                 .into());
         }
     }
-    let op = access::read(ctx)?;
+    let op = ctx.access()?.read()?;
     let now = when::now();
     let mut payload = Payload::default();
     for name in &a.tokens {

@@ -1,11 +1,11 @@
 //! `tokctl create`: mint a token and print it once.
 
-use crate::access::{self, Ctx};
 use crate::cli::{CreateArgs, MetaArgs};
-use crate::commands::out_line;
+use crate::commands::Ctx;
 use crate::crypto;
 use crate::error::Result;
 use crate::secret::Secret;
+use crate::ui::out_line;
 use crate::vault::{self, Kind, Record};
 use crate::when::{self, Expiry};
 
@@ -71,7 +71,8 @@ pub fn run(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
     let meta = Meta::parse(&a.name, &a.meta, Expiry::After(90 * 86_400))?;
     vault::check_prefix(&a.prefix)?;
     let secret = crypto::mint(&a.prefix);
-    let (env, expires_at) = access::write_or_create(ctx, |op| {
+    let mut acc = ctx.access()?;
+    let (env, expires_at) = acc.write_or_create(|op| {
         op.payload.ensure_free(&a.name)?;
         let r = meta.record(&a.name, Kind::Minted, Some(a.prefix.clone()), secret.clone());
         op.event("created", &r.name, &r.id, format!("scopes: {}", r.scopes.join(",")));
@@ -80,6 +81,7 @@ pub fn run(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
         Ok(out)
     })?;
     out_line(secret.expose(), true)?;
+    ctx.report_created(&acc);
     ctx.say(format!("stored '{}' in {} as {env}; {}", a.name, ctx.vault.display(), expiry_words(expires_at)));
     Ok(0)
 }

@@ -1,13 +1,15 @@
 //! `tokctl doctor`: explain this machine's setup and what needs attention.
 //!
-//! It never prompts and never writes. Exit 0 when all is well; otherwise the exit code of the
+//! It never prompts (it unlocks with `unlock::Never`) and never writes. Exit 0 when all is well; otherwise the exit code of the
 //! most serious finding (3 no vault, 4 tokens expired or due, 5 cannot unlock, 6 damaged).
 
-use crate::access::{self, Ctx, Source};
+use crate::access::Access;
 use crate::cli::DoctorArgs;
-use crate::commands::out_line;
+use crate::commands::Ctx;
 use crate::error::{Code, Result};
 use crate::keystore::{self, ENV_KEY, ENV_PASS, Miss};
+use crate::ui::out_line;
+use crate::unlock::{self, Source};
 use crate::vault::{Envelope, Status};
 use crate::when;
 
@@ -100,16 +102,8 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         )
         .to_lowercase(),
     );
-    // Unlock without prompting: doctor never waits on a terminal.
-    let unlocked = if keystore::stdin_is_tty()
-        && keystore::env_passphrase().is_none()
-        && keystore::env_key().ok().flatten().is_none()
-        && !keyring_ok
-    {
-        Err(anyhow::anyhow!("would prompt for the passphrase; set {ENV_PASS} to check it here"))
-    } else {
-        access::unlock(&ctx.vault, &env)
-    };
+    // The one unlock order, with no one to ask: doctor never waits on a terminal.
+    let unlocked = Access::new(&ctx.vault, ctx.default_path, &unlock::Never).and_then(|mut a| a.key_for(&env, false));
     let (key, source) = match unlocked {
         Ok(k) => k,
         Err(e) => {

@@ -2,11 +2,13 @@
 
 use std::io::Write;
 
-use crate::access::Ctx;
 use crate::cli::{EnvArgs, EnvFormat};
+use crate::commands::Ctx;
 use crate::commands::exec::selected;
 use crate::error::{self, Result};
 use crate::secret::Secret;
+use crate::select::Selection;
+use crate::ui::out_line;
 
 /// POSIX single quotes: everything literal, `'` as `'\''`.
 pub fn sh_quote(s: &str) -> String {
@@ -45,32 +47,32 @@ pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
         })?),
         _ => None,
     };
-    let (op, chosen) = selected(ctx, &a.select)?;
+    let Selection { opened, chosen, .. } = selected(ctx, &a.select)?;
     let mut out = zeroize::Zeroizing::new(String::new());
     match a.format {
         EnvFormat::Sh => {
-            chosen.iter().for_each(|(v, _, s)| out.push_str(&format!("export {v}={}\n", sh_quote(s.expose()))))
+            chosen.iter().for_each(|c| out.push_str(&format!("export {}={}\n", c.var, sh_quote(c.secret.expose()))))
         }
         EnvFormat::Dotenv => {
-            chosen.iter().for_each(|(v, _, s)| out.push_str(&format!("{v}={}\n", dotenv_quote(s.expose()))))
+            chosen.iter().for_each(|c| out.push_str(&format!("{}={}\n", c.var, dotenv_quote(c.secret.expose()))))
         }
         EnvFormat::Json => {
             let map: serde_json::Map<String, serde_json::Value> =
-                chosen.iter().map(|(v, _, s)| (v.clone(), s.expose().into())).collect();
+                chosen.iter().map(|c| (c.var.clone(), c.secret.expose().into())).collect();
             out.push_str(&serde_json::to_string_pretty(&map)?);
             out.push('\n');
         }
         EnvFormat::Github => {
             let file = github_env.expect("checked above");
             let mut block = zeroize::Zeroizing::new(String::new());
-            for (v, _, s) in &chosen {
-                for line in s.expose().lines().filter(|l| !l.trim().is_empty()) {
+            for c in &chosen {
+                for line in c.secret.expose().lines().filter(|l| !l.trim().is_empty()) {
                     out.push_str(&format!("::add-mask::{}\n", gh_escape(line)));
                 }
-                block.push_str(&github_block(v, s));
+                block.push_str(&github_block(&c.var, &c.secret));
             }
             // Masks first: the runner must know the values before anything can print them.
-            crate::commands::out_line(&out, false)?;
+            out_line(&out, false)?;
             out.clear();
             let mut f = std::fs::OpenOptions::new().append(true).create(true).open(&file).map_err(|e| {
                 anyhow::anyhow!("cannot append to GITHUB_ENV ({}): {e}", std::path::Path::new(&file).display())
@@ -78,9 +80,9 @@ pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
             f.write_all(block.as_bytes())?;
         }
     }
-    crate::commands::out_line(&out, false)?;
-    let names: Vec<&str> = chosen.iter().map(|(_, n, _)| n.as_str()).collect();
-    op.record_use(&names, "env");
+    out_line(&out, false)?;
+    let names: Vec<&str> = chosen.iter().map(|c| c.name.as_str()).collect();
+    opened.record_use(&names, "env");
     Ok(0)
 }
 

@@ -1,13 +1,13 @@
 //! `tokctl get`: print one active token's secret.
 
-use crate::access::{self, Ctx};
 use crate::cli::GetArgs;
-use crate::commands::{out_line, warn_if_due};
+use crate::commands::{Ctx, warn_if_due};
 use crate::error::Result;
+use crate::ui::out_line;
 use crate::when;
 
 pub fn run(ctx: &Ctx, a: GetArgs) -> Result<u8> {
-    let op = access::read_only(ctx, &[a.name.as_str()])?;
+    let op = ctx.access()?.read_only(&[a.name.as_str()])?;
     let now = when::now();
     let r = op.payload.find(&a.name)?;
     let secret = r.usable_secret(now)?;

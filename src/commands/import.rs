@@ -2,13 +2,14 @@
 
 use std::io::Read;
 
-use crate::access::{self, Ctx};
 use crate::cli::{ImportArgs, MetaArgs};
+use crate::commands::Ctx;
 use crate::commands::create::{Meta, expiry_words};
-use crate::commands::{read_secret, secret_from_bytes};
 use crate::dotenv;
 use crate::error::{self, Result};
 use crate::formats;
+use crate::input::secret_from_bytes;
+use crate::ui::read_secret;
 use crate::vault::{self, Kind};
 use crate::when::Expiry;
 
@@ -25,7 +26,8 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     let meta = Meta::parse(&name, &a.meta, Expiry::Never)?;
     let secret = read_secret(&format!("Secret for '{name}' (input hidden): "))?;
     hint_format(ctx, &name, secret.expose(), a.meta.env.is_some());
-    let (env, expires_at) = access::write_or_create(ctx, |op| {
+    let mut acc = ctx.access()?;
+    let (env, expires_at) = acc.write_or_create(|op| {
         op.payload.ensure_free(&name)?;
         let r = meta.record(&name, Kind::Imported, None, secret);
         op.event("imported", &r.name, &r.id, "");
@@ -33,6 +35,7 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
         op.payload.records.push(r);
         Ok(out)
     })?;
+    ctx.report_created(&acc);
     ctx.say(format!("stored '{name}' as {env}; {}", expiry_words(expires_at)));
     Ok(0)
 }
@@ -82,7 +85,8 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
             MetaArgs { scopes: m.scopes.clone(), expires: m.expires.clone(), env: Some(e.var.clone()), note: None };
         records.push(Meta::parse(&name, &meta, Expiry::Never)?.record(&name, Kind::Imported, None, secret));
     }
-    let (added, skipped) = access::write_or_create(ctx, |op| {
+    let mut acc = ctx.access()?;
+    let (added, skipped) = acc.write_or_create(|op| {
         let mut index: std::collections::HashSet<String> = op.payload.records.iter().map(|r| r.name.clone()).collect();
         let (mut added, mut skipped) = (0, 0);
         for r in records {
@@ -100,6 +104,7 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
         }
         Ok((added, skipped))
     })?;
+    ctx.report_created(&acc);
     let skipped = if skipped > 0 { format!(", skipped {skipped} that already existed") } else { String::new() };
     ctx.say(format!("imported {added} token{}{skipped}", if added == 1 { "" } else { "s" }));
     Ok(0)

@@ -1,6 +1,6 @@
 //! `tokctl init`: create the vault and store its key.
 
-use crate::access::{self, Ctx};
+use crate::commands::Ctx;
 use crate::error::Result;
 
 pub fn run(ctx: &Ctx) -> Result<u8> {
@@ -8,6 +8,8 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
         ctx.say(format!("a vault already exists at {}; nothing to do", ctx.vault.display()));
         return Ok(0);
     }
-    access::write_or_create(ctx, |_| Ok(()))?;
+    let mut acc = ctx.access()?;
+    acc.write_or_create(|_| Ok(()))?;
+    ctx.report_created(&acc);
     Ok(0)
 }

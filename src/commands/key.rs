@@ -1,84 +1,100 @@
 //! `tokctl key export|rotate|passphrase|import`: the vault key's own life.
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 
 use zeroize::Zeroizing;
 
-use crate::access::{self, Ctx, Source, pending};
-use crate::commands::out_line;
+use crate::commands::Ctx;
 use crate::crypto;
 use crate::error::{self, Result};
 use crate::keystore::{self, ENV_PASS, Miss};
 use crate::secret::Key;
+use crate::ui::{self, out_line};
+use crate::unlock::{Prompter, Source, pending};
 use crate::vault::{Envelope, Slot};
 
 pub fn export(ctx: &Ctx) -> Result<u8> {
-    let op = access::read(ctx)?;
+    let op = ctx.access()?.read()?;
     out_line(&crypto::encode_key(&op.key), true)?;
     Ok(0)
 }
 
-fn label(ctx: &Ctx) -> String {
-    format!("tokctl vault key ({})", ctx.vault.display())
-}
-
-/// A new vault key. Each step leaves a vault that opens, whenever the process stops:
+/// A new vault key. Everything a person must answer (the passphrase, a keyring asking to be
+/// unlocked) is settled before the lock; the keyring writes then happen under the lock, so two
+/// rotations never interleave their steps. Each step leaves a vault that opens, whenever the
+/// process stops:
 /// 1. the keyring's main entry is made to hold the current key (an earlier rotation may have
 ///    been cut short, leaving the current key only under `+pending`);
 /// 2. the new key is staged under `<vault id>+pending`;
 /// 3. the vault is sealed with the new key and atomically replaced;
 /// 4. the main entry gets the new key and `+pending` is removed.
 pub fn rotate(ctx: &Ctx) -> Result<u8> {
-    let label = label(ctx);
-    let (in_keyring, key, id, source) = access::write(ctx, |op| {
-        let new = Key::random();
-        let id = op.header.vault_id.clone();
-        // The passphrase slot must be re-made around the new key.
-        let pass = match &op.header.passphrase {
-            None => None,
-            Some(slot) => {
-                let p = match keystore::env_passphrase() {
-                    Some(p) => p,
-                    None if keystore::stdin_is_tty() => {
-                        keystore::prompt("Passphrase of this vault (to keep it working): ")?
-                    }
-                    None => {
-                        return Err(error::locked(
-                            "this vault has a passphrase, which must be re-applied to the new key",
-                        )
-                        .hint(format!("set {ENV_PASS}, or run `tokctl key rotate` on a terminal"))
-                        .into());
-                    }
-                };
-                if slot.unwrap_key(&id, p.as_bytes()).is_none() {
-                    return Err(error::locked("wrong passphrase").hint("the vault was left as it was").into());
-                }
-                Some(p)
+    let label = keystore::label(&ctx.vault);
+    let mut acc = ctx.access()?;
+    let (id, has_passphrase, source) = {
+        let op = acc.read()?;
+        (op.header.vault_id.clone(), op.header.passphrase.is_some(), op.source)
+    };
+    // The passphrase slot must be re-made around the new key: ask for it now, not under the lock.
+    let pass = if has_passphrase {
+        let p = match acc.passphrase().cloned().or_else(keystore::env_passphrase) {
+            Some(p) => p,
+            None if ui::stdin_is_tty() => {
+                ui::Terminal.passphrase(&ctx.vault, Some("the passphrase must be re-applied to the new key"), false)?
+            }
+            None => {
+                return Err(error::locked("this vault has a passphrase, which must be re-applied to the new key")
+                    .hint(format!("set {ENV_PASS}, or run `tokctl key rotate` on a terminal"))
+                    .into());
             }
         };
-        let keyring_ok = keystore::save(&id, &label, &op.key)?.is_ok();
-        let staged = if keyring_ok { keystore::save(&pending(&id), &label, &new)? } else { Err(Miss::Off) };
-        if let (Err(miss), None) = (&staged, &pass) {
-            let why = if keyring_ok { miss.to_string() } else { "the OS keyring is not usable".into() };
-            return Err(error::locked(format!("cannot rotate the key: {why}"))
-                .hint("the new key would have nowhere to live; add a passphrase first with `tokctl key passphrase`")
-                .into());
-        }
-        if let Some(p) = &pass {
-            op.header.passphrase = Some(Slot::new(&id, &new, p.as_bytes()));
-        }
-        op.key = new;
-        op.event("key-rotated", "-", "-", "");
-        Ok((staged.is_ok(), op.key.clone(), id, op.source))
-    })?;
-    if in_keyring {
-        match keystore::save(&id, &label, &key) {
-            Ok(Ok(())) => {
-                let _ = keystore::delete(&pending(&id));
+        Some(p)
+    } else {
+        None
+    };
+    // Ask the keyring first (a desktop may ask its user to unlock it), with no lock held.
+    let keyring_answers = !matches!(keystore::load(&id)?, Err(Miss::Off | Miss::Timeout(_) | Miss::Failed(_)));
+    let note = acc.write_then(
+        |op| {
+            if let (Some(p), Some(slot)) = (&pass, &op.header.passphrase)
+                && slot.unwrap_key(&op.header.vault_id, p.as_bytes()).is_none()
+            {
+                return Err(error::locked("wrong passphrase").hint("the vault was left as it was").into());
             }
-            Ok(Err(miss)) => ctx.say(format!("the new key is kept under the keyring account {id}+pending: {miss}")),
-            Err(e) => ctx.say(format!("the new key is kept under the keyring account {id}+pending: {e}")),
-        }
+            let new = Key::random();
+            let keyring_ok = keyring_answers && keystore::save(&id, &label, &op.key)?.is_ok();
+            let staged = if keyring_ok { keystore::save(&pending(&id), &label, &new)? } else { Err(Miss::Off) };
+            if let (Err(miss), None) = (&staged, &pass) {
+                let why = if keyring_ok { miss.to_string() } else { "the OS keyring is not usable".into() };
+                return Err(error::locked(format!("cannot rotate the key: {why}"))
+                    .hint("the new key would have nowhere to live; add a passphrase first with `tokctl key passphrase`")
+                    .into());
+            }
+            if let Some(p) = &pass {
+                op.header.passphrase = Some(Slot::new(&id, &new, p.as_bytes()));
+            }
+            op.key = new;
+            op.event("key-rotated", "-", "-", "");
+            Ok(staged.is_ok().then(String::new))
+        },
+        // Step 4, still under the lock: a rotation that started later cannot have staged its
+        // own key yet, so nothing of it is overwritten or deleted here.
+        |op, note| {
+            if let Some(note) = note {
+                match keystore::save(&id, &label, &op.key) {
+                    Ok(Ok(())) => {
+                        let _ = keystore::delete(&pending(&id));
+                    }
+                    Ok(Err(miss)) => {
+                        *note = format!("the new key is kept under the keyring account {id}+pending: {miss}")
+                    }
+                    Err(e) => *note = format!("the new key is kept under the keyring account {id}+pending: {e}"),
+                }
+            }
+        },
+    )?;
+    if let Some(n) = note.filter(|n| !n.is_empty()) {
+        ctx.say(n);
     }
     ctx.say("the vault has a new key; keys exported before no longer open it");
     if source == Source::EnvKey {
@@ -88,11 +104,11 @@ pub fn rotate(ctx: &Ctx) -> Result<u8> {
 }
 
 pub fn passphrase(ctx: &Ctx) -> Result<u8> {
-    if !ctx.vault.exists() {
-        access::read(ctx)?;
-    }
-    let pass = keystore::new_passphrase()?;
-    access::write(ctx, |op| {
+    let mut acc = ctx.access()?;
+    // Unlock first (it may ask for the current passphrase), then ask for the new one.
+    acc.read()?;
+    let pass = ui::new_passphrase()?;
+    acc.write(|op| {
         let had = op.header.passphrase.is_some();
         op.header.passphrase = Some(Slot::new(&op.header.vault_id, &op.key, pass.as_bytes()));
         op.event(if had { "passphrase-changed" } else { "passphrase-added" }, "-", "-", "");
@@ -102,6 +118,8 @@ pub fn passphrase(ctx: &Ctx) -> Result<u8> {
     Ok(0)
 }
 
+/// Put this vault's key into the OS keyring: the key piped in on stdin, or else whatever unlocks
+/// the vault in the usual order (`TOKCTL_VAULT_KEY`, the passphrase).
 pub fn import(ctx: &Ctx) -> Result<u8> {
     let bytes = crate::fsio::read_opt(&ctx.vault)?.ok_or_else(|| {
         error::not_found(format!("no vault at {}", ctx.vault.display()))
@@ -110,7 +128,7 @@ pub fn import(ctx: &Ctx) -> Result<u8> {
     let env = Envelope::parse(&bytes)?;
     let id = env.header.vault_id.clone();
     let mut text = Zeroizing::new(String::new());
-    if !std::io::stdin().is_terminal() {
+    if !ui::stdin_is_tty() {
         std::io::stdin()
             .take(4096)
             .read_to_string(&mut text)
@@ -124,25 +142,18 @@ pub fn import(ctx: &Ctx) -> Result<u8> {
                 .into());
         }
         k
-    } else if let Some(k) = keystore::env_key()?.filter(|k| env.key_fits(k)) {
-        k
-    } else if let Some(slot) = &env.header.passphrase {
-        let p = match keystore::env_passphrase() {
-            Some(p) => p,
-            None if keystore::stdin_is_tty() => keystore::prompt(&format!("Passphrase for {}: ", ctx.vault.display()))?,
-            None => {
-                return Err(error::locked("no key on stdin and no passphrase")
-                    .hint(format!("pipe in `tokctl key export` output, or set {ENV_PASS}"))
+    } else {
+        match ctx.access()?.key_for(&env, true) {
+            Ok((k, _)) => k,
+            Err(_) if env.header.passphrase.is_none() && keystore::env_key()?.is_none() => {
+                return Err(error::usage("no key on stdin")
+                    .hint("pipe in the line `tokctl key export` printed, e.g. `tokctl key import < key.txt`")
                     .into());
             }
-        };
-        slot.unwrap_key(&id, p.as_bytes()).ok_or_else(|| error::locked("wrong passphrase"))?
-    } else {
-        return Err(error::usage("no key on stdin")
-            .hint("pipe in the line `tokctl key export` printed, e.g. `tokctl key import < key.txt`")
-            .into());
+            Err(e) => return Err(e),
+        }
     };
-    match keystore::save(&id, &label(ctx), &key)? {
+    match keystore::save(&id, &keystore::label(&ctx.vault), &key)? {
         Ok(()) => {
             ctx.say(format!("stored the key of {} in the {}", ctx.vault.display(), keystore::backend_name()));
             Ok(0)

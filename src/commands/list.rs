@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::access::{self, Ctx};
 use crate::cli::{ListArgs, ShowArgs};
+use crate::commands::Ctx;
 use crate::error::Result;
+use crate::ui::{self, BOLD, DIM, RED, YELLOW, paint, print_json};
 use crate::vault::{Record, Status};
 use crate::when;
 
@@ -32,25 +33,13 @@ pub fn record_json(r: &Record, last_used: Option<i64>, now: i64) -> Value {
     })
 }
 
-pub fn print_json(v: &Value) -> Result<()> {
-    crate::commands::out_line(&serde_json::to_string_pretty(v)?, true)
-}
-
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
-        if self.0 { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
-    }
-}
-
 pub fn list(ctx: &Ctx, a: ListArgs) -> Result<u8> {
     let now = when::now();
     let window = a.expiring.as_deref().map(|d| when::parse_window(d, now)).transpose()?;
     if let Some(s) = &a.scope {
         crate::vault::check_scope(s)?;
     }
-    let op = access::read(ctx)?;
+    let op = ctx.access()?.read()?;
     let last = op.last_used();
     let mut rows: Vec<&Record> = op
         .payload
@@ -76,12 +65,11 @@ pub fn list(ctx: &Ctx, a: ListArgs) -> Result<u8> {
         });
         return Ok(0);
     }
-    print_table(ctx, &rows, &last, now)?;
+    print_table(&rows, &last, now)?;
     Ok(0)
 }
 
-fn print_table(ctx: &Ctx, rows: &[&Record], last: &HashMap<String, i64>, now: i64) -> Result<()> {
-    let paint = Paint(ctx.color);
+fn print_table(rows: &[&Record], last: &HashMap<String, i64>, now: i64) -> Result<()> {
     let head = ["NAME", "ENV", "SCOPES", "EXPIRES", "LAST USED", "STATUS"];
     let cells: Vec<[String; 6]> = rows
         .iter()
@@ -105,29 +93,29 @@ fn print_table(ctx: &Ctx, rows: &[&Record], last: &HashMap<String, i64>, now: i6
     let pad = |s: &str, i: usize| format!("{s}{}", " ".repeat(w[i] - s.chars().count()));
     let mut out = String::new();
     let header: Vec<String> = head.iter().enumerate().map(|(i, h)| pad(h, i)).collect();
-    out.push_str(&paint.wrap("1", header.join("  ").trim_end()));
+    out.push_str(&paint(BOLD, header.join("  ").trim_end()));
     out.push('\n');
     for (r, c) in rows.iter().zip(&cells) {
         let mut line: Vec<String> = c.iter().enumerate().map(|(i, s)| pad(s, i)).collect();
         let due = r.expires_at.is_some_and(|t| t - now <= SOON);
         match r.status(now) {
             Status::Expired => {
-                line[3] = paint.wrap("31", &line[3]);
-                line[5] = paint.wrap("31", &line[5]);
+                line[3] = paint(RED, &line[3]);
+                line[5] = paint(RED, &line[5]);
             }
-            Status::Revoked => line[5] = paint.wrap("2", &line[5]),
-            Status::Active if due => line[3] = paint.wrap("33", &line[3]),
+            Status::Revoked => line[5] = paint(DIM, &line[5]),
+            Status::Active if due => line[3] = paint(YELLOW, &line[3]),
             Status::Active => {}
         }
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
     }
-    crate::commands::out_line(&out, false)
+    ui::out_styled(&out)
 }
 
 pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<u8> {
     let now = when::now();
-    let op = access::read(ctx)?;
+    let op = ctx.access()?.read()?;
     let r = op.payload.find(&a.name)?;
     crate::commands::warn_if_due(ctx, r, now);
     let last = op.last_used().get(&r.id).copied();
@@ -160,6 +148,6 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<u8> {
         }
         out.push_str(&format!("{k:<12} {v}\n"));
     }
-    crate::commands::out_line(&out, false)?;
+    crate::ui::out_line(&out, false)?;
     Ok(0)
 }

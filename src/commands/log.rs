@@ -2,15 +2,15 @@
 
 use serde_json::{Value, json};
 
-use crate::access::{self, Ctx};
 use crate::cli::LogArgs;
-use crate::commands::{list::print_json, out_line};
+use crate::commands::Ctx;
 use crate::error::Result;
 use crate::journal;
+use crate::ui::{out_line, print_json};
 use crate::when;
 
 pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
-    let op = access::read(ctx)?;
+    let op = ctx.access()?.read()?;
     // Follow a token across renames by its id; a deleted token is found by its last name.
     let id = a.name.as_ref().and_then(|n| op.payload.find(n).ok().map(|r| r.id.clone()));
     let mut events = journal::read(&op.path, &op.payload.log_key(), &op.header.vault_id);

@@ -1,11 +1,13 @@
-//! One module per subcommand, each with a `run`. Shared pieces live here.
+//! The subcommands, one module each with a `run`: the layer between the command line and the
+//! core. Commands take the parsed arguments, call the core (`access`, `select`, `vault`…) and
+//! talk to the user only through `ui`. `Ctx` is what every command gets from the global options.
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::path::PathBuf;
 
-use crate::access::Ctx;
+use crate::access::Access;
 use crate::cli::{Command, KeyCommand};
-use crate::error::{self, Result};
-use crate::secret::Secret;
+use crate::error::Result;
+use crate::ui::{self, Ui};
 use crate::vault::Record;
 use crate::when;
 
@@ -24,6 +26,33 @@ mod regenerate;
 mod remove;
 mod update;
 mod verify;
+
+/// What every command needs from the global options.
+pub struct Ctx {
+    pub vault: PathBuf,
+    /// True when the path is the default one in the user's data directory.
+    pub default_path: bool,
+    pub ui: Ui,
+}
+
+impl Ctx {
+    /// A note on stderr, unless `--quiet`.
+    pub fn say(&self, msg: impl AsRef<str>) {
+        self.ui.say(msg);
+    }
+
+    /// This command's way into its vault; a passphrase is asked on the terminal when needed.
+    pub fn access(&self) -> Result<Access<'static>> {
+        Access::new(&self.vault, self.default_path, &ui::Terminal)
+    }
+
+    /// Say how a vault that `write_or_create` just made keeps its key.
+    pub fn report_created(&self, acc: &Access) {
+        if let Some(how) = &acc.created {
+            self.say(format!("created a new vault at {} ({how})", self.vault.display()));
+        }
+    }
+}
 
 /// Run one subcommand; the `u8` is the process exit status on success.
 pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
@@ -49,81 +78,6 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Key(KeyCommand::Passphrase) => key::passphrase(ctx),
         Command::Key(KeyCommand::Import) => key::import(ctx),
     }
-}
-
-pub const MAX_SECRET: usize = 64 * 1024;
-
-/// Check a secret's bytes: UTF-8, not empty, at most 64 KiB, one trailing newline stripped.
-pub fn secret_from_bytes(mut raw: Vec<u8>, what: &str) -> Result<Secret> {
-    if raw.len() > MAX_SECRET + 2 {
-        zeroize::Zeroize::zeroize(&mut raw);
-        return Err(error::usage(format!("{what} is over 64 KiB"))
-            .hint("a token is a line of text; check what is being piped in")
-            .into());
-    }
-    if raw.ends_with(b"\r\n") {
-        raw.truncate(raw.len() - 2);
-    } else if raw.ends_with(b"\n") {
-        raw.truncate(raw.len() - 1);
-    }
-    if raw.len() > MAX_SECRET {
-        zeroize::Zeroize::zeroize(&mut raw);
-        return Err(error::usage(format!("{what} is over 64 KiB"))
-            .hint("a token is a line of text; check what is being piped in")
-            .into());
-    }
-    if raw.is_empty() {
-        return Err(error::usage(format!("{what} is empty"))
-            .hint("pipe the token in, e.g. `pbpaste | tokctl import NAME`")
-            .into());
-    }
-    match String::from_utf8(raw) {
-        Ok(s) => Ok(Secret::new(s)),
-        Err(e) => {
-            let mut b = e.into_bytes();
-            zeroize::Zeroize::zeroize(&mut b);
-            Err(error::usage(format!("{what} is not UTF-8 text"))
-                .hint("a token is a line of text; check what is being piped in")
-                .into())
-        }
-    }
-}
-
-/// Read a secret from stdin, or from a no-echo prompt when stdin is a terminal.
-pub fn read_secret(prompt: &str) -> Result<Secret> {
-    if io::stdin().is_terminal() {
-        let p = crate::keystore::prompt(prompt)?;
-        return secret_from_bytes(p.as_bytes().to_vec(), "the secret");
-    }
-    let mut raw = Vec::new();
-    io::stdin()
-        .lock()
-        .take((MAX_SECRET + 3) as u64)
-        .read_to_end(&mut raw)
-        .map_err(|e| anyhow::anyhow!("cannot read the secret from stdin: {e}"))?;
-    secret_from_bytes(raw, "the secret on stdin")
-}
-
-/// Ask "…? [y/N]" on a terminal; without one, go ahead (scripts pass --yes or have no TTY).
-pub fn confirm(question: &str, yes: bool) -> Result<bool> {
-    if yes || !io::stdin().is_terminal() {
-        return Ok(true);
-    }
-    eprint!("{question} [y/N] ");
-    let mut line = String::new();
-    io::stdin().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
-}
-
-/// Print one line to stdout: a secret, a name, a key.
-pub fn out_line(s: &str, newline: bool) -> Result<()> {
-    let mut o = io::stdout().lock();
-    o.write_all(s.as_bytes())?;
-    if newline {
-        o.write_all(b"\n")?;
-    }
-    o.flush()?;
-    Ok(())
 }
 
 /// Say once on stderr when a token in use is due within 7 days.

@@ -1,11 +1,11 @@
 //! `tokctl regenerate` (`rotate`): a new secret; the old one stops verifying.
 
-use crate::access::{self, Ctx};
 use crate::cli::RegenerateArgs;
+use crate::commands::Ctx;
 use crate::commands::create::expiry_words;
-use crate::commands::{out_line, read_secret};
 use crate::crypto;
 use crate::error::{self, Result};
+use crate::ui::{out_line, read_secret};
 use crate::vault::{Kind, Status};
 use crate::when;
 
@@ -13,8 +13,9 @@ pub fn run(ctx: &Ctx, a: RegenerateArgs) -> Result<u8> {
     let now = when::now();
     let expiry = a.expires.as_deref().map(|d| when::parse_expiry(d, now)).transpose()?;
     // Check the token first, so an imported token's new secret is only asked for when it is needed.
+    let mut acc = ctx.access()?;
     let kind = {
-        let op = access::read(ctx)?;
+        let op = acc.read()?;
         let r = op.payload.find(&a.name)?;
         refuse_revoked(r.status(now), &a.name)?;
         r.kind
@@ -23,7 +24,7 @@ pub fn run(ctx: &Ctx, a: RegenerateArgs) -> Result<u8> {
         Kind::Imported => Some(read_secret(&format!("New secret for '{}' (input hidden): ", a.name))?),
         Kind::Minted => None,
     };
-    let (secret, expires_at) = access::write(ctx, |op| {
+    let (secret, expires_at) = acc.write(|op| {
         let r = op.payload.find_mut(&a.name)?;
         refuse_revoked(r.status(now), &a.name)?;
         let secret = match (&new, &r.prefix) {

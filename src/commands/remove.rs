@@ -1,14 +1,15 @@
 //! `tokctl revoke` (destroy the secret, keep the record) and `tokctl delete` (remove it all).
 
-use crate::access::{self, Ctx};
 use crate::cli::ConfirmArgs;
-use crate::commands::confirm;
+use crate::commands::Ctx;
 use crate::error::Result;
+use crate::ui::confirm;
 use crate::when;
 
 pub fn revoke(ctx: &Ctx, a: ConfirmArgs) -> Result<u8> {
+    let mut acc = ctx.access()?;
     let already = {
-        let op = access::read(ctx)?;
+        let op = acc.read()?;
         op.payload.find(&a.name)?.revoked_at.is_some()
     };
     if already {
@@ -20,7 +21,7 @@ pub fn revoke(ctx: &Ctx, a: ConfirmArgs) -> Result<u8> {
         return Ok(1);
     }
     let now = when::now();
-    access::write(ctx, |op| {
+    acc.write(|op| {
         let r = op.payload.find_mut(&a.name)?;
         if r.revoked_at.is_none() {
             r.revoked_at = Some(now);
@@ -36,12 +37,13 @@ pub fn revoke(ctx: &Ctx, a: ConfirmArgs) -> Result<u8> {
 }
 
 pub fn delete(ctx: &Ctx, a: ConfirmArgs) -> Result<u8> {
-    access::read(ctx)?.payload.find(&a.name)?;
+    let mut acc = ctx.access()?;
+    acc.read()?.payload.find(&a.name)?;
     if !confirm(&format!("Delete '{}' and its record?", a.name), a.yes)? {
         ctx.say("nothing deleted");
         return Ok(1);
     }
-    access::write(ctx, |op| {
+    acc.write(|op| {
         let i = op.payload.index(&a.name)?;
         let r = op.payload.records.remove(i);
         op.event("deleted", &r.name, &r.id, "");

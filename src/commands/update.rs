@@ -1,7 +1,7 @@
 //! `tokctl update`: change metadata; the secret is untouched.
 
-use crate::access::{self, Ctx};
 use crate::cli::UpdateArgs;
+use crate::commands::Ctx;
 use crate::error::{self, Result};
 use crate::vault;
 use crate::when;
@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, a: UpdateArgs) -> Result<u8> {
             .hint("give at least one of --rename, --scope, --add-scope, --remove-scope, --env, --expires, --note")
             .into());
     }
-    access::write(ctx, |op| {
+    ctx.access()?.write(|op| {
         if let Some(n) = &a.rename
             && n != &a.name
         {

@@ -5,11 +5,11 @@
 
 use serde_json::json;
 
-use crate::access::{self, Ctx};
 use crate::cli::VerifyArgs;
-use crate::commands::{list::print_json, out_line, read_secret};
+use crate::commands::Ctx;
 use crate::crypto;
 use crate::error::{self, Result};
+use crate::ui::{out_line, print_json, read_secret};
 use crate::vault;
 use crate::when;
 
@@ -21,7 +21,7 @@ pub fn grants(have: &[String], want: &str) -> bool {
 pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<u8> {
     let want = vault::scope_set(&a.scopes)?;
     let presented = read_secret("Token to verify (input hidden): ")?;
-    let op = access::read(ctx)?;
+    let op = ctx.access()?.read()?;
     let now = when::now();
     let token = presented.expose();
     let mut prefixes: Vec<&str> = op.payload.records.iter().filter_map(|r| r.prefix.as_deref()).collect();

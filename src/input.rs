@@ -1,0 +1,40 @@
+//! Checks on a secret handed to tokctl (from stdin, a prompt or a dotenv file) before it is kept.
+
+use crate::error::{self, Result};
+use crate::secret::Secret;
+
+pub const MAX_SECRET: usize = 64 * 1024;
+
+fn too_large(what: &str) -> anyhow::Error {
+    error::usage(format!("{what} is over 64 KiB"))
+        .hint("a token is a line of text; check what is being piped in")
+        .into()
+}
+
+/// Check a secret's bytes: UTF-8, not empty, at most 64 KiB, one trailing newline stripped.
+pub fn secret_from_bytes(mut raw: Vec<u8>, what: &str) -> Result<Secret> {
+    if raw.ends_with(b"\r\n") {
+        raw.truncate(raw.len() - 2);
+    } else if raw.ends_with(b"\n") {
+        raw.truncate(raw.len() - 1);
+    }
+    if raw.len() > MAX_SECRET {
+        zeroize::Zeroize::zeroize(&mut raw);
+        return Err(too_large(what));
+    }
+    if raw.is_empty() {
+        return Err(error::usage(format!("{what} is empty"))
+            .hint("pipe the token in, e.g. `pbpaste | tokctl import NAME`")
+            .into());
+    }
+    match String::from_utf8(raw) {
+        Ok(s) => Ok(Secret::new(s)),
+        Err(e) => {
+            let mut b = e.into_bytes();
+            zeroize::Zeroize::zeroize(&mut b);
+            Err(error::usage(format!("{what} is not UTF-8 text"))
+                .hint("a token is a line of text; check what is being piped in")
+                .into())
+        }
+    }
+}

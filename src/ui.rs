@@ -1,0 +1,159 @@
+//! The terminal edge: every prompt and confirmation, every line on stdout and stderr, JSON
+//! printing and colour. Nothing below `commands` reads a terminal or prints; it asks a person
+//! through the `Prompter` implemented here, and returns values and typed errors.
+//!
+//! Colour is decided once (`--color`, `NO_COLOR`, `CLICOLOR`, a terminal or not) by `anstream`;
+//! styled text written through `out_styled` loses its styles when colour is off. Secrets, keys
+//! and JSON are written raw with `out_line`, byte for byte.
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::Path;
+
+use anstyle::{AnsiColor, Effects, Style};
+use zeroize::Zeroizing;
+
+use crate::cli::ColorWhen;
+use crate::error::{self, Result};
+use crate::input::{MAX_SECRET, secret_from_bytes};
+use crate::secret::Secret;
+use crate::unlock::Prompter;
+
+pub const BOLD: Style = Style::new().effects(Effects::BOLD);
+pub const DIM: Style = Style::new().effects(Effects::DIMMED);
+pub const RED: Style = AnsiColor::Red.on_default();
+pub const YELLOW: Style = AnsiColor::Yellow.on_default();
+
+/// How this run talks to its user.
+#[derive(Clone, Copy)]
+pub struct Ui {
+    quiet: bool,
+}
+
+impl Ui {
+    pub fn new(quiet: bool, color: ColorWhen) -> Ui {
+        match color {
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+        }
+        .write_global();
+        Ui { quiet }
+    }
+
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// A note on stderr (`tokctl: …`), unless `--quiet`.
+    pub fn say(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("tokctl: {}", msg.as_ref());
+        }
+    }
+}
+
+/// `s` in `style` (dropped again on output when colour is off).
+pub fn paint(style: Style, s: &str) -> String {
+    format!("{style}{s}{style:#}")
+}
+
+/// Print text to stdout as it is: a secret, a name, a key, JSON.
+pub fn out_line(s: &str, newline: bool) -> Result<()> {
+    let mut o = io::stdout().lock();
+    o.write_all(s.as_bytes())?;
+    if newline {
+        o.write_all(b"\n")?;
+    }
+    o.flush()?;
+    Ok(())
+}
+
+/// Print text that may carry styles from `paint`; they are stripped when colour is off.
+pub fn out_styled(s: &str) -> Result<()> {
+    let mut o = anstream::stdout().lock();
+    o.write_all(s.as_bytes())?;
+    o.flush()?;
+    Ok(())
+}
+
+pub fn print_json(v: &serde_json::Value) -> Result<()> {
+    out_line(&serde_json::to_string_pretty(v)?, true)
+}
+
+pub fn stdin_is_tty() -> bool {
+    io::stdin().is_terminal()
+}
+
+/// Ask for something on the terminal without echo.
+fn hidden(text: &str) -> Result<Zeroizing<String>> {
+    let p = rpassword::prompt_password(text).map_err(|e| anyhow::anyhow!("cannot read from the terminal: {e}"))?;
+    Ok(Zeroizing::new(p))
+}
+
+/// Read a secret from stdin, or from a no-echo prompt when stdin is a terminal.
+pub fn read_secret(prompt: &str) -> Result<Secret> {
+    if stdin_is_tty() {
+        let p = hidden(prompt)?;
+        return secret_from_bytes(p.as_bytes().to_vec(), "the secret");
+    }
+    let mut raw = Vec::new();
+    io::stdin()
+        .lock()
+        .take((MAX_SECRET + 3) as u64)
+        .read_to_end(&mut raw)
+        .map_err(|e| anyhow::anyhow!("cannot read the secret from stdin: {e}"))?;
+    secret_from_bytes(raw, "the secret on stdin")
+}
+
+/// Ask "…? [y/N]" on a terminal; without one, go ahead (scripts pass --yes or have no TTY).
+pub fn confirm(question: &str, yes: bool) -> Result<bool> {
+    if yes || !stdin_is_tty() {
+        return Ok(true);
+    }
+    eprint!("{question} [y/N] ");
+    let mut line = String::new();
+    io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+/// A new passphrase: asked twice on a terminal, else the first line of stdin.
+pub fn new_passphrase() -> Result<Zeroizing<String>> {
+    let p = if stdin_is_tty() {
+        let a = hidden("New passphrase: ")?;
+        let b = hidden("Repeat it: ")?;
+        if *a != *b {
+            return Err(error::usage("the two passphrases differ").hint("run the command again").into());
+        }
+        a
+    } else {
+        let mut all = Zeroizing::new(String::new());
+        io::stdin().read_to_string(&mut all).map_err(|_| error::usage("the passphrase on stdin is not UTF-8 text"))?;
+        Zeroizing::new(all.lines().next().unwrap_or("").to_string())
+    };
+    crate::keystore::check_passphrase(&p)?;
+    Ok(p)
+}
+
+/// A person at this terminal, when stdin is one.
+pub struct Terminal;
+
+impl Prompter for Terminal {
+    fn can_ask(&self) -> bool {
+        stdin_is_tty()
+    }
+
+    fn passphrase(&self, vault: &Path, why: Option<&str>, retry: bool) -> Result<Zeroizing<String>> {
+        if let Some(why) = why {
+            eprintln!("tokctl: {why}; asking for the passphrase");
+        }
+        if retry {
+            eprintln!("tokctl: wrong passphrase");
+        }
+        hidden(&format!("Passphrase for {}: ", vault.display()))
+    }
+
+    fn new_passphrase(&self, why: &str) -> Result<Zeroizing<String>> {
+        eprintln!("tokctl: {why}");
+        new_passphrase()
+    }
+}

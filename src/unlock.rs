@@ -1,0 +1,336 @@
+//! The one place that knows the unlock order (SPEC "Unlock order"):
+//! `TOKCTL_VAULT_KEY` → the OS keyring entry (and a rotation's `+pending` entry) →
+//! `TOKCTL_PASSPHRASE` → a passphrase asked of a person, when the caller may ask one.
+//!
+//! Nothing here reads a terminal or prints: how a person is asked is the caller's `Prompter`
+//! (the terminal one lives in `ui`; doctor and completion pass `Never`). The sources are gathered
+//! once into `Sources`, so the policy itself can be tested without a keyring or a terminal.
+
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use crate::error::{self, Result};
+use crate::keystore::{self, ENV_KEY, ENV_PASS, Miss};
+use crate::secret::Key;
+use crate::vault::{Envelope, VaultKind};
+
+/// How the core may ask a person for something. Implemented at the edge (`ui`).
+pub trait Prompter {
+    /// Whether a person can be asked at all (a terminal is there).
+    fn can_ask(&self) -> bool;
+    /// The passphrase of the vault at `vault`; `why` says why the other sources did not do.
+    /// `retry` is true after a wrong answer.
+    fn passphrase(&self, vault: &Path, why: Option<&str>, retry: bool) -> Result<Zeroizing<String>>;
+    /// A new passphrase (asked twice), for a vault that cannot keep its key in a keyring.
+    fn new_passphrase(&self, why: &str) -> Result<Zeroizing<String>>;
+}
+
+/// A prompter for commands that must never wait for a person (doctor, completion).
+pub struct Never;
+
+impl Prompter for Never {
+    fn can_ask(&self) -> bool {
+        false
+    }
+    fn passphrase(&self, _: &Path, _: Option<&str>, _: bool) -> Result<Zeroizing<String>> {
+        Err(error::locked("no one to ask for the passphrase").into())
+    }
+    fn new_passphrase(&self, _: &str) -> Result<Zeroizing<String>> {
+        Err(error::locked("no one to ask for a passphrase").into())
+    }
+}
+
+/// How the key was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    EnvKey,
+    Keyring,
+    Passphrase,
+    New,
+}
+
+impl Source {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Source::EnvKey => "TOKCTL_VAULT_KEY",
+            Source::Keyring => "the OS keyring",
+            Source::Passphrase => "the passphrase",
+            Source::New => "a new key",
+        }
+    }
+}
+
+/// A key that opened a vault, how it was found, and the passphrase when one was used (kept so a
+/// later step of the same command, e.g. a rotation re-making the passphrase slot, never asks
+/// again).
+pub struct Unlocked {
+    pub key: Key,
+    pub source: Source,
+    pub passphrase: Option<Zeroizing<String>>,
+}
+
+/// The keyring as the unlock order sees it: the stored key for an account (a vault id).
+pub type KeyringLoad<'a> = &'a dyn Fn(&str) -> Result<Result<Key, Miss>>;
+
+/// Every source of a key, gathered once per command.
+pub struct Sources<'a> {
+    pub env_key: Option<Key>,
+    pub keyring: KeyringLoad<'a>,
+    pub env_passphrase: Option<Zeroizing<String>>,
+    pub person: &'a dyn Prompter,
+}
+
+fn load_from_keyring(account: &str) -> Result<Result<Key, Miss>> {
+    keystore::load(account)
+}
+
+impl<'a> Sources<'a> {
+    /// The sources this process has: the environment, the OS keyring, and `person`.
+    pub fn from_env(person: &'a dyn Prompter) -> Result<Sources<'a>> {
+        Ok(Sources {
+            env_key: keystore::env_key()?,
+            keyring: &load_from_keyring,
+            env_passphrase: keystore::env_passphrase(),
+            person,
+        })
+    }
+
+    /// The same sources with a person who is never asked (for steps taken under the lock).
+    pub fn without_person(&self) -> Sources<'a> {
+        Sources {
+            env_key: self.env_key.clone(),
+            keyring: self.keyring,
+            env_passphrase: self.env_passphrase.clone(),
+            person: &Never,
+        }
+    }
+}
+
+/// Find the key of an existing vault, trying each source in the SPEC's order. A person is asked
+/// (at most three times) only when every other source failed and the vault has a passphrase.
+pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
+    if let Some(k) = &src.env_key {
+        if env.key_fits(k) {
+            return Ok(Unlocked { key: k.clone(), source: Source::EnvKey, passphrase: None });
+        }
+        return Err(error::locked(format!("{ENV_KEY} does not unlock the vault at {}", path.display()))
+            .hint("it belongs to another vault or an older key; unset it or set it to this vault's `tokctl key export`")
+            .into());
+    }
+    let id = &env.header.vault_id;
+    let mut why: Vec<String> = Vec::new();
+    if let Some(key) = from_keyring(env, id, src.keyring, &mut why)? {
+        return Ok(Unlocked { key, source: Source::Keyring, passphrase: None });
+    }
+    if let Some(slot) = &env.header.passphrase {
+        if let Some(p) = &src.env_passphrase {
+            return match slot.unwrap_key(id, p.as_bytes()) {
+                Some(key) => Ok(Unlocked { key, source: Source::Passphrase, passphrase: Some(p.clone()) }),
+                None => {
+                    Err(error::locked(format!("{ENV_PASS} is not the passphrase of the vault at {}", path.display()))
+                        .hint("check the value, or unlock with TOKCTL_VAULT_KEY instead")
+                        .into())
+                }
+            };
+        }
+        if src.person.can_ask() {
+            let reason = (!why.is_empty()).then(|| why.join("; "));
+            for attempt in 0..3 {
+                let p = src.person.passphrase(path, reason.as_deref().filter(|_| attempt == 0), attempt > 0)?;
+                if let Some(key) = slot.unwrap_key(id, p.as_bytes()) {
+                    return Ok(Unlocked { key, source: Source::Passphrase, passphrase: Some(p) });
+                }
+            }
+            return Err(error::locked("wrong passphrase, three times").hint("run the command again").into());
+        }
+    }
+    let cause = if why.is_empty() { "no key is available".to_string() } else { why.join("; ") };
+    let mut fix =
+        format!("set {ENV_KEY} to this vault's exported key, or put it back in the keyring with `tokctl key import`");
+    if env.header.passphrase.is_some() {
+        fix.push_str(&format!("\nthis vault has a passphrase: set {ENV_PASS}, or run on a terminal to be asked"));
+    } else if matches!(env.header.kind, VaultKind::Bundle) {
+        fix = format!("a bundle opens only with the key `tokctl bundle` printed: set {ENV_KEY} to it");
+    }
+    Err(error::locked(format!("cannot unlock the vault at {}: {cause}", path.display())).hint(fix).into())
+}
+
+/// The account under which `key rotate` stages a new key before the vault depends on it.
+pub fn pending(id: &str) -> String {
+    format!("{id}+pending")
+}
+
+/// The key from the keyring: the vault's entry, or the one a `key rotate` staged under
+/// `+pending`. A rotation swaps the entries while we look; when the keyring answered but nothing
+/// fitted, one more look sees the settled state. A keyring that did not answer is not asked
+/// again: that would cost a second timeout.
+fn from_keyring(env: &Envelope, id: &str, load: KeyringLoad, why: &mut Vec<String>) -> Result<Option<Key>> {
+    for _ in 0..2 {
+        let main = load(id)?;
+        match &main {
+            Ok(k) if env.key_fits(k) => return Ok(Some(k.clone())),
+            Ok(_) | Err(Miss::NoEntry) => {}
+            Err(m) => {
+                if !matches!(m, Miss::Off) {
+                    why.push(m.to_string());
+                }
+                return Ok(None);
+            }
+        }
+        if let Ok(Ok(k)) = load(&pending(id))
+            && env.key_fits(&k)
+        {
+            return Ok(Some(k));
+        }
+        why.push(match main {
+            Ok(_) => "the OS keyring's key for this vault does not fit it".into(),
+            Err(m) => m.to_string(),
+        });
+    }
+    why.dedup();
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The policy alone: the sources are plain values and closures, the envelope a real sealed
+    //! vault.
+    use std::cell::{Cell, RefCell};
+
+    use super::*;
+    use crate::vault::{self, Header, Payload, Slot};
+
+    struct Scripted {
+        answers: RefCell<Vec<&'static str>>,
+        asked: Cell<u32>,
+        tty: bool,
+    }
+
+    impl Scripted {
+        fn new(tty: bool, answers: &[&'static str]) -> Scripted {
+            Scripted { answers: RefCell::new(answers.iter().rev().copied().collect()), asked: Cell::new(0), tty }
+        }
+    }
+
+    impl Prompter for Scripted {
+        fn can_ask(&self) -> bool {
+            self.tty
+        }
+        fn passphrase(&self, _: &Path, _: Option<&str>, _: bool) -> Result<Zeroizing<String>> {
+            self.asked.set(self.asked.get() + 1);
+            Ok(Zeroizing::new(self.answers.borrow_mut().pop().expect("asked more often than scripted").into()))
+        }
+        fn new_passphrase(&self, _: &str) -> Result<Zeroizing<String>> {
+            unreachable!()
+        }
+    }
+
+    fn vault_with(pass: Option<&str>) -> (Envelope, Key) {
+        let key = Key::random();
+        let mut h = Header::new(VaultKind::Personal, &key);
+        if let Some(p) = pass {
+            h.passphrase = Some(Slot::new(&h.vault_id, &key, p.as_bytes()));
+        }
+        let bytes = vault::seal(&mut h, &key, &Payload::default());
+        (Envelope::parse(&bytes).unwrap(), key)
+    }
+
+    fn code(r: Result<Unlocked>) -> Option<error::Code> {
+        r.err().and_then(|e| e.downcast_ref::<error::Error>().map(|x| x.code))
+    }
+
+    fn no_keyring(_: &str) -> Result<Result<Key, Miss>> {
+        Ok(Err(Miss::Off))
+    }
+
+    #[test]
+    fn the_env_key_comes_first_and_a_wrong_one_is_not_skipped() {
+        let (env, key) = vault_with(Some("correct horse"));
+        let asked = Cell::new(0);
+        let keyring = |_: &str| -> Result<Result<Key, Miss>> {
+            asked.set(asked.get() + 1);
+            Ok(Err(Miss::NoEntry))
+        };
+        let person = Scripted::new(true, &[]);
+        let s = Sources {
+            env_key: Some(key.clone()),
+            keyring: &keyring,
+            env_passphrase: Some(Zeroizing::new("correct horse".into())),
+            person: &person,
+        };
+        assert_eq!(unlock(Path::new("v"), &env, &s).unwrap().source, Source::EnvKey);
+        let s = Sources { env_key: Some(Key::random()), ..s };
+        assert_eq!(code(unlock(Path::new("v"), &env, &s)), Some(error::Code::Locked));
+        assert_eq!((asked.get(), person.asked.get()), (0, 0), "nothing else is tried after a wrong env key");
+    }
+
+    #[test]
+    fn the_keyring_then_its_pending_entry_then_the_passphrase() {
+        let (env, key) = vault_with(Some("correct horse"));
+        let id = env.header.vault_id.clone();
+        let person = Scripted::new(true, &[]);
+        let k2 = key.clone();
+        let main = move |acct: &str| -> Result<Result<Key, Miss>> {
+            Ok(if acct == id { Ok(k2.clone()) } else { Err(Miss::NoEntry) })
+        };
+        let s = Sources { env_key: None, keyring: &main, env_passphrase: None, person: &person };
+        assert_eq!(unlock(Path::new("v"), &env, &s).unwrap().source, Source::Keyring);
+
+        let id = env.header.vault_id.clone();
+        let k3 = key.clone();
+        let staged = move |acct: &str| -> Result<Result<Key, Miss>> {
+            Ok(if acct == pending(&id) { Ok(k3.clone()) } else { Ok(Key::random()) })
+        };
+        let s = Sources { keyring: &staged, ..s };
+        assert_eq!(unlock(Path::new("v"), &env, &s).unwrap().source, Source::Keyring, "a rotation's staged key");
+
+        let s = Sources { keyring: &no_keyring, env_passphrase: Some(Zeroizing::new("correct horse".into())), ..s };
+        let u = unlock(Path::new("v"), &env, &s).unwrap();
+        assert_eq!(u.source, Source::Passphrase);
+        assert_eq!(u.passphrase.as_deref().map(String::as_str), Some("correct horse"), "kept for later steps");
+        assert_eq!(person.asked.get(), 0, "nobody was asked");
+    }
+
+    #[test]
+    fn a_person_is_asked_only_last_at_most_three_times_and_never_by_never() {
+        let (env, _) = vault_with(Some("correct horse"));
+        let person = Scripted::new(true, &["nope", "correct horse"]);
+        let s = Sources { env_key: None, keyring: &no_keyring, env_passphrase: None, person: &person };
+        let u = unlock(Path::new("v"), &env, &s).unwrap();
+        assert_eq!((u.source, person.asked.get()), (Source::Passphrase, 2));
+
+        let person = Scripted::new(true, &["a", "b", "c"]);
+        let s = Sources { person: &person, ..s };
+        assert_eq!(code(unlock(Path::new("v"), &env, &s)), Some(error::Code::Locked));
+        assert_eq!(person.asked.get(), 3);
+
+        let s = Sources { person: &Never, ..s };
+        assert_eq!(code(unlock(Path::new("v"), &env, &s)), Some(error::Code::Locked), "never prompts");
+
+        let person = Scripted::new(false, &[]);
+        let s = Sources { person: &person, ..s };
+        assert_eq!(code(unlock(Path::new("v"), &env, &s)), Some(error::Code::Locked));
+        assert_eq!(person.asked.get(), 0, "no terminal, no prompt");
+
+        let (plain, _) = vault_with(None);
+        let person = Scripted::new(true, &[]);
+        let s = Sources { person: &person, ..s };
+        assert_eq!(code(unlock(Path::new("v"), &plain, &s)), Some(error::Code::Locked));
+        assert_eq!(person.asked.get(), 0, "a vault without a passphrase is never asked for one");
+    }
+
+    #[test]
+    fn a_keyring_that_does_not_answer_is_asked_once() {
+        let (env, _) = vault_with(None);
+        let calls = Cell::new(0);
+        let slow = |_: &str| -> Result<Result<Key, Miss>> {
+            calls.set(calls.get() + 1);
+            Ok(Err(Miss::Timeout(10)))
+        };
+        let s = Sources { env_key: None, keyring: &slow, env_passphrase: None, person: &Never };
+        let e = unlock(Path::new("v"), &env, &s).err().unwrap();
+        assert_eq!(calls.get(), 1);
+        assert!(format!("{e}").contains("did not answer"), "{e}");
+    }
+}

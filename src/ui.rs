@@ -105,6 +105,13 @@ pub fn read_secret(prompt: &str) -> Result<Secret> {
     secret_from_bytes(raw, "the secret on stdin")
 }
 
+/// Everything piped in on stdin, at most `limit` bytes; wiped when dropped.
+pub fn read_stdin(limit: u64) -> io::Result<Zeroizing<Vec<u8>>> {
+    let mut raw = Zeroizing::new(Vec::new());
+    io::stdin().lock().take(limit).read_to_end(&mut raw)?;
+    Ok(raw)
+}
+
 /// Ask "…? [y/N]" on a terminal; without one, go ahead (scripts pass --yes or have no TTY).
 pub fn confirm(question: &str, yes: bool) -> Result<bool> {
     if yes || !stdin_is_tty() {

@@ -57,14 +57,14 @@ fn hint_format(ctx: &Ctx, name: &str, secret: &str, env_given: bool) {
 }
 
 fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: bool) -> Result<u8> {
-    let mut raw = zeroize::Zeroizing::new(Vec::new());
     let limit = 64 * 1024 * 1024;
     let read = if file.as_os_str() == "-" {
-        std::io::stdin().lock().take(limit).read_to_end(&mut raw)
+        crate::ui::read_stdin(limit)
     } else {
-        std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(&mut raw))
+        let mut raw = zeroize::Zeroizing::new(Vec::new());
+        std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(&mut raw)).map(|_| raw)
     };
-    read.map_err(|e| {
+    let raw = read.map_err(|e| {
         error::usage(format!("cannot read the dotenv file {}: {e}", file.display())).hint("check the path")
     })?;
     let text = std::str::from_utf8(&raw).map_err(|_| error::usage(format!("{} is not UTF-8 text", file.display())))?;

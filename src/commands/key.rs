@@ -1,7 +1,5 @@
 //! `tokctl key export|rotate|passphrase|import`: the vault key's own life.
 
-use std::io::Read;
-
 use zeroize::Zeroizing;
 
 use crate::commands::Ctx;
@@ -127,15 +125,10 @@ pub fn import(ctx: &Ctx) -> Result<u8> {
     })?;
     let env = Envelope::parse(&bytes)?;
     let id = env.header.vault_id.clone();
-    let mut text = Zeroizing::new(String::new());
-    if !ui::stdin_is_tty() {
-        std::io::stdin()
-            .take(4096)
-            .read_to_string(&mut text)
-            .map_err(|_| error::usage("the key on stdin is not text"))?;
-    }
+    let piped = if ui::stdin_is_tty() { Zeroizing::new(Vec::new()) } else { ui::read_stdin(4096)? };
+    let text = std::str::from_utf8(&piped).map_err(|_| error::usage("the key on stdin is not text"))?;
     let key = if !text.trim().is_empty() {
-        let k = crypto::decode_key(&text)?;
+        let k = crypto::decode_key(text)?;
         if !env.key_fits(&k) {
             return Err(error::locked("that key does not fit this vault")
                 .hint("export the key of this vault, not another")

@@ -20,6 +20,8 @@ fn bad(line: usize, what: &str) -> anyhow::Error {
 
 pub fn parse(text: &str) -> Result<Vec<Entry>> {
     let mut out: Vec<Entry> = Vec::new();
+    // Where each variable was first set: a lookup per line, so a file of n lines is read in O(n).
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.trim();
@@ -33,8 +35,8 @@ pub fn parse(text: &str) -> Result<Vec<Entry>> {
             return Err(bad(n, "the name before '=' is not a valid environment variable name"));
         }
         let value = value(rest.trim_start()).ok_or_else(|| bad(n, "a quote is not closed"))?;
-        if let Some(prev) = out.iter().find(|e| e.var == var) {
-            return Err(bad(n, &format!("{var} was already set on line {}", prev.line)));
+        if let Some(prev) = seen.insert(var, n) {
+            return Err(bad(n, &format!("{var} was already set on line {prev}")));
         }
         out.push(Entry { line: n, var: var.to_string(), value });
     }

@@ -11,6 +11,7 @@ mod faults;
 mod fuzz_corpus;
 mod hygiene;
 mod lifecycle;
+mod rotation;
 mod tty;
 mod unlock;
 mod util;

@@ -1,0 +1,131 @@
+//! Key rotations that race each other: the vault key is never lost, whatever the interleaving.
+//! Runs on the real Secret Service; a rotation's thread is delayed with strace's fault injection,
+//! no hook in the product.
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+fn strace_available() {
+    let ok = std::process::Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success());
+    assert!(ok, "these tests need strace (apt-get install strace); .ci/run installs it");
+}
+
+/// The keyring is left holding exactly the key that opens the vault, and nothing staged.
+fn assert_keyring_settled(env: &Env, names: &[&str]) {
+    let id = env.vault_id();
+    for n in names {
+        env.ok(&["get", n], b"");
+    }
+    let exported = env.export_key();
+    assert_eq!(keyring_key(&id).as_deref(), Some(exported.as_str()), "the main entry holds the vault's key");
+    assert_eq!(keyring_key(&format!("{id}+pending")), None, "no staged key is left behind");
+}
+
+#[test]
+fn a_rotation_stalled_mid_way_and_a_second_rotation_leave_a_vault_that_opens() {
+    strace_available();
+    let env = Env::keyring();
+    let secret = env.create("gh", &[]);
+    // A's fourth new thread is its second keyring call under the lock (after the unlock and
+    // the look that asks the keyring to unlock first): hold it there for 4 s.
+    let a = env
+        .std_cmd_of(
+            "strace",
+            &[
+                "-f",
+                "-o",
+                "/dev/null",
+                "-e",
+                "trace=clone3",
+                "-e",
+                "inject=clone3:delay_enter=4000000:when=4",
+                BIN,
+                "key",
+                "rotate",
+            ],
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("strace");
+    // B starts while A is stalled; it must wait for A's lock rather than interleave with it.
+    std::thread::sleep(Duration::from_millis(1500));
+    let b = env.run(&["key", "rotate"], b"");
+    let a = Out::of("A: strace tokctl key rotate".into(), a.wait_with_output().expect("A"), Instant::now());
+    assert_eq!(a.code, 0, "{a}");
+    assert_eq!(b.code, 0, "{b}");
+    assert_eq!(env.get("gh"), secret, "the token still opens");
+    assert_keyring_settled(&env, &["gh"]);
+}
+
+/// `sh -c 'while :; do :; done'`: keeps a core busy until killed.
+fn hog() -> Child {
+    std::process::Command::new("sh").args(["-c", "while :; do :; done"]).spawn().expect("sh")
+}
+
+#[test]
+fn rotation_loops_at_different_niceness_under_load_with_writers_and_kills_never_lose_the_key() {
+    const ROTATIONS: usize = 6;
+    let env = Env::keyring();
+    let mut rng = Rng::seeded();
+    let mut secrets = vec![("base".to_string(), env.create("base", &[]))];
+    let hogs: Vec<Child> = (0..2).map(|_| hog()).collect();
+    let loops: Vec<std::thread::JoinHandle<Vec<i32>>> = [0, 10, 19]
+        .into_iter()
+        .map(|nice| {
+            let c = env.std_cmd_of("sh", &["-c", &format!("i=0; while [ $i -lt {ROTATIONS} ]; do nice -n {nice} {BIN} -q key rotate; echo $?; i=$((i+1)); done")]);
+            std::thread::spawn(move || {
+                let mut c = c;
+                let out = c.output().expect("rotate loop");
+                String::from_utf8_lossy(&out.stdout).lines().map(|l| l.parse().unwrap_or(-1)).collect()
+            })
+        })
+        .collect();
+    // Meanwhile: writers, readers, and rotations killed at a random instant.
+    let (mut killed, mut round) = (0, 0);
+    while loops.iter().any(|l| !l.is_finished()) && round < 80 {
+        round += 1;
+        match rng.below(3) {
+            0 => {
+                let name = format!("t{round}");
+                let out = env.run(&["create", &name], b"");
+                assert_eq!(out.code, 0, "a create during rotations: {out}");
+                secrets.push((name, out.stdout.trim_end().to_string()));
+            }
+            1 => {
+                let (name, want) = &secrets[rng.below(secrets.len() as u64) as usize];
+                assert_eq!(&env.get(name), want, "a read during rotations");
+            }
+            _ => {
+                let mut c = env.std_cmd(&["-q", "key", "rotate"]);
+                let mut child = c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+                std::thread::sleep(Duration::from_millis(rng.below(400)));
+                if child.try_wait().unwrap().is_none() {
+                    killed += 1;
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+    let codes: Vec<Vec<i32>> = loops.into_iter().map(|l| l.join().unwrap()).collect();
+    for mut h in hogs {
+        let _ = h.kill();
+        let _ = h.wait();
+    }
+    for c in &codes {
+        assert_eq!(c.len(), ROTATIONS, "every rotation of every loop ran: {codes:?}");
+        assert!(c.iter().all(|&x| x == 0), "every rotation succeeded: {codes:?}");
+    }
+    eprintln!("{} rounds, {killed} rotations killed mid-way", round);
+    for (name, want) in &secrets {
+        assert_eq!(&env.get(name), want, "'{name}' opens after it all");
+    }
+    // One more rotation settles what a killed one left staged.
+    env.ok(&["key", "rotate"], b"");
+    let names: Vec<&str> = secrets.iter().map(|(n, _)| n.as_str()).collect();
+    assert_keyring_settled(&env, &names);
+}

@@ -77,6 +77,11 @@ pub fn key_check(key: &Key) -> String {
     b64(&h.finalize()[..16])
 }
 
+/// Whether two keys are the same, in constant time.
+pub fn same_key(a: &Key, b: &Key) -> bool {
+    a.bytes().ct_eq(b.bytes()).into()
+}
+
 pub fn key_matches(key: &Key, check: &str) -> bool {
     key_check(key).as_bytes().ct_eq(check.as_bytes()).into()
 }

@@ -196,6 +196,26 @@ pub fn delete(account: &str) -> Result<Result<(), Miss>> {
     bounded(move || entry(&account, "tokctl vault key")?.delete_credential())
 }
 
+/// The account that keeps one particular key of a vault, named by the key's check: where a
+/// rotation stages its new key, and where a key is kept when the main entry is given another
+/// one (a copy of the vault with the same id may still be sealed with it).
+pub fn account_for(vault_id: &str, key_check: &str) -> String {
+    format!("{vault_id}+{key_check}")
+}
+
+/// Make the main entry hold `key` without losing the key it held: a different key found there
+/// is first kept under its own `account_for` account. A keyring never forgets a key it was given
+/// this way, so no copy of a vault is ever locked out by another's rotation or `key import`.
+pub fn replace_main(vault_id: &str, label: &str, key: &Key) -> Result<Result<(), Miss>> {
+    if let Ok(old) = load(vault_id)?
+        && !crypto::same_key(&old, key)
+        && let Err(miss) = save(&account_for(vault_id, &crypto::key_check(&old)), label, &old)?
+    {
+        return Ok(Err(miss));
+    }
+    save(vault_id, label, key)
+}
+
 /// Probe the keyring for `doctor`: whether it answers, and how fast.
 pub fn probe() -> Result<(Result<(), Miss>, Duration)> {
     let start = Instant::now();

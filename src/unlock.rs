@@ -1,5 +1,5 @@
 //! The one place that knows the unlock order (SPEC "Unlock order"):
-//! `TOKCTL_VAULT_KEY` → the OS keyring entry (and a rotation's `+pending` entry) →
+//! `TOKCTL_VAULT_KEY` → the OS keyring (the vault's entry, then the one named by its key check) →
 //! `TOKCTL_PASSPHRASE` → a passphrase asked of a person, when the caller may ask one.
 //!
 //! Nothing here reads a terminal or prints: how a person is asked is the caller's `Prompter`
@@ -156,15 +156,16 @@ pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
     Err(error::locked(format!("cannot unlock the vault at {}: {cause}", path.display())).hint(fix).into())
 }
 
-/// The account under which `key rotate` stages a new key before the vault depends on it.
-pub fn pending(id: &str) -> String {
+/// Where tokctl before key-named staging left a rotation's new key; still read, never written.
+pub fn legacy_pending(id: &str) -> String {
     format!("{id}+pending")
 }
 
-/// The key from the keyring: the vault's entry, or the one a `key rotate` staged under
-/// `+pending`. A rotation swaps the entries while we look; when the keyring answered but nothing
-/// fitted, one more look sees the settled state. A keyring that did not answer is not asked
-/// again: that would cost a second timeout.
+/// The key from the keyring: the vault's main entry; else the entry named by the vault's key
+/// check (a rotation's staged key, or a key kept aside when a copy of this vault was re-keyed);
+/// else a legacy `+pending` entry. A rotation swaps the entries while we look; when the keyring
+/// answered but nothing fitted, one more look sees the settled state. A keyring that did not
+/// answer is not asked again: that would cost a second timeout.
 fn from_keyring(env: &Envelope, id: &str, load: KeyringLoad, why: &mut Vec<String>) -> Result<Option<Key>> {
     for _ in 0..2 {
         let main = load(id)?;
@@ -178,13 +179,15 @@ fn from_keyring(env: &Envelope, id: &str, load: KeyringLoad, why: &mut Vec<Strin
                 return Ok(None);
             }
         }
-        if let Ok(Ok(k)) = load(&pending(id))
-            && env.key_fits(&k)
-        {
-            return Ok(Some(k));
+        for account in [keystore::account_for(id, &env.header.key_check), legacy_pending(id)] {
+            if let Ok(Ok(k)) = load(&account)
+                && env.key_fits(&k)
+            {
+                return Ok(Some(k));
+            }
         }
         why.push(match main {
-            Ok(_) => "the OS keyring's key for this vault does not fit it".into(),
+            Ok(_) => "the OS keyring's key for this vault does not fit it (was a copy of it re-keyed?)".into(),
             Err(m) => m.to_string(),
         });
     }
@@ -277,10 +280,10 @@ mod tests {
         let s = Sources { env_key: None, keyring: &main, env_passphrase: None, person: &person };
         assert_eq!(unlock(Path::new("v"), &env, &s).unwrap().source, Source::Keyring);
 
-        let id = env.header.vault_id.clone();
+        let staged_at = keystore::account_for(&env.header.vault_id, &env.header.key_check);
         let k3 = key.clone();
         let staged = move |acct: &str| -> Result<Result<Key, Miss>> {
-            Ok(if acct == pending(&id) { Ok(k3.clone()) } else { Ok(Key::random()) })
+            Ok(if acct == staged_at { Ok(k3.clone()) } else { Ok(Key::random()) })
         };
         let s = Sources { keyring: &staged, ..s };
         assert_eq!(unlock(Path::new("v"), &env, &s).unwrap().source, Source::Keyring, "a rotation's staged key");

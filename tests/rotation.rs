@@ -129,3 +129,30 @@ fn rotation_loops_at_different_niceness_under_load_with_writers_and_kills_never_
     let names: Vec<&str> = secrets.iter().map(|(n, _)| n.as_str()).collect();
     assert_keyring_settled(&env, &names);
 }
+
+#[test]
+fn a_copy_rekeyed_on_its_own_never_locks_the_original_out() {
+    let mut env = Env::keyring();
+    let secret = env.create("gh", &[]);
+    let original = env.vault.clone();
+    let copy = env.root.join("vault").join("copy.toml");
+    std::fs::copy(&original, &copy).unwrap();
+
+    // The copy is re-keyed; then the original; then the copy's key is imported again.
+    let on = |env: &mut Env, vault: &std::path::Path| {
+        env.set("TOKCTL_VAULT", vault.to_str().unwrap());
+    };
+    on(&mut env, &copy);
+    env.ok(&["key", "rotate"], b"");
+    let copy_key = env.export_key();
+    on(&mut env, &original);
+    assert_eq!(env.get("gh"), secret, "the original still opens from the keyring");
+    env.ok(&["key", "rotate"], b"");
+    on(&mut env, &copy);
+    assert_eq!(env.get("gh"), secret, "the copy still opens after the original was re-keyed");
+    env.ok(&["key", "import"], format!("{copy_key}\n").as_bytes());
+    on(&mut env, &original);
+    assert_eq!(env.get("gh"), secret, "importing the copy's key did not lock the original out");
+    on(&mut env, &copy);
+    assert_eq!(env.get("gh"), secret);
+}

@@ -8,7 +8,7 @@ use crate::error::{self, Result};
 use crate::keystore::{self, ENV_PASS, Miss};
 use crate::secret::Key;
 use crate::ui::{self, out_line};
-use crate::unlock::{Prompter, Source, pending};
+use crate::unlock::{Prompter, Source, legacy_pending};
 use crate::vault::{Envelope, Slot};
 
 pub fn export(ctx: &Ctx) -> Result<u8> {
@@ -22,10 +22,14 @@ pub fn export(ctx: &Ctx) -> Result<u8> {
 /// rotations never interleave their steps. Each step leaves a vault that opens, whenever the
 /// process stops:
 /// 1. the keyring's main entry is made to hold the current key (an earlier rotation may have
-///    been cut short, leaving the current key only under `+pending`);
-/// 2. the new key is staged under `<vault id>+pending`;
+///    been cut short, leaving the current key only where it was staged);
+/// 2. the new key is staged under its own account, `<vault id>+<its key check>`;
 /// 3. the vault is sealed with the new key and atomically replaced;
-/// 4. the main entry gets the new key and `+pending` is removed.
+/// 4. the main entry gets the new key and the staged copy is removed.
+///
+/// The main entry is only ever replaced by `keystore::replace_main`, which first keeps the key it
+/// held under that key's own account: a copy of this vault (same id) still sealed with the old
+/// key keeps opening.
 pub fn rotate(ctx: &Ctx) -> Result<u8> {
     let label = keystore::label(&ctx.vault);
     let mut acc = ctx.access()?;
@@ -60,8 +64,9 @@ pub fn rotate(ctx: &Ctx) -> Result<u8> {
                 return Err(error::locked("wrong passphrase").hint("the vault was left as it was").into());
             }
             let new = Key::random();
-            let keyring_ok = keyring_answers && keystore::save(&id, &label, &op.key)?.is_ok();
-            let staged = if keyring_ok { keystore::save(&pending(&id), &label, &new)? } else { Err(Miss::Off) };
+            let keyring_ok = keyring_answers && keystore::replace_main(&id, &label, &op.key)?.is_ok();
+            let staged_at = keystore::account_for(&id, &crypto::key_check(&new));
+            let staged = if keyring_ok { keystore::save(&staged_at, &label, &new)? } else { Err(Miss::Off) };
             if let (Err(miss), None) = (&staged, &pass) {
                 let why = if keyring_ok { miss.to_string() } else { "the OS keyring is not usable".into() };
                 return Err(error::locked(format!("cannot rotate the key: {why}"))
@@ -79,15 +84,17 @@ pub fn rotate(ctx: &Ctx) -> Result<u8> {
         // own key yet, so nothing of it is overwritten or deleted here.
         |op, note| {
             if let Some(note) = note {
-                match keystore::save(&id, &label, &op.key) {
+                let staged_at = keystore::account_for(&id, &op.header.key_check);
+                let kept = match keystore::replace_main(&id, &label, &op.key) {
                     Ok(Ok(())) => {
-                        let _ = keystore::delete(&pending(&id));
+                        let _ = keystore::delete(&staged_at);
+                        let _ = keystore::delete(&legacy_pending(&id));
+                        return;
                     }
-                    Ok(Err(miss)) => {
-                        *note = format!("the new key is kept under the keyring account {id}+pending: {miss}")
-                    }
-                    Err(e) => *note = format!("the new key is kept under the keyring account {id}+pending: {e}"),
-                }
+                    Ok(Err(miss)) => miss.to_string(),
+                    Err(e) => e.to_string(),
+                };
+                *note = format!("the new key is kept under the keyring account {staged_at}: {kept}");
             }
         },
     )?;
@@ -146,7 +153,7 @@ pub fn import(ctx: &Ctx) -> Result<u8> {
             Err(e) => return Err(e),
         }
     };
-    match keystore::save(&id, &keystore::label(&ctx.vault), &key)? {
+    match keystore::replace_main(&id, &keystore::label(&ctx.vault), &key)? {
         Ok(()) => {
             ctx.say(format!("stored the key of {} in the {}", ctx.vault.display(), keystore::backend_name()));
             Ok(0)

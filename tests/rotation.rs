@@ -156,3 +156,30 @@ fn a_copy_rekeyed_on_its_own_never_locks_the_original_out() {
     on(&mut env, &copy);
     assert_eq!(env.get("gh"), secret);
 }
+
+#[test]
+fn changing_the_passphrase_rekeys_so_an_old_copy_and_the_old_passphrase_open_nothing_new() {
+    let mut env = Env::bare();
+    env.set("TOKCTL_PASSPHRASE", "first passphrase");
+    env.create("early", &[]);
+    let old_copy = env.root.join("old-copy.toml");
+    std::fs::copy(&env.vault, &old_copy).unwrap();
+    let old_key = env.export_key();
+
+    let out = env.run(&["key", "passphrase"], b"second passphrase\n");
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("new key"), "says the key changed too: {out}");
+    env.set("TOKCTL_PASSPHRASE", "second passphrase");
+    let late = env.create("late", &[]);
+    assert_ne!(env.export_key(), old_key, "a new key");
+
+    // The old passphrase still opens the old copy, and the key it yields opens nothing newer.
+    env.set("TOKCTL_PASSPHRASE", "first passphrase");
+    env.fails(&["get", "late"], b"", 5);
+    env.set("TOKCTL_VAULT", old_copy.to_str().unwrap());
+    assert_eq!(env.export_key(), old_key);
+    env.unset("TOKCTL_VAULT").unset("TOKCTL_PASSPHRASE").set("TOKCTL_VAULT_KEY", &old_key);
+    env.fails(&["get", "late"], b"", 5);
+    env.unset("TOKCTL_VAULT_KEY").set("TOKCTL_PASSPHRASE", "second passphrase");
+    assert_eq!(env.get("late"), late);
+}

@@ -2,6 +2,7 @@
 
 use zeroize::Zeroizing;
 
+use crate::access::Access;
 use crate::commands::Ctx;
 use crate::crypto;
 use crate::error::{self, Result};
@@ -31,7 +32,6 @@ pub fn export(ctx: &Ctx) -> Result<u8> {
 /// held under that key's own account: a copy of this vault (same id) still sealed with the old
 /// key keeps opening.
 pub fn rotate(ctx: &Ctx) -> Result<u8> {
-    let label = keystore::label(&ctx.vault);
     let mut acc = ctx.access()?;
     let (id, has_passphrase, source) = {
         let op = acc.read()?;
@@ -54,18 +54,37 @@ pub fn rotate(ctx: &Ctx) -> Result<u8> {
     } else {
         None
     };
+    rekey(ctx, &mut acc, &id, pass, true, "key-rotated")?;
+    ctx.say("the vault has a new key; keys exported before no longer open it");
+    if source == Source::EnvKey {
+        ctx.say("TOKCTL_VAULT_KEY holds the old key: update it from `tokctl key export`");
+    }
+    Ok(0)
+}
+
+/// Seal the vault under a new key, keeping the keyring in step (see `rotate`). `pass` is the
+/// passphrase the new slot is made with; with `check`, it must be the vault's current one.
+fn rekey(
+    ctx: &Ctx,
+    acc: &mut Access,
+    id: &str,
+    pass: Option<Zeroizing<String>>,
+    check: bool,
+    event: &str,
+) -> Result<()> {
+    let label = keystore::label(&ctx.vault);
     // Ask the keyring first (a desktop may ask its user to unlock it), with no lock held.
-    let keyring_answers = !matches!(keystore::load(&id)?, Err(Miss::Off | Miss::Timeout(_) | Miss::Failed(_)));
+    let keyring_answers = !matches!(keystore::load(id)?, Err(Miss::Off | Miss::Timeout(_) | Miss::Failed(_)));
     let note = acc.write_then(
         |op| {
-            if let (Some(p), Some(slot)) = (&pass, &op.header.passphrase)
+            if let (true, Some(p), Some(slot)) = (check, &pass, &op.header.passphrase)
                 && slot.unwrap_key(&op.header.vault_id, p.as_bytes()).is_none()
             {
                 return Err(error::locked("wrong passphrase").hint("the vault was left as it was").into());
             }
             let new = Key::random();
-            let keyring_ok = keyring_answers && keystore::replace_main(&id, &label, &op.key)?.is_ok();
-            let staged_at = keystore::account_for(&id, &crypto::key_check(&new));
+            let keyring_ok = keyring_answers && keystore::replace_main(id, &label, &op.key)?.is_ok();
+            let staged_at = keystore::account_for(id, &crypto::key_check(&new));
             let staged = if keyring_ok { keystore::save(&staged_at, &label, &new)? } else { Err(Miss::Off) };
             if let (Err(miss), None) = (&staged, &pass) {
                 let why = if keyring_ok { miss.to_string() } else { "the OS keyring is not usable".into() };
@@ -74,21 +93,21 @@ pub fn rotate(ctx: &Ctx) -> Result<u8> {
                     .into());
             }
             if let Some(p) = &pass {
-                op.header.passphrase = Some(Slot::new(&id, &new, p.as_bytes()));
+                op.header.passphrase = Some(Slot::new(id, &new, p.as_bytes()));
             }
             op.key = new;
-            op.event("key-rotated", "-", "-", "");
+            op.event(event, "-", "-", "");
             Ok(staged.is_ok().then(String::new))
         },
         // Step 4, still under the lock: a rotation that started later cannot have staged its
         // own key yet, so nothing of it is overwritten or deleted here.
         |op, note| {
             if let Some(note) = note {
-                let staged_at = keystore::account_for(&id, &op.header.key_check);
-                let kept = match keystore::replace_main(&id, &label, &op.key) {
+                let staged_at = keystore::account_for(id, &op.header.key_check);
+                let kept = match keystore::replace_main(id, &label, &op.key) {
                     Ok(Ok(())) => {
                         let _ = keystore::delete(&staged_at);
-                        let _ = keystore::delete(&legacy_pending(&id));
+                        let _ = keystore::delete(&legacy_pending(id));
                         return;
                     }
                     Ok(Err(miss)) => miss.to_string(),
@@ -101,28 +120,32 @@ pub fn rotate(ctx: &Ctx) -> Result<u8> {
     if let Some(n) = note.filter(|n| !n.is_empty()) {
         ctx.say(n);
     }
-    ctx.say("the vault has a new key; keys exported before no longer open it");
-    if source == Source::EnvKey {
-        ctx.say("TOKCTL_VAULT_KEY holds the old key: update it from `tokctl key export`");
-    }
-    Ok(0)
+    Ok(())
 }
 
 pub fn passphrase(ctx: &Ctx) -> Result<u8> {
     let mut acc = ctx.access()?;
     // Unlock first (it may ask for the current passphrase), then ask for the new one.
-    acc.read()?;
+    let (id, had) = {
+        let op = acc.read()?;
+        (op.header.vault_id.clone(), op.header.passphrase.is_some())
+    };
     let pass = ui::new_passphrase()?;
+    if had {
+        // An old copy of the file and the old passphrase must not open today's vault: a new
+        // passphrase comes with a new key.
+        rekey(ctx, &mut acc, &id, Some(pass), false, "passphrase-changed")?;
+        ctx.say("the passphrase is changed and the vault has a new key: old copies of the file open only with the old passphrase, and keys exported before no longer open it");
+        return Ok(0);
+    }
     acc.write(|op| {
-        let had = op.header.passphrase.is_some();
         op.header.passphrase = Some(Slot::new(&op.header.vault_id, &op.key, pass.as_bytes()));
-        op.event(if had { "passphrase-changed" } else { "passphrase-added" }, "-", "-", "");
+        op.event("passphrase-added", "-", "-", "");
         Ok(())
     })?;
     ctx.say("the vault can now also be unlocked with this passphrase (TOKCTL_PASSPHRASE or a prompt)");
     Ok(0)
 }
-
 /// Put this vault's key into the OS keyring: the key piped in on stdin, or else whatever unlocks
 /// the vault in the usual order (`TOKCTL_VAULT_KEY`, the passphrase).
 pub fn import(ctx: &Ctx) -> Result<u8> {

@@ -58,14 +58,24 @@ impl Opened {
             .filter_map(|n| self.payload.find(n).ok())
             .map(|r| Event::new(now, "used", &r.name, &r.id, how))
             .collect();
-        journal::append(&self.path, &self.payload.log_key(), &self.header.vault_id, &events);
+        journal::append(&self.path, &self.payload.log_key(), &self.header.vault_id, self.generation(), events);
+    }
+
+    /// The vault's generation: how many writes it has seen (format 1 vaults count as 0).
+    pub fn generation(&self) -> u64 {
+        0
+    }
+
+    /// The history, oldest first, with the chain's state.
+    pub fn history(&self) -> journal::Report {
+        journal::read(&self.path, &self.payload.log_key(), &self.header.vault_id)
     }
 
     /// The newest use of each token id, from the records and the log.
     pub fn last_used(&self) -> HashMap<String, i64> {
         let mut m: HashMap<String, i64> =
             self.payload.records.iter().filter_map(|r| r.last_used_at.map(|t| (r.id.clone(), t))).collect();
-        for e in journal::read(&self.path, &self.payload.log_key(), &self.header.vault_id) {
+        for e in self.history().entries.into_iter().map(|e| e.event) {
             if e.is_use() {
                 let slot = m.entry(e.token_id).or_insert(e.time);
                 *slot = (*slot).max(e.time);
@@ -312,11 +322,11 @@ pub fn commit(op: &mut Opened) -> Result<()> {
     let log_key = op.payload.log_key();
     if journal::oversized(&op.path) {
         fold_uses(op);
-        journal::compact(&op.path, &log_key, &op.header.vault_id, journal::KEEP)?;
+        journal::compact(&op.path, &log_key, &op.header.vault_id, op.generation(), journal::KEEP, when::now())?;
     }
     let bytes = vault::seal(&mut op.header, &op.key, &op.payload);
     fsio::atomic_write(&op.path, &bytes)?;
-    journal::append(&op.path, &log_key, &op.header.vault_id, &std::mem::take(&mut op.events));
+    journal::append(&op.path, &log_key, &op.header.vault_id, op.generation(), std::mem::take(&mut op.events));
     Ok(())
 }
 

@@ -1,13 +1,18 @@
-//! The vault's history: an encrypted, append-only event log beside the vault (`<vault>.log`).
+//! The vault's history: an encrypted, append-only, chained event log beside the vault
+//! (`<vault>.log`). The format is in docs/FORMAT.md.
 //!
-//! Each line is one event sealed on its own (fresh nonce, vault id as associated data), so a use
-//! (`get`, `exec`…) costs one small append instead of a rewrite of the vault, and a torn last
-//! line from a crash is simply skipped. Uses are also where `last_used_at` comes from: readers
-//! merge the newest use per token, and compaction folds it into the records. The log is bounded:
-//! when it grows past `MAX_BYTES`, the next write keeps the newest `KEEP` events.
+//! Each line is one event sealed on its own (fresh nonce), so a use (`get`, `exec`…) costs one
+//! small append instead of a rewrite of the vault. Each event carries its sequence number and a
+//! hash of the line before it, so a deleted, reordered, replayed or inserted line is seen as a
+//! break in the chain; and the newest vault generation any writer or reader saw, so a vault file
+//! replaced by an older copy of itself is recognised (`access`). Lines from before the chain
+//! (format 1) read as legacy. Appends take a short lock of their own (`<vault>.log.lock`), never
+//! the writers' lock, so readers never wait for writers. Uses are also where `last_used_at` comes
+//! from. The log is bounded: when it grows past `MAX_BYTES`, the next write keeps the newest
+//! `KEEP` events, re-chained after a `log-compacted` event.
 
-use std::fs::OpenOptions;
-use std::io::Write;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -19,6 +24,8 @@ use crate::secret::Key;
 
 pub const MAX_BYTES: u64 = 1024 * 1024;
 pub const KEEP: usize = 2000;
+/// How much of the log's end is read to find the newest event before falling back to all of it.
+const TAIL: u64 = 64 * 1024;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Event {
@@ -38,73 +45,299 @@ impl Event {
     }
 }
 
+/// A format-2 line's plaintext: the event and its place in the chain.
+#[derive(Serialize, Deserialize)]
+struct Link {
+    seq: u64,
+    /// The first 16 bytes of SHA-256 over the previous line's text; zeros for the first line.
+    prev: [u8; 16],
+    /// The newest vault generation seen by anyone who wrote to this log so far.
+    generation: u64,
+    event: Event,
+}
+
+/// How an event stands in the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Chain {
+    /// A line from before the chain (format 1): not protected.
+    Legacy,
+    Linked,
+    /// It does not follow the line before it: something was deleted, reordered or replayed.
+    Broken(String),
+}
+
+pub struct Entry {
+    pub event: Event,
+    pub chain: Chain,
+}
+
+/// What a whole read of the log found.
+#[derive(Default)]
+pub struct Report {
+    pub entries: Vec<Entry>,
+    /// Non-empty lines that do not open: a line torn by a crash mid-append, or inserted bytes.
+    pub unreadable: usize,
+    pub legacy: usize,
+    pub breaks: usize,
+    pub head: Option<Head>,
+}
+
+/// The newest readable line: where the next append links to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Head {
+    pub seq: Option<u64>,
+    pub hash: [u8; 16],
+    pub generation: u64,
+}
+
 pub fn path(vault: &Path) -> PathBuf {
     fsio::sibling(vault, ".log")
 }
 
-fn ad(vault_id: &str) -> Vec<u8> {
+fn lock_path(vault: &Path) -> PathBuf {
+    fsio::sibling(vault, ".log.lock")
+}
+
+fn ad_v1(vault_id: &str) -> Vec<u8> {
     [b"tokctl log\0".as_slice(), vault_id.as_bytes()].concat()
 }
 
-fn encode(key: &Key, vault_id: &str, events: &[Event]) -> String {
-    let ad = ad(vault_id);
-    let mut out = String::new();
-    for e in events {
-        let nonce = crypto::random_bytes::<NONCE_LEN>();
-        let mut sealed = nonce.to_vec();
-        sealed.extend(crypto::seal(key, &nonce, &ad, &postcard::to_stdvec(e).expect("event serialises")));
-        out.push_str(&crypto::b64(&sealed));
-        out.push('\n');
-    }
-    out
+fn ad_v2(vault_id: &str) -> Vec<u8> {
+    [b"tokctl log v2\0".as_slice(), vault_id.as_bytes()].concat()
 }
 
-/// Append events. Best effort: a read-only bundle or a full disk must not fail the command.
-pub fn append(vault: &Path, key: &Key, vault_id: &str, events: &[Event]) {
+fn line_hash(line: &str) -> [u8; 16] {
+    let h = crypto::sha256(line.as_bytes());
+    h[..16].try_into().expect("16 of 32 bytes")
+}
+
+/// One line, decoded.
+enum Line {
+    V1(Event),
+    V2(Link),
+}
+
+fn open_line(key: &Key, vault_id: &str, line: &str) -> Option<Line> {
+    let raw = crypto::unb64(line)?;
+    if raw.len() < NONCE_LEN {
+        return None;
+    }
+    let (nonce, sealed) = raw.split_at(NONCE_LEN);
+    if let Some(plain) = crypto::open(key, nonce, &ad_v2(vault_id), sealed) {
+        return postcard::from_bytes(&plain).ok().map(Line::V2);
+    }
+    let plain = crypto::open(key, nonce, &ad_v1(vault_id), sealed)?;
+    postcard::from_bytes(&plain).ok().map(Line::V1)
+}
+
+/// Seal `events` as lines linked after `head`; returns the text and the new head.
+fn encode(key: &Key, vault_id: &str, mut head: Head, generation: u64, events: Vec<Event>) -> (String, Head) {
+    let ad = ad_v2(vault_id);
+    let mut out = String::new();
+    for event in events {
+        let seq = head.seq.map_or(0, |s| s + 1);
+        let link = Link { seq, prev: head.hash, generation: head.generation.max(generation), event };
+        let nonce = crypto::random_bytes::<NONCE_LEN>();
+        let mut sealed = nonce.to_vec();
+        sealed.extend(crypto::seal(key, &nonce, &ad, &postcard::to_stdvec(&link).expect("event serialises")));
+        let line = crypto::b64(&sealed);
+        head = Head { seq: Some(seq), hash: line_hash(&line), generation: link.generation };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    (out, head)
+}
+
+/// Open a file beside the vault without following a symlink planted in its place.
+fn open_beside(path: &Path, append: bool) -> std::io::Result<File> {
+    let mut opts = OpenOptions::new();
+    if append {
+        opts.create(true).append(true);
+    } else {
+        opts.create(true).truncate(false).write(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    opts.read(true).open(path)
+}
+
+/// Append events after the newest line, under the log's own short lock. Best effort: a
+/// read-only bundle or a full disk must not fail the command. `generation` is the vault
+/// generation the caller saw.
+pub fn append(vault: &Path, key: &Key, vault_id: &str, generation: u64, events: Vec<Event>) {
     if events.is_empty() {
         return;
     }
-    let mut opts = OpenOptions::new();
-    opts.create(true).append(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    if let Ok(mut f) = opts.open(path(vault)) {
-        // Start on a fresh line: if a crash tore the last line, ours must not be glued to it.
-        // Readers skip the empty line this leaves otherwise.
-        let mut text = String::from("\n");
-        text.push_str(&encode(key, vault_id, events));
-        let _ = f.write_all(text.as_bytes());
+    let Ok(lock) = open_beside(&lock_path(vault), false) else { return };
+    if lock.lock().is_err() {
+        return;
     }
+    let Ok(mut f) = open_beside(&path(vault), true) else { return };
+    let head = head_of(&mut f, key, vault_id).unwrap_or_default();
+    // Start on a fresh line: if a crash tore the last line, ours must not be glued to it.
+    // Readers skip the empty line this leaves otherwise.
+    let (text, _) = encode(key, vault_id, head, generation, events);
+    let _ = f.write_all(format!("\n{text}").as_bytes());
 }
 
-/// Every readable event, oldest first. Lines that do not open (torn, old key) are skipped.
-pub fn read(vault: &Path, key: &Key, vault_id: &str) -> Vec<Event> {
-    let Ok(Some(bytes)) = fsio::read_opt(&path(vault)) else { return Vec::new() };
-    let ad = ad(vault_id);
-    String::from_utf8_lossy(&bytes)
-        .lines()
-        .filter_map(|line| {
-            let raw = crypto::unb64(line)?;
-            if raw.len() < NONCE_LEN {
-                return None;
+/// The newest readable line of an open log, reading only its end when that suffices.
+fn head_of(f: &mut File, key: &Key, vault_id: &str) -> Option<Head> {
+    let len = f.metadata().ok()?.len();
+    let from = len.saturating_sub(TAIL);
+    f.seek(SeekFrom::Start(from)).ok()?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail).ok()?;
+    let text = String::from_utf8_lossy(&tail);
+    // The first line of a partial read may be cut: it is only used when the read began at 0.
+    let lines: Vec<&str> = text.lines().collect();
+    let skip = usize::from(from > 0);
+    for line in lines.iter().skip(skip).rev() {
+        match open_line(key, vault_id, line) {
+            Some(Line::V2(l)) => {
+                return Some(Head { seq: Some(l.seq), hash: line_hash(line), generation: l.generation });
             }
-            let plain = crypto::open(key, &raw[..NONCE_LEN], &ad, &raw[NONCE_LEN..])?;
-            postcard::from_bytes(&plain).ok()
-        })
-        .collect()
+            Some(Line::V1(_)) => return Some(Head { seq: None, hash: line_hash(line), generation: 0 }),
+            None => {}
+        }
+    }
+    if from == 0 {
+        return None;
+    }
+    f.seek(SeekFrom::Start(0)).ok()?;
+    let mut all = String::new();
+    f.read_to_string(&mut all).ok()?;
+    walk(&all, key, vault_id).head
 }
 
-/// Rewrite the log keeping the newest `keep` events. Called under the writers' lock.
-pub fn compact(vault: &Path, key: &Key, vault_id: &str, keep: usize) -> Result<()> {
+/// The newest line of the log beside `vault`: its generation is the newest any tokctl saw.
+pub fn head(vault: &Path, key: &Key, vault_id: &str) -> Option<Head> {
+    let mut f = File::open(path(vault)).ok()?;
+    head_of(&mut f, key, vault_id)
+}
+
+/// Every event, oldest first, each with its standing in the chain.
+pub fn read(vault: &Path, key: &Key, vault_id: &str) -> Report {
+    let Ok(Some(bytes)) = fsio::read_opt(&path(vault)) else { return Report::default() };
+    walk(&String::from_utf8_lossy(&bytes), key, vault_id)
+}
+
+fn walk(text: &str, key: &Key, vault_id: &str) -> Report {
+    let mut r = Report::default();
+    let mut head: Option<Head> = None;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let Some(opened) = open_line(key, vault_id, line) else {
+            r.unreadable += 1;
+            continue;
+        };
+        let hash = line_hash(line);
+        let (event, chain, next) = match opened {
+            Line::V1(event) => {
+                r.legacy += 1;
+                (event, Chain::Legacy, Head { seq: None, hash, generation: head.map_or(0, |h| h.generation) })
+            }
+            Line::V2(l) => {
+                let want_seq = head.and_then(|h| h.seq).map_or(0, |s| s + 1);
+                let want_prev = head.map_or([0; 16], |h| h.hash);
+                let chain = if l.prev == want_prev && l.seq == want_seq {
+                    Chain::Linked
+                } else if l.seq > want_seq {
+                    Chain::Broken(format!("{} event(s) before it are missing", l.seq - want_seq))
+                } else if l.seq < want_seq {
+                    Chain::Broken("it repeats or reorders an earlier event".into())
+                } else {
+                    Chain::Broken("it does not follow the line before it".into())
+                };
+                if chain != Chain::Linked {
+                    r.breaks += 1;
+                }
+                let generation = l.generation.max(head.map_or(0, |h| h.generation));
+                (l.event, chain, Head { seq: Some(l.seq), hash, generation })
+            }
+        };
+        head = Some(next);
+        r.entries.push(Entry { event, chain });
+    }
+    r.head = head;
+    r
+}
+
+/// Rewrite the log keeping the newest `keep` events, re-chained after a `log-compacted` event
+/// that says how many were dropped and whether the chain was broken. Called under the writers'
+/// lock; takes the log's own lock too.
+pub fn compact(vault: &Path, key: &Key, vault_id: &str, generation: u64, keep: usize, now: i64) -> Result<()> {
     let p = path(vault);
     if !p.exists() {
         return Ok(());
     }
-    let events = read(vault, key, vault_id);
-    let start = events.len().saturating_sub(keep);
-    fsio::atomic_write(&p, encode(key, vault_id, &events[start..]).as_bytes())
+    let lock = open_beside(&lock_path(vault), false)?;
+    lock.lock()?;
+    let r = read(vault, key, vault_id);
+    let start = r.entries.len().saturating_sub(keep);
+    let mut detail = format!("{start} older events dropped");
+    if r.breaks > 0 || r.unreadable > 0 {
+        detail.push_str(&format!("; the chain had {} break(s) and {} unreadable line(s)", r.breaks, r.unreadable));
+    }
+    let mut events = vec![Event::new(now, "log-compacted", "-", "-", detail)];
+    events.extend(r.entries.into_iter().skip(start).map(|e| e.event));
+    let base = Head { generation: r.head.map_or(0, |h| h.generation), ..Head::default() };
+    let (text, _) = encode(key, vault_id, base, generation, events);
+    fsio::atomic_write(&p, text.as_bytes())
 }
 
 pub fn oversized(vault: &Path) -> bool {
     std::fs::metadata(path(vault)).map(|m| m.len() > MAX_BYTES).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(i: u64) -> Event {
+        Event::new(i as i64, "used", "t", "t_1", format!("n{i}"))
+    }
+
+    fn lines(n: u64, key: &Key) -> Vec<String> {
+        let (text, _) = encode(key, "v_1", Head::default(), 7, (0..n).map(ev).collect());
+        text.lines().map(str::to_string).collect()
+    }
+
+    fn walk_lines(l: &[String], key: &Key) -> Report {
+        walk(&l.join("\n"), key, "v_1")
+    }
+
+    #[test]
+    fn an_intact_chain_reads_linked_and_keeps_the_newest_generation() {
+        let key = Key::random();
+        let r = walk_lines(&lines(5, &key), &key);
+        assert_eq!((r.entries.len(), r.breaks, r.unreadable), (5, 0, 0));
+        assert!(r.entries.iter().all(|e| e.chain == Chain::Linked));
+        assert_eq!(r.head.unwrap().generation, 7);
+        assert_eq!(r.head.unwrap().seq, Some(4));
+    }
+
+    #[test]
+    fn deleted_reordered_replayed_and_inserted_lines_are_seen() {
+        let key = Key::random();
+        let l = lines(5, &key);
+        let mut deleted = l.clone();
+        deleted.remove(2);
+        assert_eq!(walk_lines(&deleted, &key).breaks, 1, "a deleted line");
+        let mut swapped = l.clone();
+        swapped.swap(1, 2);
+        assert!(walk_lines(&swapped, &key).breaks >= 2, "reordered lines");
+        let mut replayed = l.clone();
+        replayed.push(l[1].clone());
+        assert_eq!(walk_lines(&replayed, &key).breaks, 1, "a replayed line");
+        let mut garbage = l.clone();
+        garbage.insert(3, "AAAAbbbbCCCC".into());
+        let r = walk_lines(&garbage, &key);
+        assert_eq!((r.breaks, r.unreadable), (0, 1), "inserted bytes are counted, the chain holds");
+        let other = lines(2, &Key::random());
+        let mut foreign = l.clone();
+        foreign.insert(2, other[1].clone());
+        assert_eq!(walk_lines(&foreign, &key).unreadable, 1, "a line sealed under another key");
+    }
 }

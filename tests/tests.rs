@@ -10,6 +10,7 @@ mod expiry;
 mod faults;
 mod fuzz_corpus;
 mod hygiene;
+mod integrity;
 mod lifecycle;
 mod rotation;
 mod tty;

@@ -115,6 +115,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
     if source != Source::Keyring && env.header.passphrase.is_none() && source != Source::EnvKey {
         r.line("headless", format!("set {ENV_KEY} or add a passphrase with `tokctl key passphrase`"));
     }
+    let vault_id = env.header.vault_id.clone();
     let payload = match env.open(&key) {
         Ok(p) => p,
         Err(e) => {
@@ -122,6 +123,24 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
             return finish(r);
         }
     };
+    let log = crate::journal::read(&ctx.vault, &payload.log_key(), &vault_id);
+    let n = log.entries.len();
+    let legacy = if log.legacy > 0 { format!(", {} from before the chain", log.legacy) } else { String::new() };
+    if log.breaks > 0 {
+        r.problem(
+            Code::Damaged,
+            "log",
+            format!(
+                "the chain of events is broken in {} place(s) ({n} events{legacy}): events were deleted, reordered or replayed; `tokctl log` marks where",
+                log.breaks
+            ),
+        );
+    } else {
+        r.line("log", format!("✓ {n} events, chain intact{legacy}"));
+    }
+    if log.unreadable > 0 {
+        r.line("", format!("– {} unreadable line(s): torn by a crash mid-append, or inserted", log.unreadable));
+    }
     let active = payload.records.iter().filter(|t| t.status(now) == Status::Active).count();
     r.line("tokens", format!("{} in all, {active} active", payload.records.len()));
     for t in &payload.records {

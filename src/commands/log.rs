@@ -1,11 +1,11 @@
-//! `tokctl log`: the vault's history, newest first.
+//! `tokctl log`: the vault's history, newest first, with breaks in its chain marked.
 
 use serde_json::{Value, json};
 
 use crate::cli::LogArgs;
 use crate::commands::Ctx;
 use crate::error::Result;
-use crate::journal;
+use crate::journal::Chain;
 use crate::ui::{out_line, print_json};
 use crate::when;
 
@@ -13,31 +13,51 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
     let op = ctx.access()?.read()?;
     // Follow a token across renames by its id; a deleted token is found by its last name.
     let id = a.name.as_ref().and_then(|n| op.payload.find(n).ok().map(|r| r.id.clone()));
-    let mut events = journal::read(&op.path, &op.payload.log_key(), &op.header.vault_id);
+    let report = op.history();
+    let mut entries = report.entries;
     if let Some(n) = &a.name {
-        events.retain(|e| id.as_ref().map_or(&e.token == n, |id| &e.token_id == id));
-        if events.is_empty() {
+        entries.retain(|e| id.as_ref().map_or(&e.event.token == n, |id| &e.event.token_id == id));
+        if entries.is_empty() {
             op.payload.find(n)?;
         }
     }
-    events.reverse();
+    entries.reverse();
     if a.json {
-        let v: Vec<Value> = events
+        let v: Vec<Value> = entries
             .iter()
-            .map(|e| json!({"time": when::rfc3339(e.time), "action": e.action, "token": e.token, "detail": e.detail}))
+            .map(|e| {
+                let (chain, why) = match &e.chain {
+                    Chain::Linked => ("linked", None),
+                    Chain::Legacy => ("legacy", None),
+                    Chain::Broken(why) => ("broken", Some(why.as_str())),
+                };
+                let e = &e.event;
+                json!({"time": when::rfc3339(e.time), "action": e.action, "token": e.token, "detail": e.detail,
+                       "chain": chain, "break": why})
+            })
             .collect();
         print_json(&Value::Array(v))?;
-        return Ok(0);
-    }
-    if events.is_empty() {
+    } else if entries.is_empty() {
         ctx.say("no events yet");
-        return Ok(0);
+    } else {
+        let mut out = String::new();
+        for e in &entries {
+            let mark = match &e.chain {
+                Chain::Linked => String::new(),
+                Chain::Legacy => "  (legacy: before the chain)".into(),
+                Chain::Broken(why) => format!("  ✗ chain break: {why}"),
+            };
+            let e = &e.event;
+            let detail = if e.detail.is_empty() { String::new() } else { format!("  {}", e.detail) };
+            out.push_str(&format!("{}  {:<11}  {}{detail}{mark}\n", when::rfc3339(e.time), e.action, e.token));
+        }
+        out_line(&out, false)?;
     }
-    let mut out = String::new();
-    for e in &events {
-        let detail = if e.detail.is_empty() { String::new() } else { format!("  {}", e.detail) };
-        out.push_str(&format!("{}  {:<11}  {}{detail}\n", when::rfc3339(e.time), e.action, e.token));
+    if report.breaks > 0 || report.unreadable > 0 {
+        ctx.say(format!(
+            "the log's chain has {} break(s) and {} unreadable line(s): events were deleted, reordered, replayed or inserted (or a crash tore a line); `tokctl doctor` reports it",
+            report.breaks, report.unreadable
+        ));
     }
-    out_line(&out, false)?;
     Ok(0)
 }

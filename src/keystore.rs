@@ -216,6 +216,50 @@ pub fn replace_main(vault_id: &str, label: &str, key: &Key) -> Result<Result<(),
     save(vault_id, label, key)
 }
 
+/// The account that keeps, for every file of a vault id seen on this machine, the newest
+/// generation written to it: one line `<file tag> <generation>` per file, where the tag is a
+/// hash of the file's canonical path, so copies of a vault never trip each other.
+fn generations_account(vault_id: &str) -> String {
+    format!("{vault_id}+generations")
+}
+
+fn parse_generations(text: &str) -> Vec<(String, u64)> {
+    text.lines().filter_map(|l| l.split_once(' ')).filter_map(|(t, g)| Some((t.to_string(), g.parse().ok()?))).collect()
+}
+
+/// The newest generation the keyring remembers for the file tagged `tag`.
+pub fn load_generation(vault_id: &str, tag: &str) -> Result<Result<Option<u64>, Miss>> {
+    let account = generations_account(vault_id);
+    let tag = tag.to_string();
+    let got = bounded(move || entry(&account, "tokctl vault generations")?.get_secret())?;
+    Ok(match got {
+        Ok(bytes) => Ok(parse_generations(&String::from_utf8_lossy(&bytes)).into_iter().find(|(t, _)| *t == tag).map(|(_, g)| g)),
+        Err(Miss::NoEntry) => Ok(None),
+        Err(m) => Err(m),
+    })
+}
+
+/// Remember `generation` for the file tagged `tag` (never lowering what is remembered).
+pub fn save_generation(vault_id: &str, tag: &str, generation: u64) -> Result<Result<(), Miss>> {
+    let account = generations_account(vault_id);
+    let tag = tag.to_string();
+    bounded(move || {
+        let e = entry(&account, "tokctl vault generations")?;
+        let mut all = match e.get_secret() {
+            Ok(bytes) => parse_generations(&String::from_utf8_lossy(&bytes)),
+            Err(keyring_core::Error::NoEntry) => Vec::new(),
+            Err(err) => return Err(err),
+        };
+        match all.iter_mut().find(|(t, _)| *t == tag) {
+            Some((_, g)) if *g >= generation => return Ok(()),
+            Some((_, g)) => *g = generation,
+            None => all.push((tag, generation)),
+        }
+        let text: String = all.iter().map(|(t, g)| format!("{t} {g}\n")).collect();
+        e.set_secret(text.as_bytes())
+    })
+}
+
 /// Probe the keyring for `doctor`: whether it answers, and how fast.
 pub fn probe() -> Result<(Result<(), Miss>, Duration)> {
     let start = Instant::now();

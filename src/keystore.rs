@@ -233,7 +233,9 @@ pub fn load_generation(vault_id: &str, tag: &str) -> Result<Result<Option<u64>, 
     let tag = tag.to_string();
     let got = bounded(move || entry(&account, "tokctl vault generations")?.get_secret())?;
     Ok(match got {
-        Ok(bytes) => Ok(parse_generations(&String::from_utf8_lossy(&bytes)).into_iter().find(|(t, _)| *t == tag).map(|(_, g)| g)),
+        Ok(bytes) => {
+            Ok(parse_generations(&String::from_utf8_lossy(&bytes)).into_iter().find(|(t, _)| *t == tag).map(|(_, g)| g))
+        }
         Err(Miss::NoEntry) => Ok(None),
         Err(m) => Err(m),
     })

@@ -33,6 +33,7 @@ pub fn parse_project(text: &str, path: &Path) -> Result<Project> {
     let p: Project = toml::from_str(text).map_err(|e| bad(e.message().to_string()))?;
     for (var, name) in &p.env {
         vault::check_env(var).map_err(|_| bad(format!("'{var}' is not a valid environment variable name")))?;
+        check_injectable(var).map_err(|_| bad(format!("refusing {var}: it changes how programs load or run")))?;
         vault::check_name(name).map_err(|_| bad(format!("'{name}' is not a valid token name")))?;
     }
     if p.vault.as_ref().is_some_and(|v| v.as_os_str().is_empty()) {
@@ -54,6 +55,44 @@ pub fn find_project(start: &Path) -> Result<Option<(PathBuf, Project)>> {
         }
     }
     Ok(None)
+}
+
+/// Variables that change how programs load or run: a token is never injected under one of
+/// them, whoever asked (`-t NAME=VAR`, a record's env, a project file). `*` ends a prefix.
+pub const REFUSED_VARS: &[&str] = &[
+    "PATH",
+    "HOME",
+    "SHELL",
+    "IFS",
+    "ENV",
+    "BASH_ENV",
+    "PROMPT_COMMAND",
+    "PS4",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "LD_*",
+    "DYLD_*",
+    "NODE_OPTIONS",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PERL5OPT",
+    "RUBYOPT",
+    "GIT_SSH_COMMAND",
+    "TOKCTL_*",
+];
+
+/// Refuse (exit 2) a variable that programs would obey rather than read.
+pub fn check_injectable(var: &str) -> Result<()> {
+    let refused = REFUSED_VARS.iter().any(|r| match r.strip_suffix('*') {
+        Some(prefix) => var.starts_with(prefix),
+        None => var == *r,
+    });
+    if refused {
+        return Err(error::usage(format!("refusing to put a token into {var}: it changes how programs load or run"))
+            .hint("choose another variable, e.g. -t NAME=MY_TOKEN, or `tokctl update NAME --env MY_TOKEN`")
+            .into());
+    }
+    Ok(())
 }
 
 /// What the user asked for, before the vault is read.
@@ -85,6 +124,7 @@ pub fn parse_token_flag(s: &str) -> Result<(String, Option<String>)> {
     vault::check_name(name)?;
     if let Some(v) = &var {
         vault::check_env(v)?;
+        check_injectable(v)?;
     }
     Ok((name.to_string(), var))
 }
@@ -158,6 +198,7 @@ pub fn resolve(want: &Want, payload: &Payload, notes: &mut Vec<String>) -> Resul
                 .hint(format!("rename one with -t {name}=OTHER_VAR"))
                 .into());
         }
+        check_injectable(&var)?;
         out.push(Chosen { var, name: name.to_string(), secret: secret.clone() });
         Ok(())
     };

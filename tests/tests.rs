@@ -13,6 +13,7 @@ mod hygiene;
 mod integrity;
 mod lifecycle;
 mod rotation;
+mod trust;
 mod tty;
 mod unlock;
 mod util;

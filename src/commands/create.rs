@@ -23,6 +23,7 @@ impl Meta {
         let env = match &m.env {
             Some(e) => {
                 vault::check_env(e)?;
+                crate::select::check_injectable(e)?;
                 e.clone()
             }
             None => vault::default_env(name),

@@ -109,11 +109,16 @@ pub struct Access<'a> {
 }
 
 impl<'a> Access<'a> {
-    /// `person` is how a passphrase may be asked for (`unlock::Never` for no one).
+    /// `person` is how a passphrase may be asked for (`unlock::Never` for no one). A vault path
+    /// that is a symlink is followed to its target, which every read, write and lock then uses;
+    /// a path that exists but is no regular file is refused before anything is made beside it.
     pub fn new(path: &Path, default_path: bool, person: &'a dyn Prompter) -> Result<Access<'a>> {
+        let resolved = fsio::resolve(path)?;
+        fsio::check_vault_path(&resolved)?;
         Ok(Access {
-            path: path.to_path_buf(),
-            default_path,
+            // A default path that leads elsewhere is in a directory the user chose: never re-moded.
+            default_path: default_path && resolved == path,
+            path: resolved,
             sources: Sources::from_env(person)?,
             known: None,
             created: None,
@@ -153,7 +158,7 @@ impl<'a> Access<'a> {
     }
 
     fn read_bytes(&self) -> Result<Vec<u8>> {
-        fsio::read_opt(&self.path)?.ok_or_else(|| no_vault(&self.path))
+        fsio::read_opt(&self.path, fsio::MAX_VAULT)?.ok_or_else(|| no_vault(&self.path))
     }
 
     /// Read and unlock an existing vault. Never writes.
@@ -257,7 +262,7 @@ impl<'a> Access<'a> {
         let fresh_id = fresh.header.vault_id.clone();
         let (out, made) = {
             let _lock = fsio::lock(&self.path)?;
-            let (mut op, made) = match fsio::read_opt(&self.path)? {
+            let (mut op, made) = match fsio::read_opt(&self.path, fsio::MAX_VAULT)? {
                 // Another process created it meanwhile: use theirs.
                 Some(bytes) => (self.open(&bytes, None, false)?, false),
                 None => (fresh, true),

@@ -10,7 +10,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::error::Result;
+use crate::error::{self, Result};
+
+/// The largest vault (or bundle) tokctl reads: far above 10,000 tokens, far below a device.
+pub const MAX_VAULT: u64 = 64 * 1024 * 1024;
+/// The largest project file or log tokctl reads.
+pub const MAX_SMALL: u64 = 4 * 1024 * 1024;
 
 #[cfg(unix)]
 fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
@@ -108,22 +113,96 @@ pub struct Lock {
     _file: File,
 }
 
+/// Open (creating it 0600) a file that lives beside a vault: a lock or the log. A symlink
+/// planted in its place is refused (O_NOFOLLOW), so another user who can write the directory
+/// cannot make tokctl write through it.
+pub fn open_beside(path: &Path, append: bool) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    if append {
+        opts.create(true).append(true);
+    } else {
+        opts.create(true).truncate(false).write(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    opts.read(true).open(path)
+}
+
 pub fn lock(vault: &Path) -> Result<Lock> {
     let path = sibling(vault, ".lock");
-    let mut opts = OpenOptions::new();
-    opts.create(true).truncate(false).write(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let file = opts.open(&path).with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    let file = open_beside(&path, false)
+        .with_context(|| format!("cannot open the lock file {} (a symlink there is refused)", path.display()))?;
     file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
     Ok(Lock { _file: file })
 }
 
-/// Read a file, `None` when it does not exist.
-pub fn read_opt(path: &Path) -> Result<Option<Vec<u8>>> {
-    match fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display()))),
+/// Read a regular file of at most `limit` bytes, `None` when it does not exist. Anything else
+/// is refused at once, before a byte is read: a FIFO (which would block), a device (which
+/// would never end), a directory (exit 2); a file over `limit` (exit 6). Symlinks are
+/// followed. The open does not block on a FIFO swapped in after a check: it is non-blocking
+/// and the kind is checked on the open file.
+pub fn read_opt(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut opts, rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    let mut f = match opts.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::IsADirectory => return Err(not_a_file(path, "a directory")),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display()))),
+    };
+    let meta = f.metadata().with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() { "a directory" } else { "not a regular file (a FIFO, socket or device)" };
+        return Err(not_a_file(path, what));
+    }
+    if meta.len() > limit {
+        return Err(too_large(path, limit));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    io::Read::read_to_end(&mut io::Read::take(&mut f, limit + 1), &mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(path, limit));
+    }
+    Ok(Some(bytes))
+}
+
+fn not_a_file(path: &Path, what: &str) -> anyhow::Error {
+    error::usage(format!("{} is {what}", path.display())).hint("point it at a vault file").into()
+}
+
+fn too_large(path: &Path, limit: u64) -> anyhow::Error {
+    error::damaged(format!("{} is larger than {} MiB: not a tokctl file", path.display(), limit / (1024 * 1024)))
+        .hint("it was not read; check the path")
+        .into()
+}
+
+/// Where reads and writes of the vault at `path` go: the file itself, or, when `path` is a
+/// symlink (a vault kept in a synced folder), its final target, so a write replaces the target
+/// and the link stays a link. A dangling link is refused rather than written through.
+pub fn resolve(path: &Path) -> Result<PathBuf> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(|_| {
+            error::usage(format!("{} is a symlink to nothing", path.display()))
+                .hint("point it at an existing vault, or remove the link")
+                .into()
+        }),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// Refuse a vault path that exists but is not a regular file (exit 2) before anything is
+/// created beside it.
+pub fn check_vault_path(path: &Path) -> Result<()> {
+    match fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(m) if m.is_dir() => Err(not_a_file(path, "a directory")),
+        Ok(_) => Err(not_a_file(path, "not a regular file (a FIFO, socket or device)")),
+        Err(_) => Ok(()),
     }
 }

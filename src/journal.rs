@@ -148,20 +148,21 @@ fn encode(key: &Key, vault_id: &str, mut head: Head, generation: u64, events: Ve
     (out, head)
 }
 
-/// Open a file beside the vault without following a symlink planted in its place.
-fn open_beside(path: &Path, append: bool) -> std::io::Result<File> {
+/// Open the log for reading, refusing a symlink planted in its place and anything but a
+/// regular file.
+fn open_read(path: &Path) -> std::io::Result<File> {
     let mut opts = OpenOptions::new();
-    if append {
-        opts.create(true).append(true);
-    } else {
-        opts.create(true).truncate(false).write(true);
-    }
+    opts.read(true);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut opts,
+        (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32,
+    );
+    let f = opts.open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
     }
-    opts.read(true).open(path)
+    Ok(f)
 }
 
 /// Append events after the newest line, under the log's own short lock. Best effort: a
@@ -171,11 +172,11 @@ pub fn append(vault: &Path, key: &Key, vault_id: &str, generation: u64, events: 
     if events.is_empty() {
         return;
     }
-    let Ok(lock) = open_beside(&lock_path(vault), false) else { return };
+    let Ok(lock) = fsio::open_beside(&lock_path(vault), false) else { return };
     if lock.lock().is_err() {
         return;
     }
-    let Ok(mut f) = open_beside(&path(vault), true) else { return };
+    let Ok(mut f) = fsio::open_beside(&path(vault), true) else { return };
     let head = head_of(&mut f, key, vault_id).unwrap_or_default();
     // Start on a fresh line: if a crash tore the last line, ours must not be glued to it.
     // Readers skip the empty line this leaves otherwise.
@@ -214,13 +215,17 @@ fn head_of(f: &mut File, key: &Key, vault_id: &str) -> Option<Head> {
 
 /// The newest line of the log beside `vault`: its generation is the newest any tokctl saw.
 pub fn head(vault: &Path, key: &Key, vault_id: &str) -> Option<Head> {
-    let mut f = File::open(path(vault)).ok()?;
+    let mut f = open_read(&path(vault)).ok()?;
     head_of(&mut f, key, vault_id)
 }
 
 /// Every event, oldest first, each with its standing in the chain.
 pub fn read(vault: &Path, key: &Key, vault_id: &str) -> Report {
-    let Ok(Some(bytes)) = fsio::read_opt(&path(vault)) else { return Report::default() };
+    let Ok(f) = open_read(&path(vault)) else { return Report::default() };
+    let mut bytes = Vec::new();
+    if f.take(fsio::MAX_VAULT).read_to_end(&mut bytes).is_err() {
+        return Report::default();
+    }
     walk(&String::from_utf8_lossy(&bytes), key, vault_id)
 }
 
@@ -272,7 +277,7 @@ pub fn compact(vault: &Path, key: &Key, vault_id: &str, generation: u64, keep: u
     if !p.exists() {
         return Ok(());
     }
-    let lock = open_beside(&lock_path(vault), false)?;
+    let lock = fsio::open_beside(&lock_path(vault), false)?;
     lock.lock()?;
     let r = read(vault, key, vault_id);
     let start = r.entries.len().saturating_sub(keep);

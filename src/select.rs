@@ -46,7 +46,7 @@ pub fn parse_project(text: &str, path: &Path) -> Result<Project> {
 pub fn find_project(start: &Path) -> Result<Option<(PathBuf, Project)>> {
     for dir in start.ancestors() {
         let f = dir.join(PROJECT_FILE);
-        if let Some(bytes) = crate::fsio::read_opt(&f)? {
+        if let Some(bytes) = crate::fsio::read_opt(&f, crate::fsio::MAX_SMALL)? {
             let text =
                 String::from_utf8(bytes).map_err(|_| error::usage(format!("{} is not UTF-8 text", f.display())))?;
             let p = parse_project(&text, &f)?;

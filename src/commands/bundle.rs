@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx, a: BundleArgs) -> Result<u8> {
             .into());
     }
     // Never overwrite something that is not a bundle.
-    if let Some(bytes) = fsio::read_opt(&a.out)? {
+    if let Some(bytes) = fsio::read_opt(&a.out, fsio::MAX_VAULT)? {
         let is_bundle = Envelope::parse(&bytes).is_ok_and(|e| e.header.kind == VaultKind::Bundle);
         if !is_bundle {
             return Err(error::conflict(format!("{} exists and is not a tokctl bundle", a.out.display()))
@@ -41,10 +41,9 @@ pub fn run(ctx: &Ctx, a: BundleArgs) -> Result<u8> {
     let key = Key::random();
     let mut header = Header::new(VaultKind::Bundle, &key);
     fsio::private_dir(&fsio::parent(&a.out))?;
-    {
-        let _lock = fsio::lock(&a.out)?;
-        fsio::atomic_write(&a.out, &vault::seal(&mut header, &key, &payload))?;
-    }
+    // No lock file: nothing is left beside a bundle (it is committed with its directory), and
+    // the atomic rename alone keeps it whole.
+    fsio::atomic_write(&a.out, &vault::seal(&mut header, &key, &payload))?;
     let names: Vec<&str> = payload.records.iter().map(|r| r.name.as_str()).collect();
     op.record_use(&names, &format!("bundle {}", a.out.display()));
     out_line(&crypto::encode_key(&key), true)?;

@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
     }
 
     r.line("vault", ctx.vault.display().to_string());
-    let bytes = match crate::fsio::read_opt(&ctx.vault) {
+    let bytes = match crate::fsio::read_opt(&ctx.vault, crate::fsio::MAX_VAULT) {
         Ok(Some(b)) => b,
         Ok(None) => {
             r.problem(Code::NotFound, "", "no vault here yet: `tokctl init` creates one");

@@ -149,7 +149,7 @@ pub fn passphrase(ctx: &Ctx) -> Result<u8> {
 /// Put this vault's key into the OS keyring: the key piped in on stdin, or else whatever unlocks
 /// the vault in the usual order (`TOKCTL_VAULT_KEY`, the passphrase).
 pub fn import(ctx: &Ctx) -> Result<u8> {
-    let bytes = crate::fsio::read_opt(&ctx.vault)?.ok_or_else(|| {
+    let bytes = crate::fsio::read_opt(&ctx.vault, crate::fsio::MAX_VAULT)?.ok_or_else(|| {
         error::not_found(format!("no vault at {}", ctx.vault.display()))
             .hint("copy the vault file here first, or pass --vault")
     })?;

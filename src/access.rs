@@ -125,6 +125,22 @@ impl<'a> Access<'a> {
         })
     }
 
+    /// Access that unlocks with `TOKCTL_VAULT_KEY` alone: no keyring, no passphrase, no one
+    /// asked. For a project file exempt from trust, which may only open its own bundle.
+    pub fn env_key_only(path: &Path) -> Result<Access<'a>> {
+        fn no_keyring(_: &str) -> Result<Result<Key, keystore::Miss>> {
+            Ok(Err(keystore::Miss::Off))
+        }
+        let mut acc = Access::new(path, false, &unlock::Never)?;
+        acc.sources = Sources {
+            env_key: acc.sources.env_key.take(),
+            keyring: &no_keyring,
+            env_passphrase: None,
+            person: &unlock::Never,
+        };
+        Ok(acc)
+    }
+
     /// The passphrase given for this vault during this command, if one was.
     pub fn passphrase(&self) -> Option<&Zeroizing<String>> {
         self.known.as_ref().and_then(|u| u.passphrase.as_ref())

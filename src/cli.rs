@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const AFTER: &str = "\
 Exit status: 0 ok, 1 unexpected failure, 2 usage error, 3 not found, 4 token expired or revoked,
-5 vault locked, 6 vault damaged, 7 name already exists.";
+5 vault locked, 6 vault damaged, 7 name already exists, 8 project file not trusted.";
 
 /// Give every personal access token a proper life: named, scoped, expiring, encrypted at rest
 /// with its key in the OS keyring, printed for `login --with-token`, injected into commands,
@@ -142,6 +142,16 @@ CI secret (TOKCTL_VAULT_KEY) and commit the bundle. Your personal key cannot ope
     /// Manage the vault key: export, rotate, passphrase, import
     #[command(subcommand)]
     Key(KeyCommand),
+
+    /// Trust a project file (.tokctl.toml), so its [env] and vault are used
+    #[command(
+        after_help = "Examples:\n  tokctl trust                 # the nearest .tokctl.toml, after showing what it asks for\n  \
+tokctl trust --list\n  tokctl trust --revoke ./.tokctl.toml\n\n\
+A project file is used only once trusted, and only while its content is unchanged, it is owned\n\
+by you (or root) and no one else can write it. Exempt: a file whose vault is a file inside its\n\
+own directory tree, opened by TOKCTL_VAULT_KEY alone (a committed CI bundle)."
+    )]
+    Trust(TrustArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -334,6 +344,19 @@ pub struct DoctorArgs {
     /// Warn about tokens expiring within D [default: 7d]
     #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub within: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct TrustArgs {
+    /// The project file [default: the nearest .tokctl.toml]
+    #[arg(value_name = "FILE", conflicts_with = "list")]
+    pub file: Option<PathBuf>,
+    /// Stop trusting it
+    #[arg(long, conflicts_with = "list")]
+    pub revoke: bool,
+    /// Show the trusted files
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -14,6 +14,7 @@ pub enum Code {
     Locked = 5,
     Damaged = 6,
     Conflict = 7,
+    NotTrusted = 8,
 }
 
 /// An error whose kind decides the exit code. `main` finds it anywhere in an `anyhow` chain.

@@ -22,6 +22,7 @@ pub mod journal;
 pub mod keystore;
 pub mod mask;
 pub mod os;
+pub mod project;
 #[cfg(test)]
 mod props;
 pub mod secret;
@@ -37,10 +38,30 @@ use error::Result;
 
 /// Run a parsed command line; the `u8` is the exit status.
 pub fn run(cli: Cli) -> Result<u8> {
-    let (vault, default_path) = match cli.vault {
-        Some(p) if !p.as_os_str().is_empty() => (p, false),
-        _ => (access::default_vault_path()?, true),
+    let ui = ui::Ui::new(cli.quiet, cli.color);
+    let explicit = cli.vault.filter(|p| !p.as_os_str().is_empty());
+    // The nearest project file. A broken one matters only once something uses it, unless it
+    // may be what chooses the vault.
+    let project = std::env::current_dir().map_err(anyhow::Error::from).and_then(|cwd| project::find(&cwd));
+    let (project, project_error) = match project {
+        Ok(p) => (p, None),
+        Err(e) if explicit.is_some() || matches!(cli.command, cli::Command::Trust(_)) => (None, Some(e)),
+        Err(e) => return Err(e),
     };
-    let ctx = Ctx { vault, default_path, ui: ui::Ui::new(cli.quiet, cli.color) };
+    // --vault / TOKCTL_VAULT, else the project file's vault (its [ci] one in CI), else the default.
+    let project_vault = project.as_ref().and_then(|p| p.vault_now()).filter(|_| explicit.is_none());
+    let (vault, default_path) = match (explicit, &project_vault) {
+        (Some(p), _) => (p, false),
+        (None, Some(p)) => (p.clone(), false),
+        (None, None) => (access::default_vault_path()?, true),
+    };
+    let ctx = Ctx {
+        vault,
+        default_path,
+        from_project: project_vault.is_some(),
+        project,
+        project_error: std::cell::RefCell::new(project_error),
+        ui,
+    };
     commands::run(&ctx, cli.command)
 }

@@ -58,7 +58,7 @@ proptest! {
 
     #[test]
     fn project_file_reader_never_panics(s in ".{0,300}") {
-        let _ = crate::select::parse_project(&s, std::path::Path::new(".tokctl.toml"));
+        let _ = crate::project::parse(&s, std::path::Path::new(".tokctl.toml"));
     }
 
     #[test]

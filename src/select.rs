@@ -1,61 +1,15 @@
-//! Which tokens `exec` and `env` inject: `-t NAME[=VAR]`, `--scope S`, or the nearest
-//! `.tokctl.toml` (whose `vault = …` may also choose the vault). Never everything by default.
+//! Which tokens `exec` and `env` inject: `-t NAME[=VAR]`, `--scope S`, or the `[env]` table of
+//! the nearest project file (`project`). Never everything by default.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
+use std::path::PathBuf;
 
 use crate::access::{Access, Opened};
 use crate::error::{self, Result};
+use crate::project::{self, ProjectFile};
 use crate::secret::Secret;
-use crate::unlock::Prompter;
 use crate::vault::{self, Payload, Status};
 use crate::when;
-
-pub const PROJECT_FILE: &str = ".tokctl.toml";
-
-/// `.tokctl.toml`: `[env] VAR = "token-name"` and an optional `vault = "path"`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Project {
-    pub vault: Option<PathBuf>,
-    #[serde(default)]
-    pub env: BTreeMap<String, String>,
-}
-
-/// Parse a project file's text; errors name the file.
-pub fn parse_project(text: &str, path: &Path) -> Result<Project> {
-    let bad = |what: String| {
-        error::usage(format!("{}: {what}", path.display()))
-            .hint("it takes an optional `vault = \"path\"` and an [env] table of VAR = \"token-name\" lines")
-    };
-    let p: Project = toml::from_str(text).map_err(|e| bad(e.message().to_string()))?;
-    for (var, name) in &p.env {
-        vault::check_env(var).map_err(|_| bad(format!("'{var}' is not a valid environment variable name")))?;
-        check_injectable(var).map_err(|_| bad(format!("refusing {var}: it changes how programs load or run")))?;
-        vault::check_name(name).map_err(|_| bad(format!("'{name}' is not a valid token name")))?;
-    }
-    if p.vault.as_ref().is_some_and(|v| v.as_os_str().is_empty()) {
-        return Err(bad("`vault` is empty".into()).into());
-    }
-    Ok(p)
-}
-
-/// The nearest `.tokctl.toml` from `start` upwards.
-pub fn find_project(start: &Path) -> Result<Option<(PathBuf, Project)>> {
-    for dir in start.ancestors() {
-        let f = dir.join(PROJECT_FILE);
-        if let Some(bytes) = crate::fsio::read_opt(&f, crate::fsio::MAX_SMALL)? {
-            let text =
-                String::from_utf8(bytes).map_err(|_| error::usage(format!("{} is not UTF-8 text", f.display())))?;
-            let p = parse_project(&text, &f)?;
-            let p = Project { vault: p.vault.map(|v| dir.join(v)), env: p.env };
-            return Ok(Some((f, p)));
-        }
-    }
-    Ok(None)
-}
 
 /// Variables that change how programs load or run: a token is never injected under one of
 /// them, whoever asked (`-t NAME=VAR`, a record's env, a project file). `*` ends a prefix.
@@ -129,20 +83,24 @@ pub fn parse_token_flag(s: &str) -> Result<(String, Option<String>)> {
     Ok((name.to_string(), var))
 }
 
-/// Decide the selection; `Ok(None)` for the project file's vault when it should be used.
-pub fn want(tokens: &[String], scopes: &[String]) -> Result<(Want, Option<PathBuf>)> {
+/// Decide the selection: the flags the user typed, else the project file's `[env]`.
+pub fn want(tokens: &[String], scopes: &[String], project: Option<&ProjectFile>) -> Result<Want> {
     if !tokens.is_empty() || !scopes.is_empty() {
         let tokens = tokens.iter().map(|t| parse_token_flag(t)).collect::<Result<Vec<_>>>()?;
-        return Ok((Want::Flags { tokens, scopes: vault::scope_set(scopes)? }, None));
+        return Ok(Want::Flags { tokens, scopes: vault::scope_set(scopes)? });
     }
-    let cwd = std::env::current_dir()?;
-    match find_project(&cwd)? {
-        Some((file, p)) if !p.env.is_empty() => Ok((Want::Project { file, env: p.env }, p.vault)),
-        Some((file, _)) => Err(error::usage(format!("{} selects no tokens", file.display()))
+    match project {
+        Some(pf) if !pf.project.env.is_empty() => {
+            Ok(Want::Project { file: pf.path.clone(), env: pf.project.env.clone() })
+        }
+        Some(pf) => Err(error::usage(format!("{} selects no tokens", pf.path.display()))
             .hint("add an [env] table, e.g.\n[env]\nEXPO_TOKEN = \"expo\"")
             .into()),
         None => Err(error::usage("no tokens selected")
-            .hint(format!("pass -t NAME[=VAR] or --scope S, or put an [env] table in {PROJECT_FILE}; tokctl never injects everything"))
+            .hint(format!(
+                "pass -t NAME[=VAR] or --scope S, or put an [env] table in {}; tokctl never injects everything",
+                project::FILE_NAME
+            ))
             .into()),
     }
 }
@@ -161,27 +119,15 @@ pub struct Selection {
     pub notes: Vec<String>,
 }
 
-/// Read the vault the selection points at and resolve the tokens. A project file's `vault = …`
-/// applies only when neither --vault nor TOKCTL_VAULT chose one (`default_path`).
-pub fn select(
-    vault: &Path,
-    default_path: bool,
-    person: &dyn Prompter,
-    tokens: &[String],
-    scopes: &[String],
-) -> Result<Selection> {
-    let (want, project_vault) = want(tokens, scopes)?;
-    let mut acc = match project_vault {
-        Some(v) if default_path => Access::new(&v, false, person)?,
-        _ => Access::new(vault, default_path, person)?,
-    };
+/// Read the vault through `acc` and resolve the tokens.
+pub fn select(want: &Want, acc: &mut Access) -> Result<Selection> {
     // Named tokens need only their own records; a scope needs to see every record.
     let opened = match want.names() {
         Some(names) => acc.read_only(&names)?,
         None => acc.read()?,
     };
     let mut notes = Vec::new();
-    let chosen = resolve(&want, &opened.payload, &mut notes)?;
+    let chosen = resolve(want, &opened.payload, &mut notes)?;
     Ok(Selection { opened, chosen, notes })
 }
 
@@ -239,18 +185,4 @@ pub fn resolve(want: &Want, payload: &Payload, notes: &mut Vec<String>) -> Resul
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn project_files_are_strict() {
-        let p = parse_project("vault = \"ci.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n", Path::new("x")).unwrap();
-        assert_eq!(p.env["EXPO_TOKEN"], "expo");
-        for bad in ["[env]\n1X = \"a\"", "[env]\nA = \"-bad\"", "other = 1", "[env]\nA = 3", "vault = \"\"", "[env"] {
-            assert!(parse_project(bad, Path::new("x")).is_err(), "{bad}");
-        }
-    }
 }

@@ -242,7 +242,10 @@ fn every_bad_input_is_refused_with_its_code_and_message_and_leaves_the_vault_byt
     env.ok(&["revoke", "old", "--yes"], b"");
     for (dir, text, _, _) in bad_project_files() {
         std::fs::create_dir_all(env.root.join(dir)).unwrap();
-        std::fs::write(env.root.join(dir).join(".tokctl.toml"), text).unwrap();
+        let file = env.root.join(dir).join(".tokctl.toml");
+        std::fs::write(&file, text).unwrap();
+        // Trusted where it can be, so each case meets the refusal it is about, not distrust.
+        let _ = env.run(&[std::ffi::OsStr::new("trust"), file.as_os_str()], b"");
     }
     std::fs::create_dir_all(env.root.join("proj-deep/a/b")).unwrap();
     let before = env.snapshot();

@@ -106,6 +106,9 @@ fn exec_reads_the_nearest_project_file_from_the_current_directory_up() {
     std::fs::create_dir_all(proj.join("inner/x/y")).unwrap();
     std::fs::write(proj.join(".tokctl.toml"), "[env]\nDEPLOY_KEY = \"alpha\"\n").unwrap();
     std::fs::write(proj.join("inner/.tokctl.toml"), "[env]\nINNER_KEY = \"beta\"\n").unwrap();
+    for f in [proj.join(".tokctl.toml"), proj.join("inner/.tokctl.toml")] {
+        w.ok(&["trust", f.to_str().unwrap()]);
+    }
     let show = "printf '%s|%s|%s' \"${DEPLOY_KEY-unset}\" \"${INNER_KEY-unset}\" \"${ALPHA_TOKEN-unset}\"";
 
     let run_in = |dir: &Path, sel: &[&str]| {
@@ -146,6 +149,7 @@ fn exec_uses_the_project_files_vault_relative_to_the_file_unless_a_vault_is_give
     assert_eq!(code(&w.run(c)), Some(0));
     std::fs::write(repo.join(".tokctl.toml"), "vault = \"secrets/team.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n")
         .unwrap();
+    w.ok(&["trust", repo.join(".tokctl.toml").to_str().unwrap()]);
     let show = ["sh", "-c", "printf %s \"$EXPO_TOKEN\""];
 
     // No --vault, no TOKCTL_VAULT: the file's vault, resolved against the file's directory (the
@@ -213,6 +217,7 @@ fn exec_refuses_an_expired_revoked_or_missing_token_before_the_command_starts() 
         let dir = w.path(&format!("proj-{bad}"));
         std::fs::create_dir(&dir).unwrap();
         std::fs::write(dir.join(".tokctl.toml"), format!("[env]\nGOOD = \"good\"\nBAD = \"{bad}\"\n")).unwrap();
+        w.ok(&["trust", dir.join(".tokctl.toml").to_str().unwrap()]);
         let mut c = w.cmd();
         c.current_dir(&dir).args(exec_args(&[], false, &sh("touch ran")));
         assert_eq!(code(&w.run(c)), Some(want), "project file naming '{bad}'");

@@ -44,7 +44,7 @@ fn dotenv_and_project_corpora_never_panic() {
     }
     for (_, data) in project {
         if let Ok(text) = std::str::from_utf8(&data) {
-            let _ = tokctl::select::parse_project(text, Path::new(".tokctl.toml"));
+            let _ = tokctl::project::parse(text, Path::new(".tokctl.toml"));
         }
     }
 }

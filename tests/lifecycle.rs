@@ -437,14 +437,14 @@ fn reading_commands_without_a_vault_say_so_and_create_nothing() {
 }
 
 #[test]
-fn a_vault_path_that_is_a_directory_is_an_unexpected_failure_with_its_cause() {
+fn a_vault_path_that_is_a_directory_is_refused_naming_it() {
     let mut env = Env::env_key();
     std::fs::create_dir_all(env.root.join("adir")).unwrap();
     let p = env.root.join("adir").display().to_string();
     env.set("TOKCTL_VAULT", &p);
-    let out = env.fails(&["get", "x"], b"", 1);
+    let out = env.fails(&["get", "x"], b"", 2);
     assert!(out.stderr.contains(&p), "the error names the path: {out}");
-    let out = env.fails(&["create", "x"], b"", 1);
+    let out = env.fails(&["create", "x"], b"", 2);
     assert!(out.stdout.is_empty(), "no secret printed when it could not be stored: {out}");
 }
 

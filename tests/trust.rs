@@ -51,7 +51,9 @@ impl OtherUser {
             eprintln!("skipped: needs root to create a second user");
             return None;
         }
-        let name = format!("tokctl-x{}", std::process::id() % 100_000);
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("tokctl-x{}-{n}", std::process::id() % 100_000);
         let ok = std::process::Command::new("useradd").args(["-M", "-s", "/bin/sh", &name]).status();
         assert!(ok.is_ok_and(|s| s.success()), "useradd {name}");
         Some(OtherUser { name })
@@ -176,4 +178,124 @@ fn a_bundle_leaves_nothing_beside_it() {
     std::fs::create_dir(&dir).unwrap();
     env.ok(&["bundle", "-t", "gh", "--out", dir.join("ci.vault").to_str().unwrap()], b"");
     assert_eq!(listing(&dir), ["ci.vault"]);
+}
+
+/// A repository directory with a project file in it.
+fn repo(env: &Env, name: &str, file: &str) -> std::path::PathBuf {
+    let dir = env.root.join(name);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join(".tokctl.toml"), file).unwrap();
+    dir
+}
+
+fn in_dir(env: &Env, dir: &std::path::Path, args: &[&str]) -> Out {
+    let mut c = env.std_cmd(args);
+    c.current_dir(dir);
+    run_std(c, b"")
+}
+
+#[test]
+fn a_cloned_repository_gets_no_personal_token_until_its_file_is_trusted() {
+    let env = Env::env_key();
+    let gh = env.create("gh", &[]);
+    let bws = env.create("bws", &[]);
+    let dir = repo(&env, "cloned", "[env]\nX_A = \"gh\"\nX_B = \"bws\"\n");
+    let out = in_dir(&env, &dir.join("sub"), &["exec", "--", "sh", "-c", "env; touch ran"]);
+    assert_eq!(out.code, 8, "{out}");
+    assert!(!dir.join("sub/ran").exists(), "the command did not run");
+    assert!(!out.stdout.contains(&gh) && !out.stdout.contains(&bws) && !out.stderr.contains(&gh));
+    for says in ["not trusted", "X_A = token 'gh'", "X_B = token 'bws'", "tokctl trust"] {
+        assert!(out.stderr.contains(says), "the refusal shows {says:?}: {out}");
+    }
+    assert_eq!(in_dir(&env, &dir, &["env"]).code, 8);
+    // -t needs no trust: the user typed it.
+    let out = in_dir(&env, &dir, &["exec", "-t", "gh", "--", "true"]);
+    assert_eq!(out.code, 0, "{out}");
+
+    // Trusted, it works; changed, it is refused again until trusted again.
+    let out = in_dir(&env, &dir.join("sub"), &["trust"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("X_A = token 'gh'"), "trust shows what it asks for: {out}");
+    let out = in_dir(&env, &dir, &["exec", "--", "sh", "-c", "printf %s \"$X_A\""]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, gh.as_str()), "{out}");
+    std::fs::write(dir.join(".tokctl.toml"), "[env]\nX_A = \"gh\"\nX_B = \"bws\"\nX_C = \"gh\"\n").unwrap();
+    let out = in_dir(&env, &dir, &["exec", "--", "true"]);
+    assert_eq!(out.code, 8, "{out}");
+    assert!(out.stderr.contains("changed since you trusted it"), "{out}");
+    in_dir(&env, &dir, &["trust"]);
+    let list = env.ok(&["trust", "--list"], b"");
+    assert!(
+        list.contains(&format!("{}  trusted", std::fs::canonicalize(dir.join(".tokctl.toml")).unwrap().display())),
+        "{list}"
+    );
+    assert_eq!(in_dir(&env, &dir, &["exec", "--", "true"]).code, 0);
+    assert_eq!(in_dir(&env, &dir, &["trust", "--revoke"]).code, 0);
+    assert_eq!(in_dir(&env, &dir, &["exec", "--", "true"]).code, 8);
+
+    // Writable by others: refused even when trusted, and trust refuses it.
+    in_dir(&env, &dir, &["trust"]);
+    set_mode(&dir.join(".tokctl.toml"), 0o666);
+    let out = in_dir(&env, &dir, &["exec", "--", "true"]);
+    assert_eq!(out.code, 8, "{out}");
+    assert!(out.stderr.contains("writable by others"), "{out}");
+    assert_eq!(in_dir(&env, &dir, &["trust"]).code, 8);
+}
+
+#[test]
+fn a_project_file_planted_by_another_user_above_the_victim_is_never_used() {
+    let Some(mallory) = OtherUser::create() else { return };
+    let env = Env::env_key();
+    let gh = env.create("gh", &[]);
+    // A shared directory both can write, like /tmp.
+    let shared = env.root.join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    set_mode(&shared, 0o1777);
+    set_mode(&env.root, 0o755);
+    let out = mallory.sh(&format!(
+        "printf '[env]\\nGH_TOKEN = \"gh\"\\n' > '{0}/.tokctl.toml' && chmod 644 '{0}/.tokctl.toml'",
+        shared.display()
+    ));
+    assert!(out.status.success(), "{out:?}");
+    let victim_dir = shared.join("victim");
+    std::fs::create_dir(&victim_dir).unwrap();
+    let out = in_dir(&env, &victim_dir, &["exec", "--", "sh", "-c", "printf %s \"$GH_TOKEN\""]);
+    assert_eq!(out.code, 8, "{out}");
+    assert!(out.stderr.contains("owned by another user"), "{out}");
+    assert!(!out.stdout.contains(&gh));
+    assert_eq!(in_dir(&env, &victim_dir, &["trust"]).code, 8, "trust refuses it too");
+}
+
+#[test]
+fn only_a_bundle_inside_the_tree_opened_by_the_env_key_alone_is_exempt() {
+    let env = Env::env_key();
+    env.create("expo", &[]);
+    let dir = env.root.join("ci-repo");
+    std::fs::create_dir_all(dir.join(".tokctl")).unwrap();
+    let key = env.ok(&["bundle", "-t", "expo", "--out", dir.join(".tokctl/ci.vault").to_str().unwrap()], b"");
+    let key = key.trim();
+    std::fs::write(dir.join(".tokctl.toml"), "vault = \".tokctl/ci.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n").unwrap();
+    let ci = |extra: &[(&str, &str)], file: &str| {
+        std::fs::write(dir.join(".tokctl.toml"), file).unwrap();
+        let mut c = env.std_cmd(&["exec", "--", "sh", "-c", "test -n \"$EXPO_TOKEN\""]);
+        c.current_dir(&dir).env_remove("TOKCTL_VAULT").env("TOKCTL_VAULT_KEY", key);
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        run_std(c, b"")
+    };
+    let inside = "vault = \".tokctl/ci.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n";
+    assert_eq!(ci(&[], inside).code, 0, "the CI case needs no trust");
+    // Out of the tree (the personal vault, through ..): needs trust.
+    let outside = format!("vault = \"{}\"\n[env]\nEXPO_TOKEN = \"expo\"\n", env.vault.display());
+    assert_eq!(ci(&[], &outside).code, 8);
+    let up = "vault = \"../vault/vault.toml\"\n[env]\nEXPO_TOKEN = \"expo\"\n";
+    assert_eq!(ci(&[], up).code, 8);
+    // Inside the tree by name, outside once the symlink is resolved: needs trust.
+    std::os::unix::fs::symlink(&env.vault, dir.join(".tokctl/link.vault")).unwrap();
+    assert_eq!(ci(&[], "vault = \".tokctl/link.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n").code, 8);
+    // Without the env key the keyring or a passphrase would open it: needs trust.
+    std::fs::write(dir.join(".tokctl.toml"), inside).unwrap();
+    let mut c = env.std_cmd(&["exec", "--", "true"]);
+    c.current_dir(&dir).env_remove("TOKCTL_VAULT").env_remove("TOKCTL_VAULT_KEY");
+    assert_eq!(run_std(c, b"").code, 8);
 }

@@ -4,6 +4,6 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = tokctl::select::parse_project(text, std::path::Path::new(".tokctl.toml"));
+        let _ = tokctl::project::parse(text, std::path::Path::new(".tokctl.toml"));
     }
 });

@@ -5,12 +5,15 @@ use crate::commands::{Ctx, warn_if_due};
 use crate::error::Result;
 use crate::secret::Secret;
 use crate::select::{self, Selection};
-use crate::ui;
 use crate::when;
 
 /// The selection, with the notes and expiry reminders said on stderr.
 pub fn selected(ctx: &Ctx, s: &SelectArgs) -> Result<Selection> {
-    let sel = select::select(&ctx.vault, ctx.default_path, &ui::Terminal, &s.tokens, &s.scopes)?;
+    // -t and --scope need no project file: the user typed them.
+    let project = if s.tokens.is_empty() && s.scopes.is_empty() { ctx.project()? } else { None };
+    let want = select::want(&s.tokens, &s.scopes, project)?;
+    let mut acc = ctx.access_using_project(matches!(want, select::Want::Project { .. }))?;
+    let sel = select::select(&want, &mut acc)?;
     for n in &sel.notes {
         ctx.say(n);
     }

@@ -2,11 +2,14 @@
 //! core. Commands take the parsed arguments, call the core (`access`, `select`, `vault`…) and
 //! talk to the user only through `ui`. `Ctx` is what every command gets from the global options.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 
 use crate::access::Access;
 use crate::cli::{Command, KeyCommand};
 use crate::error::Result;
+use crate::keystore;
+use crate::project::{self, ProjectFile};
 use crate::ui::{self, Ui};
 use crate::vault::Record;
 use crate::when;
@@ -24,14 +27,21 @@ mod list;
 mod log;
 mod regenerate;
 mod remove;
+mod trust;
 mod update;
 mod verify;
 
-/// What every command needs from the global options.
+/// What every command needs from the global options and the project file.
 pub struct Ctx {
     pub vault: PathBuf,
     /// True when the path is the default one in the user's data directory.
     pub default_path: bool,
+    /// True when the project file chose the vault.
+    pub from_project: bool,
+    /// The nearest `.tokctl.toml`, parsed (nothing of it is used before it is allowed).
+    pub project: Option<ProjectFile>,
+    /// Why the nearest project file could not be read, when the vault did not depend on it.
+    pub project_error: RefCell<Option<anyhow::Error>>,
     pub ui: Ui,
 }
 
@@ -43,7 +53,28 @@ impl Ctx {
 
     /// This command's way into its vault; a passphrase is asked on the terminal when needed.
     pub fn access(&self) -> Result<Access<'static>> {
+        self.access_using_project(false)
+    }
+
+    /// `access`, when the command also acts on the project file's `[env]`. A project file is
+    /// acted on (its vault, its `[env]`) only when it is trusted, or exempt: the vault that
+    /// applies lies inside its tree and `TOKCTL_VAULT_KEY` alone unlocks it.
+    pub fn access_using_project(&self, uses_env: bool) -> Result<Access<'static>> {
+        if let Some(pf) = self.project.as_ref().filter(|_| uses_env || self.from_project) {
+            if keystore::env_key()?.is_some() && pf.holds(&self.vault) {
+                return Access::env_key_only(&self.vault);
+            }
+            project::require_trust(pf)?;
+        }
         Access::new(&self.vault, self.default_path, &ui::Terminal)
+    }
+
+    /// The project file, or why it could not be read.
+    pub fn project(&self) -> Result<Option<&ProjectFile>> {
+        if let Some(e) = self.project_error.borrow_mut().take() {
+            return Err(e);
+        }
+        Ok(self.project.as_ref())
     }
 
     /// Say how a vault that `write_or_create` just made keeps its key.
@@ -73,6 +104,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Bundle(a) => bundle::run(ctx, a),
         Command::Log(a) => log::run(ctx, a),
         Command::Doctor(a) => doctor::run(ctx, a),
+        Command::Trust(a) => trust::run(ctx, a),
         Command::Key(KeyCommand::Export) => key::export(ctx),
         Command::Key(KeyCommand::Rotate) => key::rotate(ctx),
         Command::Key(KeyCommand::Passphrase) => key::passphrase(ctx),

@@ -1,0 +1,54 @@
+//! `tokctl trust`: trust a project file's current content, forget it, or list the trusted ones.
+
+use crate::cli::TrustArgs;
+use crate::commands::Ctx;
+use crate::error::{self, Result};
+use crate::project::{self, TrustList};
+use crate::ui::out_line;
+
+pub fn run(ctx: &Ctx, a: TrustArgs) -> Result<u8> {
+    if a.list {
+        let mut out = String::new();
+        for t in TrustList::load()?.files {
+            let state = match project::load(&t.path) {
+                Ok(pf) if pf.hash == t.sha256 => "trusted",
+                Ok(_) => "changed since (not used)",
+                Err(_) => "missing",
+            };
+            out.push_str(&format!("{}  {state}\n", t.path.display()));
+        }
+        if out.is_empty() {
+            ctx.say("no project file is trusted");
+        }
+        out_line(&out, false)?;
+        return Ok(0);
+    }
+    let pf = match &a.file {
+        Some(f) if a.revoke && !f.exists() => {
+            // A file that is gone can still be forgotten by its path.
+            let gone = std::path::absolute(f)?;
+            return forget(ctx, &gone);
+        }
+        Some(f) => project::load(f)?,
+        None => ctx.project()?.map(|p| project::load(&p.path)).transpose()?.ok_or_else(|| {
+            error::not_found(format!("no {} here or in a parent directory", project::FILE_NAME))
+                .hint("name the file: tokctl trust PATH")
+        })?,
+    };
+    if a.revoke {
+        return forget(ctx, &pf.path);
+    }
+    project::trust(&pf)?;
+    ctx.say(format!("trusted {}: it asks for {}", pf.path.display(), pf.asks()));
+    ctx.say("a change to the file needs a new `tokctl trust`");
+    Ok(0)
+}
+
+fn forget(ctx: &Ctx, path: &std::path::Path) -> Result<u8> {
+    if project::revoke(path)? {
+        ctx.say(format!("{} is no longer trusted", path.display()));
+    } else {
+        ctx.say(format!("{} was not trusted", path.display()));
+    }
+    Ok(0)
+}

@@ -117,7 +117,8 @@ pub fn replace(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
 
 /// Copy `from` to `to` through the masker, writing as data arrives.
 fn pump(mut from: impl Read, mut to: impl Write, mut masker: Masker) {
-    let mut buf = vec![0u8; 16 * 1024];
+    // The command's raw output, secrets and all: wiped when the stream ends.
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; 16 * 1024]);
     loop {
         match from.read(&mut buf) {
             Ok(0) => break,

@@ -1,24 +1,38 @@
 //! `tokctl env`: print the selected tokens as assignments.
 
+use std::collections::BTreeMap;
 use std::io::Write;
+
+use zeroize::Zeroizing;
 
 use crate::access::Ctx;
 use crate::cli::{EnvArgs, EnvFormat};
 use crate::commands::exec::selected;
 use crate::error::{self, Result};
 use crate::secret::Secret;
+use crate::select::Chosen;
 
 /// POSIX single quotes: everything literal, `'` as `'\''`.
-pub fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+fn push_sh_quoted(out: &mut String, s: &str) {
+    out.push('\'');
+    for (i, part) in s.split('\'').enumerate() {
+        if i > 0 {
+            out.push_str(r"'\''");
+        }
+        out.push_str(part);
+    }
+    out.push('\'');
 }
 
 /// Dotenv: single quotes when that is literal, else double quotes with escapes our parser reads.
-pub fn dotenv_quote(s: &str) -> String {
+fn push_dotenv_quoted(out: &mut String, s: &str) {
     if !s.contains('\'') && !s.contains('\n') && !s.contains('\r') {
-        return format!("'{s}'");
+        out.push('\'');
+        out.push_str(s);
+        out.push('\'');
+        return;
     }
-    let mut out = String::from("\"");
+    out.push('"');
     for c in s.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -29,12 +43,25 @@ pub fn dotenv_quote(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 /// GitHub's workflow-command escaping for `::add-mask::` data.
-fn gh_escape(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+fn push_gh_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Room for every selected token at its most escaped in any format, so a buffer that holds the
+/// secrets is allocated once: growing it would free the old block, secrets and all, unwiped.
+/// The worst case is `::add-mask::` lines, 3 bytes a byte plus 14 a line; JSON's is 6 a byte.
+fn room(chosen: &[Chosen]) -> usize {
+    chosen.iter().map(|(v, _, s)| 128 + 6 * v.len() + 17 * s.expose().len()).sum::<usize>() + 16
 }
 
 pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
@@ -46,28 +73,46 @@ pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
         _ => None,
     };
     let (op, chosen) = selected(ctx, &a.select)?;
-    let mut out = zeroize::Zeroizing::new(String::new());
+    // Every piece is written straight into buffers that are wiped on drop: no `format!`
+    // temporaries, so no copy of a secret is left behind unwiped.
+    let mut out = Zeroizing::new(String::with_capacity(room(&chosen)));
+    let cap = out.capacity();
     match a.format {
         EnvFormat::Sh => {
-            chosen.iter().for_each(|(v, _, s)| out.push_str(&format!("export {v}={}\n", sh_quote(s.expose()))))
+            for (v, _, s) in &chosen {
+                out.push_str("export ");
+                out.push_str(v);
+                out.push('=');
+                push_sh_quoted(&mut out, s.expose());
+                out.push('\n');
+            }
         }
         EnvFormat::Dotenv => {
-            chosen.iter().for_each(|(v, _, s)| out.push_str(&format!("{v}={}\n", dotenv_quote(s.expose()))))
+            for (v, _, s) in &chosen {
+                out.push_str(v);
+                out.push('=');
+                push_dotenv_quoted(&mut out, s.expose());
+                out.push('\n');
+            }
         }
         EnvFormat::Json => {
-            let map: serde_json::Map<String, serde_json::Value> =
-                chosen.iter().map(|(v, _, s)| (v.clone(), s.expose().into())).collect();
-            out.push_str(&serde_json::to_string_pretty(&map)?);
+            // Borrowed strings, not `serde_json::Value`s, which would be copies.
+            let map: BTreeMap<&str, &str> = chosen.iter().map(|(v, _, s)| (v.as_str(), s.expose())).collect();
+            let mut json = Zeroizing::new(Vec::with_capacity(room(&chosen)));
+            serde_json::to_writer_pretty(&mut *json, &map)?;
+            out.push_str(std::str::from_utf8(&json).expect("serde_json writes UTF-8"));
             out.push('\n');
         }
         EnvFormat::Github => {
             let file = github_env.expect("checked above");
-            let mut block = zeroize::Zeroizing::new(String::new());
+            let mut block = Zeroizing::new(String::with_capacity(room(&chosen)));
             for (v, _, s) in &chosen {
                 for line in s.expose().lines().filter(|l| !l.trim().is_empty()) {
-                    out.push_str(&format!("::add-mask::{}\n", gh_escape(line)));
+                    out.push_str("::add-mask::");
+                    push_gh_escaped(&mut out, line);
+                    out.push('\n');
                 }
-                block.push_str(&github_block(v, s));
+                push_github_block(&mut block, v, s);
             }
             // Masks first: the runner must know the values before anything can print them.
             crate::commands::out_line(&out, false)?;
@@ -78,6 +123,7 @@ pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
             f.write_all(block.as_bytes())?;
         }
     }
+    debug_assert_eq!(out.capacity(), cap, "the output buffer grew, leaving an unwiped copy");
     crate::commands::out_line(&out, false)?;
     let names: Vec<&str> = chosen.iter().map(|(_, n, _)| n.as_str()).collect();
     op.record_use(&names, "env");
@@ -85,13 +131,31 @@ pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
 }
 
 /// `VAR<<DELIM\nvalue\nDELIM\n` with a random delimiter that cannot occur in the value.
-fn github_block(var: &str, s: &Secret) -> String {
-    loop {
+fn push_github_block(block: &mut String, var: &str, s: &Secret) {
+    let delim = loop {
         let delim = format!("ghadelimiter_{}", crate::vault::new_id("d", 20));
         if !s.expose().contains(&delim) {
-            return format!("{var}<<{delim}\n{}\n{delim}\n", s.expose());
+            break delim;
         }
+    };
+    for piece in [var, "<<", &delim, "\n", s.expose(), "\n", &delim, "\n"] {
+        block.push_str(piece);
     }
+}
+
+/// The quoted forms as strings, for tests; the command itself writes into wiped buffers.
+#[cfg(test)]
+pub fn sh_quote(s: &str) -> String {
+    let mut out = String::new();
+    push_sh_quoted(&mut out, s);
+    out
+}
+
+#[cfg(test)]
+pub fn dotenv_quote(s: &str) -> String {
+    let mut out = String::new();
+    push_dotenv_quoted(&mut out, s);
+    out
 }
 
 #[cfg(test)]

@@ -41,27 +41,20 @@ pub fn env_passphrase() -> Option<Zeroizing<String>> {
 }
 
 /// Why the keyring did not give a key.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Miss {
     /// Turned off with `TOKCTL_KEYRING=none`.
+    #[error("the keyring is turned off ({ENV_KEYRING}=none)")]
     Off,
     /// It answered: there is no entry for this vault.
+    #[error("the OS keyring has no key for this vault")]
     NoEntry,
     /// It did not answer within the timeout.
+    #[error("the OS keyring did not answer within {0} s ({ENV_TIMEOUT})")]
     Timeout(u64),
     /// It answered with an error (no Secret Service, locked, refused…).
+    #[error("the OS keyring is not usable: {0}")]
     Failed(String),
-}
-
-impl std::fmt::Display for Miss {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Miss::Off => write!(f, "the keyring is turned off ({ENV_KEYRING}=none)"),
-            Miss::NoEntry => write!(f, "the OS keyring has no key for this vault"),
-            Miss::Timeout(s) => write!(f, "the OS keyring did not answer within {s} s ({ENV_TIMEOUT})"),
-            Miss::Failed(e) => write!(f, "the OS keyring is not usable: {e}"),
-        }
-    }
 }
 
 pub fn keyring_enabled() -> Result<bool> {

@@ -7,14 +7,14 @@
 #![deny(unsafe_code)]
 
 pub mod access;
+#[allow(unsafe_code)]
+pub mod child;
 pub mod cli;
 pub mod commands;
 pub mod complete;
 pub mod crypto;
 pub mod dotenv;
 pub mod error;
-#[allow(unsafe_code)]
-pub mod exec;
 pub mod formats;
 pub mod fsio;
 pub mod input;

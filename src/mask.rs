@@ -3,32 +3,39 @@
 //! prompts and progress output pass through as they come.
 
 use aho_corasick::{AhoCorasick, MatchKind};
+use zeroize::Zeroizing;
 
+/// Our copies of the secrets, the held-back bytes and each chunk's working buffer are wiped when
+/// dropped. The automaton is not: aho-corasick encodes the secrets' bytes in its transition
+/// tables and its prefilters (packed, memmem) keep whole copies of them, and it frees all that
+/// unwiped when the masker is dropped. Nothing in its API reaches that memory.
 pub struct Masker {
     ac: Option<AhoCorasick>,
-    secrets: Vec<Vec<u8>>,
-    carry: Vec<u8>,
+    secrets: Zeroizing<Vec<Vec<u8>>>,
+    carry: Zeroizing<Vec<u8>>,
 }
 
 pub const MASK: &[u8] = b"***";
 
 impl Masker {
     pub fn new<S: AsRef<[u8]>>(secrets: &[S]) -> Masker {
-        let secrets: Vec<Vec<u8>> =
-            secrets.iter().map(|s| s.as_ref().to_vec()).filter(|s: &Vec<u8>| !s.is_empty()).collect();
+        let secrets: Zeroizing<Vec<Vec<u8>>> =
+            Zeroizing::new(secrets.iter().filter(|s| !s.as_ref().is_empty()).map(|s| s.as_ref().to_vec()).collect());
         let ac = (!secrets.is_empty()).then(|| {
             AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
-                .build(&secrets)
+                .build(secrets.iter())
                 .expect("secrets make a valid automaton")
         });
-        Masker { ac, secrets, carry: Vec::new() }
+        Masker { ac, secrets, carry: Zeroizing::default() }
     }
 
     /// Mask a chunk; returns what may be written now.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<u8> {
         let Some(ac) = &self.ac else { return chunk.to_vec() };
-        let mut buf = std::mem::take(&mut self.carry);
+        // Sized once, so no reallocation leaves a stray copy of the bytes behind; wiped on drop.
+        let mut buf = Zeroizing::new(Vec::with_capacity(self.carry.len() + chunk.len()));
+        buf.extend_from_slice(&self.carry);
         buf.extend_from_slice(chunk);
         let mut out = Vec::with_capacity(buf.len());
         let mut pos = 0;
@@ -45,7 +52,8 @@ impl Masker {
         let hold = self.held_suffix(&buf[pos..]);
         let keep_from = buf.len() - hold;
         out.extend_from_slice(&buf[pos..keep_from]);
-        self.carry = buf[keep_from..].to_vec();
+        // The old carry is wiped as it is replaced.
+        self.carry = Zeroizing::new(buf[keep_from..].to_vec());
         out
     }
 
@@ -54,14 +62,14 @@ impl Masker {
         let rest = std::mem::take(&mut self.carry);
         match &self.ac {
             Some(ac) => ac.replace_all_bytes(&rest, &vec![MASK; self.secrets.len()]),
-            None => rest,
+            None => rest.to_vec(),
         }
     }
 
     /// The longest suffix of `tail` that is a proper prefix of some secret.
     fn held_suffix(&self, tail: &[u8]) -> usize {
         let mut best = 0;
-        for s in &self.secrets {
+        for s in self.secrets.iter() {
             let max = (s.len() - 1).min(tail.len());
             for k in (best + 1..=max).rev() {
                 if tail[tail.len() - k..] == s[..k] {
@@ -71,16 +79,6 @@ impl Masker {
             }
         }
         best
-    }
-}
-
-impl Drop for Masker {
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        for s in &mut self.secrets {
-            s.zeroize();
-        }
-        self.carry.zeroize();
     }
 }
 

@@ -2,7 +2,7 @@
 //! other processes of the same user. rustix wraps the system calls safely.
 //!
 //! Only the soft core limit is lowered, so a command started by `exec` gets the user's own limit
-//! back (see `exec::restore_core_limit`); the non-dumpable flag is reset by execve itself.
+//! back (see `child`); the non-dumpable flag is reset by execve itself.
 
 use std::sync::OnceLock;
 

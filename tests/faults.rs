@@ -858,6 +858,20 @@ fn sigabrt_leaves_no_core_file_with_the_secrets_in_it() {
     assert_eq!(env.get("gh"), secret);
 }
 
+#[test]
+fn exec_gives_the_command_the_users_core_limit_back() {
+    let env = Env::env_key();
+    env.create("gh", &[]);
+    // `replace` sets the limit in tokctl itself right before execvp; `--mask` in its child.
+    for mask in [&[][..], &["--mask"][..]] {
+        let mut argv = vec![BIN, "exec", "-t", "gh"];
+        argv.extend_from_slice(mask);
+        argv.extend_from_slice(&["--", "sh", "-c", "ulimit -c"]);
+        let out = run_std(with_cores(&env, &env.root, &argv), b"");
+        assert_eq!((out.code, out.stdout.trim()), (0, "unlimited"), "{out}");
+    }
+}
+
 const SECS_10: Duration = Duration::from_secs(10);
 
 /// A Python reader that opens `/proc/PID/mem` and reads 16 bytes at each address; it prints one

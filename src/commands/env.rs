@@ -1,26 +1,39 @@
 //! `tokctl env`: print the selected tokens as assignments.
 
+use std::collections::BTreeMap;
 use std::io::Write;
+
+use zeroize::Zeroizing;
 
 use crate::cli::{EnvArgs, EnvFormat};
 use crate::commands::Ctx;
 use crate::commands::exec::selected;
 use crate::error::{self, Result};
 use crate::secret::Secret;
-use crate::select::Selection;
+use crate::select::{Chosen, Selection};
 use crate::ui::out_line;
 
 /// POSIX single quotes: everything literal, `'` as `'\''`.
-pub fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+fn push_sh_quoted(out: &mut String, s: &str) {
+    out.push('\'');
+    for (i, part) in s.split('\'').enumerate() {
+        if i > 0 {
+            out.push_str(r"'\''");
+        }
+        out.push_str(part);
+    }
+    out.push('\'');
 }
 
 /// Dotenv: single quotes when that is literal, else double quotes with escapes our parser reads.
-pub fn dotenv_quote(s: &str) -> String {
+fn push_dotenv_quoted(out: &mut String, s: &str) {
     if !s.contains('\'') && !s.contains('\n') && !s.contains('\r') {
-        return format!("'{s}'");
+        out.push('\'');
+        out.push_str(s);
+        out.push('\'');
+        return;
     }
-    let mut out = String::from("\"");
+    out.push('"');
     for c in s.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -31,12 +44,25 @@ pub fn dotenv_quote(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 /// GitHub's workflow-command escaping for `::add-mask::` data.
-fn gh_escape(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+fn push_gh_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Room for every selected token at its most escaped in any format, so a buffer that holds the
+/// secrets is allocated once: growing it would free the old block, secrets and all, unwiped.
+/// The worst case is `::add-mask::` lines, 3 bytes a byte plus 14 a line; JSON's is 6 a byte.
+fn room(chosen: &[Chosen]) -> usize {
+    chosen.iter().map(|c| 128 + 6 * c.var.len() + 17 * c.secret.expose().len()).sum::<usize>() + 16
 }
 
 pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
@@ -48,28 +74,46 @@ pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
         _ => None,
     };
     let Selection { opened, chosen, .. } = selected(ctx, &a.select)?;
-    let mut out = zeroize::Zeroizing::new(String::new());
+    // Every piece is written straight into buffers that are wiped on drop: no `format!`
+    // temporaries, so no copy of a secret is left behind unwiped.
+    let mut out = Zeroizing::new(String::with_capacity(room(&chosen)));
+    let cap = out.capacity();
     match a.format {
         EnvFormat::Sh => {
-            chosen.iter().for_each(|c| out.push_str(&format!("export {}={}\n", c.var, sh_quote(c.secret.expose()))))
+            for Chosen { var: v, secret: s, .. } in &chosen {
+                out.push_str("export ");
+                out.push_str(v);
+                out.push('=');
+                push_sh_quoted(&mut out, s.expose());
+                out.push('\n');
+            }
         }
         EnvFormat::Dotenv => {
-            chosen.iter().for_each(|c| out.push_str(&format!("{}={}\n", c.var, dotenv_quote(c.secret.expose()))))
+            for Chosen { var: v, secret: s, .. } in &chosen {
+                out.push_str(v);
+                out.push('=');
+                push_dotenv_quoted(&mut out, s.expose());
+                out.push('\n');
+            }
         }
         EnvFormat::Json => {
-            let map: serde_json::Map<String, serde_json::Value> =
-                chosen.iter().map(|c| (c.var.clone(), c.secret.expose().into())).collect();
-            out.push_str(&serde_json::to_string_pretty(&map)?);
+            // Borrowed strings, not `serde_json::Value`s, which would be copies.
+            let map: BTreeMap<&str, &str> = chosen.iter().map(|c| (c.var.as_str(), c.secret.expose())).collect();
+            let mut json = Zeroizing::new(Vec::with_capacity(room(&chosen)));
+            serde_json::to_writer_pretty(&mut *json, &map)?;
+            out.push_str(std::str::from_utf8(&json).expect("serde_json writes UTF-8"));
             out.push('\n');
         }
         EnvFormat::Github => {
             let file = github_env.expect("checked above");
-            let mut block = zeroize::Zeroizing::new(String::new());
-            for c in &chosen {
-                for line in c.secret.expose().lines().filter(|l| !l.trim().is_empty()) {
-                    out.push_str(&format!("::add-mask::{}\n", gh_escape(line)));
+            let mut block = Zeroizing::new(String::with_capacity(room(&chosen)));
+            for Chosen { var: v, secret: s, .. } in &chosen {
+                for line in s.expose().lines().filter(|l| !l.trim().is_empty()) {
+                    out.push_str("::add-mask::");
+                    push_gh_escaped(&mut out, line);
+                    out.push('\n');
                 }
-                block.push_str(&github_block(&c.var, &c.secret));
+                push_github_block(&mut block, v, s);
             }
             // Masks first: the runner must know the values before anything can print them.
             out_line(&out, false)?;
@@ -80,6 +124,7 @@ pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
             f.write_all(block.as_bytes())?;
         }
     }
+    debug_assert_eq!(out.capacity(), cap, "the output buffer grew, leaving an unwiped copy");
     out_line(&out, false)?;
     let names: Vec<&str> = chosen.iter().map(|c| c.name.as_str()).collect();
     opened.record_use(&names, "env");
@@ -87,13 +132,31 @@ pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
 }
 
 /// `VAR<<DELIM\nvalue\nDELIM\n` with a random delimiter that cannot occur in the value.
-fn github_block(var: &str, s: &Secret) -> String {
-    loop {
+fn push_github_block(block: &mut String, var: &str, s: &Secret) {
+    let delim = loop {
         let delim = format!("ghadelimiter_{}", crate::vault::new_id("d", 20));
         if !s.expose().contains(&delim) {
-            return format!("{var}<<{delim}\n{}\n{delim}\n", s.expose());
+            break delim;
         }
+    };
+    for piece in [var, "<<", &delim, "\n", s.expose(), "\n", &delim, "\n"] {
+        block.push_str(piece);
     }
+}
+
+/// The quoted forms as strings, for tests; the command itself writes into wiped buffers.
+#[cfg(test)]
+pub fn sh_quote(s: &str) -> String {
+    let mut out = String::new();
+    push_sh_quoted(&mut out, s);
+    out
+}
+
+#[cfg(test)]
+pub fn dotenv_quote(s: &str) -> String {
+    let mut out = String::new();
+    push_dotenv_quoted(&mut out, s);
+    out
 }
 
 #[cfg(test)]

@@ -37,5 +37,5 @@ pub fn run(ctx: &Ctx, a: ExecArgs) -> Result<u8> {
     // Nothing of the vault may outlive this point: no key, no records, no open file.
     drop(opened);
     let inject: Vec<(String, Secret)> = chosen.into_iter().map(|c| (c.var, c.secret)).collect();
-    if a.mask { crate::exec::masked(&a.command, inject) } else { crate::exec::replace(&a.command, inject) }
+    if a.mask { crate::child::masked(&a.command, inject) } else { crate::child::replace(&a.command, inject) }
 }

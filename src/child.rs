@@ -1,8 +1,17 @@
 //! Running the user's command: replace tokctl with it (execvp), or, with `--mask`, stay as the
 //! parent to filter its output, forward signals and return its status.
 //!
-//! This is the one module allowed `unsafe`: `CommandExt::pre_exec` runs code between fork and
-//! exec. Each block says why it is sound.
+//! Either way the command gets back the core-dump limit the user had (`os::harden` lowered it
+//! for tokctl). `replace` sets it in this process right before execvp and lowers it again if
+//! execvp fails. The masked child sets it in a `pre_exec` closure, which also ties the child's
+//! life to tokctl's; that closure is the one `unsafe` in this module, which is why the module is
+//! allowed `unsafe` at all.
+//!
+//! What is not wiped: `Command::env` copies each injected secret into std's private `CommandEnv`
+//! (and, at spawn or exec, into the `envp` array it builds), and std frees those copies without
+//! zeroizing them. No std API reaches them. After a successful execvp they go with tokctl's
+//! address space; after a spawn they stay in the parent's freed heap until it is reused or tokctl
+//! exits.
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Read, Write};
@@ -15,6 +24,8 @@ use crate::secret::Secret;
 /// The variables a child must never see.
 pub const STRIPPED: [&str; 2] = [crate::keystore::ENV_KEY, crate::keystore::ENV_PASS];
 
+/// The command with the stripped variables removed and the secrets added to its environment.
+/// Each secret is copied into the `Command`, where it cannot be wiped (see the module doc).
 fn command(argv: &[OsString], inject: &[(String, Secret)]) -> Command {
     let mut cmd = Command::new(&argv[0]);
     cmd.args(&argv[1..]);
@@ -46,29 +57,32 @@ fn start_failure(program: &OsString, e: &io::Error) -> u8 {
     }
 }
 
-/// Give the child back the user's core-dump limit, which tokctl lowered for itself.
+/// For the masked child: get the user's core-dump limit back, and die with tokctl.
 #[cfg(unix)]
-fn restore_core_limit(cmd: &mut Command, orphan_guard: bool) {
+fn prepare_child(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     let limit = crate::os::original_core_limit();
     let parent = rustix::process::getpid();
-    // SAFETY: the closure runs in the child between fork and exec (or in this process right
-    // before execve). It only makes raw system calls through rustix (setrlimit, prctl, getppid),
-    // which neither allocate nor take locks, so it is async-signal-safe.
+    // SAFETY: the closure runs in the child between fork and exec, where only async-signal-safe
+    // work is allowed. It captures two `Copy` values and makes only system calls through rustix
+    // (setrlimit, prctl(PR_SET_PDEATHSIG), getppid), which take no locks and do not allocate.
+    // Its error is an OS error code, which `io::Error` stores inline without allocating.
     unsafe {
         cmd.pre_exec(move || {
             if let Some(l) = limit {
                 let _ = rustix::process::setrlimit(rustix::process::Resource::Core, l);
             }
             #[cfg(target_os = "linux")]
-            if orphan_guard {
+            {
                 // If tokctl dies (even by SIGKILL) the child gets SIGTERM instead of living on.
                 let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM));
+                // tokctl died before that took effect: do not start the command at all.
                 if rustix::process::getppid() != Some(parent) {
-                    return Err(io::Error::other("tokctl exited before the command started"));
+                    return Err(io::Error::from(rustix::io::Errno::SRCH));
                 }
             }
-            let _ = (orphan_guard, parent);
+            #[cfg(not(target_os = "linux"))]
+            let _ = parent;
             Ok(())
         });
     }
@@ -78,13 +92,18 @@ fn restore_core_limit(cmd: &mut Command, orphan_guard: bool) {
 /// are its own. Returns only when the command could not be started.
 pub fn replace(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
     let mut cmd = command(argv, &inject);
-    // Our copies are wiped now; only the command's environment block still holds them.
+    // Our copies are wiped now; only the `Command` still holds them (see the module doc).
     drop(inject);
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
-        restore_core_limit(&mut cmd, false);
+        // The command's own core-dump limit, set in this process: execve keeps it.
+        if let Some(l) = crate::os::original_core_limit() {
+            let _ = rustix::process::setrlimit(rustix::process::Resource::Core, l);
+        }
         let e = cmd.exec();
+        // Still tokctl, with secrets in memory: lower the limit again before anything else.
+        crate::os::harden();
         Ok(start_failure(&argv[0], &e))
     }
     #[cfg(not(unix))]
@@ -98,7 +117,8 @@ pub fn replace(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
 
 /// Copy `from` to `to` through the masker, writing as data arrives.
 fn pump(mut from: impl Read, mut to: impl Write, mut masker: Masker) {
-    let mut buf = vec![0u8; 16 * 1024];
+    // The command's raw output, secrets and all: wiped when the stream ends.
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; 16 * 1024]);
     loop {
         match from.read(&mut buf) {
             Ok(0) => break,
@@ -158,7 +178,7 @@ pub fn masked(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
     let masker = || Masker::new(&secrets[..]);
     let mut cmd = command(argv, &inject);
     drop(inject);
-    restore_core_limit(&mut cmd, true);
+    prepare_child(&mut cmd);
     let tty = io::stdout().is_terminal().then(open_pty).transpose()?;
     match &tty {
         Some((_, slave)) => {
@@ -175,7 +195,9 @@ pub fn masked(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
         Ok(c) => c,
         Err(e) => return Ok(start_failure(&argv[0], &e)),
     };
-    drop(cmd); // closes our copies of the pty's child side, so its reader sees the end
+    // Closes our copies of the pty's child side, so its reader sees the end. (It also frees the
+    // `Command`'s copies of the secrets, unwiped: see the module doc.)
+    drop(cmd);
     let mut pumps = Vec::new();
     if let Some((master, slave)) = tty {
         drop(slave);

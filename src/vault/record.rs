@@ -1,0 +1,183 @@
+//! Token records and what the ciphertext holds: the records and the log key.
+
+use serde::{Deserialize, Serialize};
+
+use super::names::check_name;
+use crate::crypto;
+use crate::error::{self, Result};
+use crate::secret::{Key, Secret};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Minted,
+    Imported,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Expired => "expired",
+            Status::Revoked => "revoked",
+        }
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    pub name: String,
+    pub kind: Kind,
+    pub env: String,
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub expires_at: Option<i64>,
+    /// The lifetime given at creation, renewed by `regenerate`.
+    pub lifetime: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub note: String,
+    /// The prefix a minted secret was made with.
+    pub prefix: Option<String>,
+    /// `None` once revoked: revoking destroys the secret.
+    pub secret: Option<Secret>,
+    /// SHA-256 of the secret, for `verify`.
+    pub hash: [u8; 32],
+    pub fingerprint: String,
+}
+
+impl Record {
+    pub fn status(&self, now: i64) -> Status {
+        if self.revoked_at.is_some() {
+            Status::Revoked
+        } else if self.expires_at.is_some_and(|t| t <= now) {
+            Status::Expired
+        } else {
+            Status::Active
+        }
+    }
+
+    pub fn set_secret(&mut self, secret: Secret) {
+        self.hash = crypto::sha256(secret.expose().as_bytes());
+        self.fingerprint = secret.fingerprint();
+        self.secret = Some(secret);
+    }
+
+    /// The secret of a token that may be used now, or the reason it may not (exit 4).
+    pub fn usable_secret(&self, now: i64) -> Result<&Secret> {
+        match (self.status(now), &self.secret) {
+            (Status::Active, Some(s)) => Ok(s),
+            (Status::Revoked, _) | (_, None) => Err(error::unusable(format!(
+                "token '{}' was revoked{}",
+                self.name,
+                self.revoked_at.map(|t| format!(" at {}", crate::when::rfc3339(t))).unwrap_or_default()
+            ))
+            .hint(format!("issue a new one and store it with `tokctl import {}` or `tokctl create`", self.name))
+            .into()),
+            (Status::Expired, _) => Err(error::unusable(format!(
+                "token '{}' expired {}",
+                self.name,
+                crate::when::relative(self.expires_at.unwrap_or_default(), now)
+            ))
+            .hint(format!(
+                "renew it with `tokctl regenerate {0}`, or `tokctl update {0} --expires 30d` if the provider still accepts it",
+                self.name
+            ))
+            .into()),
+        }
+    }
+}
+
+/// Everything inside the ciphertext.
+#[derive(Serialize, Deserialize)]
+pub struct Payload {
+    pub records: Vec<Record>,
+    /// The key of the history log beside the vault. Kept in here, not derived from the vault
+    /// key, so a key rotation never has to rewrite (or can lose) the log.
+    pub log_key: [u8; 32],
+}
+
+impl Default for Payload {
+    fn default() -> Self {
+        Payload { records: Vec::new(), log_key: crypto::random_bytes::<32>() }
+    }
+}
+
+impl Drop for Payload {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.log_key);
+    }
+}
+
+impl Payload {
+    pub fn log_key(&self) -> Key {
+        Key::from_bytes(self.log_key)
+    }
+
+    pub fn find(&self, name: &str) -> Result<&Record> {
+        self.index(name).map(|i| &self.records[i])
+    }
+
+    pub fn find_mut(&mut self, name: &str) -> Result<&mut Record> {
+        let i = self.index(name)?;
+        Ok(&mut self.records[i])
+    }
+
+    pub fn index(&self, name: &str) -> Result<usize> {
+        check_name(name)?;
+        if let Some(i) = self.records.iter().position(|r| r.name == name) {
+            return Ok(i);
+        }
+        let close = self
+            .records
+            .iter()
+            .map(|r| (strsim::levenshtein(&r.name, name), &r.name))
+            .filter(|(d, _)| *d <= 2.max(name.len() / 3))
+            .min();
+        let e = error::not_found(format!("no token named '{name}'"));
+        Err(match close {
+            Some((_, n)) => e.hint(format!("did you mean '{n}'?")),
+            None => e.hint("`tokctl list --all` shows the tokens in this vault"),
+        }
+        .into())
+    }
+
+    pub fn ensure_free(&self, name: &str) -> Result<()> {
+        if self.records.iter().any(|r| r.name == name) {
+            return Err(error::conflict(format!("a token named '{name}' already exists"))
+                .hint(format!(
+                    "pick another name, or change it with `tokctl update {name}` / `tokctl regenerate {name}`"
+                ))
+                .into());
+        }
+        Ok(())
+    }
+}
+
+/// A short random id: `prefix` + lowercase base36-ish characters.
+pub fn new_id(prefix: &str, len: usize) -> String {
+    const ALPHA: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut s = String::with_capacity(prefix.len() + 1 + len);
+    s.push_str(prefix);
+    s.push('_');
+    let mut filled = 0;
+    while filled < len {
+        for b in crypto::random_bytes::<32>() {
+            if b < 252 && filled < len {
+                s.push(ALPHA[(b % 36) as usize] as char);
+                filled += 1;
+            }
+        }
+    }
+    s
+}

@@ -4,12 +4,12 @@ use std::io::Read;
 
 use crate::access::{self, Ctx};
 use crate::cli::{ImportArgs, MetaArgs};
-use crate::commands::create::{Meta, expiry_words};
+use crate::commands::create::expiry_words;
 use crate::commands::{read_secret, secret_from_bytes};
 use crate::dotenv;
 use crate::error::{self, Result};
 use crate::formats;
-use crate::vault::{self, Kind};
+use crate::vault::{self, Kind, Meta};
 use crate::when::Expiry;
 
 pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
@@ -22,7 +22,8 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
             .into());
     }
     let name = a.name.expect("clap requires a name without --dotenv");
-    let meta = Meta::parse(&name, &a.meta, Expiry::Never)?;
+    let m = &a.meta;
+    let meta = Meta::new(&name, m.env.as_deref(), &m.scopes, m.expires.as_deref(), m.note.as_deref(), Expiry::Never)?;
     let secret = read_secret(&format!("Secret for '{name}' (input hidden): "))?;
     hint_format(ctx, &name, secret.expose(), a.meta.env.is_some());
     let (env, expires_at) = access::write_or_create(ctx, |op| {
@@ -78,9 +79,8 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
         };
         vault::check_name(&name).map_err(at)?;
         let secret = secret_from_bytes(e.value.as_bytes().to_vec(), "the value").map_err(at)?;
-        let meta =
-            MetaArgs { scopes: m.scopes.clone(), expires: m.expires.clone(), env: Some(e.var.clone()), note: None };
-        records.push(Meta::parse(&name, &meta, Expiry::Never)?.record(&name, Kind::Imported, None, secret));
+        let meta = Meta::new(&name, Some(&e.var), &m.scopes, m.expires.as_deref(), None, Expiry::Never)?;
+        records.push(meta.record(&name, Kind::Imported, None, secret));
     }
     let (added, skipped) = access::write_or_create(ctx, |op| {
         let mut index: std::collections::HashSet<String> = op.payload.records.iter().map(|r| r.name.clone()).collect();

@@ -11,4 +11,4 @@ mod record;
 
 pub use envelope::{CIPHER, Envelope, FORMAT, Header, Slot, VERSION, VaultKind, seal};
 pub use names::{check_env, check_name, check_prefix, check_scope, default_env, scope_set};
-pub use record::{Kind, Payload, Record, Status, new_id};
+pub use record::{Kind, Meta, Payload, Record, Status, new_id};

@@ -1,11 +1,13 @@
-//! Token records and what the ciphertext holds: the records and the log key.
+//! Token records, the metadata a new one is made from, and what the ciphertext holds: the
+//! records and the log key.
 
 use serde::{Deserialize, Serialize};
 
-use super::names::check_name;
+use super::names::{check_env, check_name, default_env, scope_set};
 use crate::crypto;
 use crate::error::{self, Result};
 use crate::secret::{Key, Secret};
+use crate::when::{self, Expiry};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -95,6 +97,66 @@ impl Record {
             ))
             .into()),
         }
+    }
+}
+
+/// Validated metadata for a new record: what `create` and `import` were told, checked.
+pub struct Meta {
+    pub env: String,
+    pub scopes: Vec<String>,
+    pub expiry: Expiry,
+    pub note: String,
+}
+
+impl Meta {
+    /// Check a new token's name and metadata. A missing `env` comes from the name, a missing
+    /// `expires` is `default_expiry`.
+    pub fn new(
+        name: &str,
+        env: Option<&str>,
+        scopes: &[String],
+        expires: Option<&str>,
+        note: Option<&str>,
+        default_expiry: Expiry,
+    ) -> Result<Meta> {
+        check_name(name)?;
+        let env = match env {
+            Some(e) => {
+                check_env(e)?;
+                e.to_string()
+            }
+            None => default_env(name),
+        };
+        let expiry = match expires {
+            Some(s) => when::parse_expiry(s, when::now())?,
+            None => default_expiry,
+        };
+        Ok(Meta { env, scopes: scope_set(scopes)?, expiry, note: note.unwrap_or_default().to_string() })
+    }
+
+    pub fn record(self, name: &str, kind: Kind, prefix: Option<String>, secret: Secret) -> Record {
+        let now = when::now();
+        let (expires_at, lifetime) = self.expiry.resolve(now);
+        let mut r = Record {
+            id: new_id("t", 10),
+            name: name.to_string(),
+            kind,
+            env: self.env,
+            scopes: self.scopes,
+            created_at: now,
+            updated_at: now,
+            expires_at,
+            lifetime,
+            last_used_at: None,
+            revoked_at: None,
+            note: self.note,
+            prefix,
+            secret: None,
+            hash: [0; 32],
+            fingerprint: String::new(),
+        };
+        r.set_secret(secret);
+        r
     }
 }
 

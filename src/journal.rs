@@ -4,7 +4,8 @@
 //! (`get`, `exec`…) costs one small append instead of a rewrite of the vault, and a torn last
 //! line from a crash is simply skipped. Uses are also where `last_used_at` comes from: readers
 //! merge the newest use per token, and compaction folds it into the records. The log is bounded:
-//! when it grows past `MAX_BYTES`, the next write keeps the newest `KEEP` events.
+//! when it grows past `MAX_BYTES`, the next write keeps the newest `KEEP` events. The line format
+//! is specified in docs/FORMAT.md ("The history log").
 
 use std::fs::OpenOptions;
 use std::io::Write;

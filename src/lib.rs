@@ -1,5 +1,5 @@
 //! tokctl: personal access tokens with a proper life. See README.md for the user's manual and
-//! ../shared/SPEC.md for the contract.
+//! docs/FORMAT.md for every file format tokctl writes.
 #![deny(unsafe_code)]
 
 pub mod access;

@@ -243,3 +243,41 @@ pub fn new_id(prefix: &str, len: usize) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte layout docs/FORMAT.md gives for the plaintext: postcard, fields in order.
+    #[test]
+    fn the_payload_encoding_is_the_documented_one() {
+        let r = Record {
+            id: "t_1".into(),
+            name: "a".into(),
+            kind: Kind::Imported,
+            env: "A_TOKEN".into(),
+            scopes: vec!["x".into()],
+            created_at: 1,
+            updated_at: -1,
+            expires_at: None,
+            lifetime: Some(300),
+            last_used_at: None,
+            revoked_at: None,
+            note: String::new(),
+            prefix: None,
+            secret: Some(Secret::new("s".into())),
+            hash: [0xaa; 32],
+            fingerprint: String::new(),
+        };
+        let p = Payload { records: vec![r], log_key: [0xbb; 32] };
+        let mut want = vec![1]; // one record
+        want.extend(b"\x03t_1\x01a\x01\x07A_TOKEN\x01\x01x");
+        want.extend([2, 1]); // created_at 1, updated_at -1: zigzag varints
+        want.extend([0, 1, 0xd8, 0x04, 0, 0]); // expires_at, lifetime Some(300), last_used_at, revoked_at
+        want.extend(b"\x00\x00\x01\x01s"); // note "", prefix None, secret Some("s")
+        want.extend([0xaa; 32]); // hash: 32 bytes, no length
+        want.push(0); // fingerprint ""
+        want.extend([0xbb; 32]); // log_key
+        assert_eq!(postcard::to_stdvec(&p).unwrap(), want);
+    }
+}

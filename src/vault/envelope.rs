@@ -22,9 +22,9 @@ pub const FORMAT: &str = "tokctl-vault";
 /// The version tokctl writes.
 pub const VERSION: u32 = 2;
 /// The oldest version tokctl still reads (and upgrades on its next write).
-pub const OLDEST_VERSION: u32 = 1;
+const OLDEST_VERSION: u32 = 1;
 pub const CIPHER: &str = "xchacha20poly1305";
-pub const KDF: &str = "argon2id";
+const KDF: &str = "argon2id";
 /// What ends the header and starts the ciphertext. A header line never starts with `[sealed]`
 /// (tokctl's values hold no newline), so the first one in a file is the real one.
 const SEALED: &str = "\n[sealed]\nciphertext = \"";

@@ -63,7 +63,7 @@ impl Opened {
 
     /// The vault's generation: how many writes it has seen (format 1 vaults count as 0).
     pub fn generation(&self) -> u64 {
-        0
+        self.header.generation
     }
 
     /// The history, oldest first, with the chain's state.

@@ -1,5 +1,5 @@
 //! Sealing and opening bytes, the key check, the passphrase KDF, and minted-token format.
-//! Nothing here knows about files or terminals.
+//! Nothing here knows about files or terminals. docs/FORMAT.md specifies what these produce.
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-/// The documented exit codes (SPEC "Exit codes").
+/// The documented exit codes (README.md, "Exit codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
     Usage = 2,

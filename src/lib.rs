@@ -1,9 +1,10 @@
-//! tokctl: personal access tokens with a proper life. README.md is the user's manual.
+//! tokctl: personal access tokens with a proper life. README.md is the user's manual and
+//! docs/FORMAT.md specifies every file format tokctl writes.
 //!
 //! The data flows one way: argv → `cli` (clap types) → a command in `commands` → the core
-//! (`access`, `unlock`, `select`, `vault`, `keystore`, `journal`, `fsio`, `crypto`) → back to
-//! the command, which talks to the user through `ui`. Nothing below `commands` prints or reads
-//! a terminal.
+//! (`access`, `unlock`, `select`, `project`, `vault`, `keystore`, `journal`, `fsio`, `crypto`) →
+//! back to the command, which talks to the user through `ui`. Nothing below `commands` prints
+//! or reads a terminal.
 #![deny(unsafe_code)]
 
 pub mod access;

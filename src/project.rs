@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{self, Code, Error, Result};
 use crate::fsio;
-use crate::select::check_injectable;
 use crate::vault;
+use crate::vault::check_injectable;
 
 pub const FILE_NAME: &str = ".tokctl.toml";
 

@@ -31,11 +31,10 @@ proptest! {
     }
 
     #[test]
-    fn a_parsed_vault_re_encodes_to_the_same_header(_n in 0u8..4) {
+    fn a_parsed_vault_binds_its_own_header_bytes(_n in 0u8..4) {
         let (key, bytes) = sealed_vault();
         let env = Envelope::parse(&bytes).unwrap();
-        let text = String::from_utf8(bytes).unwrap();
-        prop_assert!(text.starts_with(&toml::to_string(&env.header).unwrap()));
+        prop_assert!(bytes[env.header_bytes().len()..].starts_with(b"\n[sealed]\n"));
         prop_assert!(env.open(&key).is_ok());
     }
 

@@ -8,46 +8,8 @@ use crate::access::{Access, Opened};
 use crate::error::{self, Result};
 use crate::project::{self, ProjectFile};
 use crate::secret::Secret;
-use crate::vault::{self, Payload, Status};
+use crate::vault::{self, Payload, Status, check_injectable};
 use crate::when;
-
-/// Variables that change how programs load or run: a token is never injected under one of
-/// them, whoever asked (`-t NAME=VAR`, a record's env, a project file). `*` ends a prefix.
-pub const REFUSED_VARS: &[&str] = &[
-    "PATH",
-    "HOME",
-    "SHELL",
-    "IFS",
-    "ENV",
-    "BASH_ENV",
-    "PROMPT_COMMAND",
-    "PS4",
-    "SHELLOPTS",
-    "BASHOPTS",
-    "LD_*",
-    "DYLD_*",
-    "NODE_OPTIONS",
-    "PYTHONPATH",
-    "PYTHONSTARTUP",
-    "PERL5OPT",
-    "RUBYOPT",
-    "GIT_SSH_COMMAND",
-    "TOKCTL_*",
-];
-
-/// Refuse (exit 2) a variable that programs would obey rather than read.
-pub fn check_injectable(var: &str) -> Result<()> {
-    let refused = REFUSED_VARS.iter().any(|r| match r.strip_suffix('*') {
-        Some(prefix) => var.starts_with(prefix),
-        None => var == *r,
-    });
-    if refused {
-        return Err(error::usage(format!("refusing to put a token into {var}: it changes how programs load or run"))
-            .hint("choose another variable, e.g. -t NAME=MY_TOKEN, or `tokctl update NAME --env MY_TOKEN`")
-            .into());
-    }
-    Ok(())
-}
 
 /// What the user asked for, before the vault is read.
 pub enum Want {

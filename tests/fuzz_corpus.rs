@@ -26,8 +26,7 @@ fn envelope_corpus_never_panics_and_never_opens_with_a_stranger_key() {
     assert!(!all.is_empty(), "the envelope corpus is missing");
     for (path, data) in all {
         if let Ok(env) = Envelope::parse(&data) {
-            let head = toml::to_string(&env.header).unwrap();
-            assert!(data.starts_with(head.as_bytes()), "{}", path.display());
+            assert!(data.starts_with(env.header_bytes()), "{}", path.display());
             assert!(env.open(&Key::from_bytes([7u8; 32])).is_err(), "{}", path.display());
         }
     }

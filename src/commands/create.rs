@@ -1,65 +1,12 @@
 //! `tokctl create`: mint a token and print it once.
 
-use crate::cli::{CreateArgs, MetaArgs};
+use crate::cli::CreateArgs;
 use crate::commands::Ctx;
 use crate::crypto;
 use crate::error::Result;
-use crate::secret::Secret;
 use crate::ui::out_line;
-use crate::vault::{self, Kind, Record};
+use crate::vault::{self, Kind, Meta};
 use crate::when::{self, Expiry};
-
-/// Validated metadata for a new record.
-pub struct Meta {
-    pub env: String,
-    pub scopes: Vec<String>,
-    pub expiry: Expiry,
-    pub note: String,
-}
-
-impl Meta {
-    pub fn parse(name: &str, m: &MetaArgs, default_expiry: Expiry) -> Result<Meta> {
-        vault::check_name(name)?;
-        let env = match &m.env {
-            Some(e) => {
-                vault::check_env(e)?;
-                crate::select::check_injectable(e)?;
-                e.clone()
-            }
-            None => vault::default_env(name),
-        };
-        let expiry = match &m.expires {
-            Some(s) => when::parse_expiry(s, when::now())?,
-            None => default_expiry,
-        };
-        Ok(Meta { env, scopes: vault::scope_set(&m.scopes)?, expiry, note: m.note.clone().unwrap_or_default() })
-    }
-
-    pub fn record(self, name: &str, kind: Kind, prefix: Option<String>, secret: Secret) -> Record {
-        let now = when::now();
-        let (expires_at, lifetime) = self.expiry.resolve(now);
-        let mut r = Record {
-            id: vault::new_id("t", 10),
-            name: name.to_string(),
-            kind,
-            env: self.env,
-            scopes: self.scopes,
-            created_at: now,
-            updated_at: now,
-            expires_at,
-            lifetime,
-            last_used_at: None,
-            revoked_at: None,
-            note: self.note,
-            prefix,
-            secret: None,
-            hash: [0; 32],
-            fingerprint: String::new(),
-        };
-        r.set_secret(secret);
-        r
-    }
-}
 
 pub fn expiry_words(expires_at: Option<i64>) -> String {
     match expires_at {
@@ -69,7 +16,15 @@ pub fn expiry_words(expires_at: Option<i64>) -> String {
 }
 
 pub fn run(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
-    let meta = Meta::parse(&a.name, &a.meta, Expiry::After(90 * 86_400))?;
+    let m = &a.meta;
+    let meta = Meta::new(
+        &a.name,
+        m.env.as_deref(),
+        &m.scopes,
+        m.expires.as_deref(),
+        m.note.as_deref(),
+        Expiry::After(90 * 86_400),
+    )?;
     vault::check_prefix(&a.prefix)?;
     let secret = crypto::mint(&a.prefix);
     let mut acc = ctx.access()?;

@@ -4,13 +4,13 @@ use std::io::Read;
 
 use crate::cli::{ImportArgs, MetaArgs};
 use crate::commands::Ctx;
-use crate::commands::create::{Meta, expiry_words};
+use crate::commands::create::expiry_words;
 use crate::dotenv;
 use crate::error::{self, Result};
 use crate::formats;
 use crate::input::secret_from_bytes;
 use crate::ui::read_secret;
-use crate::vault::{self, Kind};
+use crate::vault::{self, Kind, Meta};
 use crate::when::Expiry;
 
 pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
@@ -23,7 +23,8 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
             .into());
     }
     let name = a.name.expect("clap requires a name without --dotenv");
-    let meta = Meta::parse(&name, &a.meta, Expiry::Never)?;
+    let m = &a.meta;
+    let meta = Meta::new(&name, m.env.as_deref(), &m.scopes, m.expires.as_deref(), m.note.as_deref(), Expiry::Never)?;
     let secret = read_secret(&format!("Secret for '{name}' (input hidden): "))?;
     hint_format(ctx, &name, secret.expose(), a.meta.env.is_some());
     let mut acc = ctx.access()?;
@@ -81,9 +82,8 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
         };
         vault::check_name(&name).map_err(at)?;
         let secret = secret_from_bytes(e.value.as_bytes().to_vec(), "the value").map_err(at)?;
-        let meta =
-            MetaArgs { scopes: m.scopes.clone(), expires: m.expires.clone(), env: Some(e.var.clone()), note: None };
-        records.push(Meta::parse(&name, &meta, Expiry::Never)?.record(&name, Kind::Imported, None, secret));
+        let meta = Meta::new(&name, Some(&e.var), &m.scopes, m.expires.as_deref(), None, Expiry::Never)?;
+        records.push(meta.record(&name, Kind::Imported, None, secret));
     }
     let mut acc = ctx.access()?;
     let (added, skipped) = acc.write_or_create(|op| {

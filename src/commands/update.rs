@@ -13,7 +13,7 @@ pub fn run(ctx: &Ctx, a: UpdateArgs) -> Result<u8> {
     }
     if let Some(e) = &a.env {
         vault::check_env(e)?;
-        crate::select::check_injectable(e)?;
+        crate::vault::check_injectable(e)?;
     }
     let replace = vault::scope_set(&a.scopes)?;
     let add = vault::scope_set(&a.add_scopes)?;

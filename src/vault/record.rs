@@ -1,0 +1,284 @@
+//! Token records, the metadata a new one is made from, and what the ciphertext holds: the
+//! records and the log key.
+
+use serde::{Deserialize, Serialize};
+
+use super::names::{check_env, check_injectable, check_name, default_env, scope_set};
+use crate::crypto;
+use crate::error::{self, Result};
+use crate::secret::{Key, Secret};
+use crate::when::{self, Expiry};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Minted,
+    Imported,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Expired => "expired",
+            Status::Revoked => "revoked",
+        }
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    pub name: String,
+    pub kind: Kind,
+    pub env: String,
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub expires_at: Option<i64>,
+    /// The lifetime given at creation, renewed by `regenerate`.
+    pub lifetime: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub note: String,
+    /// The prefix a minted secret was made with.
+    pub prefix: Option<String>,
+    /// `None` once revoked: revoking destroys the secret.
+    pub secret: Option<Secret>,
+    /// SHA-256 of the secret, for `verify`.
+    pub hash: [u8; 32],
+    pub fingerprint: String,
+}
+
+impl Record {
+    pub fn status(&self, now: i64) -> Status {
+        if self.revoked_at.is_some() {
+            Status::Revoked
+        } else if self.expires_at.is_some_and(|t| t <= now) {
+            Status::Expired
+        } else {
+            Status::Active
+        }
+    }
+
+    pub fn set_secret(&mut self, secret: Secret) {
+        self.hash = crypto::sha256(secret.expose().as_bytes());
+        self.fingerprint = secret.fingerprint();
+        self.secret = Some(secret);
+    }
+
+    /// The secret of a token that may be used now, or the reason it may not (exit 4).
+    pub fn usable_secret(&self, now: i64) -> Result<&Secret> {
+        match (self.status(now), &self.secret) {
+            (Status::Active, Some(s)) => Ok(s),
+            (Status::Revoked, _) | (_, None) => Err(error::unusable(format!(
+                "token '{}' was revoked{}",
+                self.name,
+                self.revoked_at.map(|t| format!(" at {}", crate::when::rfc3339(t))).unwrap_or_default()
+            ))
+            .hint(format!("issue a new one and store it with `tokctl import {}` or `tokctl create`", self.name))
+            .into()),
+            (Status::Expired, _) => Err(error::unusable(format!(
+                "token '{}' expired {}",
+                self.name,
+                crate::when::relative(self.expires_at.unwrap_or_default(), now)
+            ))
+            .hint(format!(
+                "renew it with `tokctl regenerate {0}`, or `tokctl update {0} --expires 30d` if the provider still accepts it",
+                self.name
+            ))
+            .into()),
+        }
+    }
+}
+
+/// Validated metadata for a new record: what `create` and `import` were told, checked.
+pub struct Meta {
+    pub env: String,
+    pub scopes: Vec<String>,
+    pub expiry: Expiry,
+    pub note: String,
+}
+
+impl Meta {
+    /// Check a new token's name and metadata. A missing `env` comes from the name, a missing
+    /// `expires` is `default_expiry`.
+    pub fn new(
+        name: &str,
+        env: Option<&str>,
+        scopes: &[String],
+        expires: Option<&str>,
+        note: Option<&str>,
+        default_expiry: Expiry,
+    ) -> Result<Meta> {
+        check_name(name)?;
+        let env = match env {
+            Some(e) => {
+                check_env(e)?;
+                check_injectable(e)?;
+                e.to_string()
+            }
+            None => default_env(name),
+        };
+        let expiry = match expires {
+            Some(s) => when::parse_expiry(s, when::now())?,
+            None => default_expiry,
+        };
+        Ok(Meta { env, scopes: scope_set(scopes)?, expiry, note: note.unwrap_or_default().to_string() })
+    }
+
+    pub fn record(self, name: &str, kind: Kind, prefix: Option<String>, secret: Secret) -> Record {
+        let now = when::now();
+        let (expires_at, lifetime) = self.expiry.resolve(now);
+        let mut r = Record {
+            id: new_id("t", 10),
+            name: name.to_string(),
+            kind,
+            env: self.env,
+            scopes: self.scopes,
+            created_at: now,
+            updated_at: now,
+            expires_at,
+            lifetime,
+            last_used_at: None,
+            revoked_at: None,
+            note: self.note,
+            prefix,
+            secret: None,
+            hash: [0; 32],
+            fingerprint: String::new(),
+        };
+        r.set_secret(secret);
+        r
+    }
+}
+
+/// Everything inside the ciphertext.
+#[derive(Serialize, Deserialize)]
+pub struct Payload {
+    pub records: Vec<Record>,
+    /// The key of the history log beside the vault. Kept in here, not derived from the vault
+    /// key, so a key rotation never has to rewrite (or can lose) the log.
+    pub log_key: [u8; 32],
+}
+
+impl Default for Payload {
+    fn default() -> Self {
+        Payload { records: Vec::new(), log_key: crypto::random_bytes::<32>() }
+    }
+}
+
+impl Drop for Payload {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.log_key);
+    }
+}
+
+impl Payload {
+    pub fn log_key(&self) -> Key {
+        Key::from_bytes(self.log_key)
+    }
+
+    pub fn find(&self, name: &str) -> Result<&Record> {
+        self.index(name).map(|i| &self.records[i])
+    }
+
+    pub fn find_mut(&mut self, name: &str) -> Result<&mut Record> {
+        let i = self.index(name)?;
+        Ok(&mut self.records[i])
+    }
+
+    pub fn index(&self, name: &str) -> Result<usize> {
+        check_name(name)?;
+        if let Some(i) = self.records.iter().position(|r| r.name == name) {
+            return Ok(i);
+        }
+        let close = self
+            .records
+            .iter()
+            .map(|r| (strsim::levenshtein(&r.name, name), &r.name))
+            .filter(|(d, _)| *d <= 2.max(name.len() / 3))
+            .min();
+        let e = error::not_found(format!("no token named '{name}'"));
+        Err(match close {
+            Some((_, n)) => e.hint(format!("did you mean '{n}'?")),
+            None => e.hint("`tokctl list --all` shows the tokens in this vault"),
+        }
+        .into())
+    }
+
+    pub fn ensure_free(&self, name: &str) -> Result<()> {
+        if self.records.iter().any(|r| r.name == name) {
+            return Err(error::conflict(format!("a token named '{name}' already exists"))
+                .hint(format!(
+                    "pick another name, or change it with `tokctl update {name}` / `tokctl regenerate {name}`"
+                ))
+                .into());
+        }
+        Ok(())
+    }
+}
+
+/// A short random id: `prefix` + lowercase base36-ish characters.
+pub fn new_id(prefix: &str, len: usize) -> String {
+    const ALPHA: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut s = String::with_capacity(prefix.len() + 1 + len);
+    s.push_str(prefix);
+    s.push('_');
+    let mut filled = 0;
+    while filled < len {
+        for b in crypto::random_bytes::<32>() {
+            if b < 252 && filled < len {
+                s.push(ALPHA[(b % 36) as usize] as char);
+                filled += 1;
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte layout docs/FORMAT.md gives for the plaintext: postcard, fields in order.
+    #[test]
+    fn the_payload_encoding_is_the_documented_one() {
+        let r = Record {
+            id: "t_1".into(),
+            name: "a".into(),
+            kind: Kind::Imported,
+            env: "A_TOKEN".into(),
+            scopes: vec!["x".into()],
+            created_at: 1,
+            updated_at: -1,
+            expires_at: None,
+            lifetime: Some(300),
+            last_used_at: None,
+            revoked_at: None,
+            note: String::new(),
+            prefix: None,
+            secret: Some(Secret::new("s".into())),
+            hash: [0xaa; 32],
+            fingerprint: String::new(),
+        };
+        let p = Payload { records: vec![r], log_key: [0xbb; 32] };
+        let mut want = vec![1]; // one record
+        want.extend(b"\x03t_1\x01a\x01\x07A_TOKEN\x01\x01x");
+        want.extend([2, 1]); // created_at 1, updated_at -1: zigzag varints
+        want.extend([0, 1, 0xd8, 0x04, 0, 0]); // expires_at, lifetime Some(300), last_used_at, revoked_at
+        want.extend(b"\x00\x00\x01\x01s"); // note "", prefix None, secret Some("s")
+        want.extend([0xaa; 32]); // hash: 32 bytes, no length
+        want.push(0); // fingerprint ""
+        want.extend([0xbb; 32]); // log_key
+        assert_eq!(postcard::to_stdvec(&p).unwrap(), want);
+    }
+}

@@ -106,6 +106,7 @@ pub struct Access<'a> {
     known: Option<Unlocked>,
     /// Set when `write_or_create` made the vault: how its key is kept.
     pub created: Option<String>,
+    allow_rollback: bool,
 }
 
 impl<'a> Access<'a> {
@@ -122,6 +123,7 @@ impl<'a> Access<'a> {
             sources: Sources::from_env(person)?,
             known: None,
             created: None,
+            allow_rollback: false,
         })
     }
 
@@ -217,6 +219,19 @@ impl<'a> Access<'a> {
 
     /// Unlock and decrypt; with `only`, keep just those records (a read-only view).
     fn open(&mut self, bytes: &[u8], only: Option<&[&str]>, may_ask: bool) -> Result<Opened> {
+        let mut bytes = std::borrow::Cow::Borrowed(bytes);
+        for _ in 0..8 {
+            match self.open_once(&bytes, only, may_ask)? {
+                Ok(op) => return Ok(op),
+                // A writer committed between our read of the file and of its log: read again.
+                Err(newer) => bytes = std::borrow::Cow::Owned(newer),
+            }
+        }
+        self.open_once(&bytes, only, may_ask)?.map_err(|_| anyhow::anyhow!("the vault kept changing while it was read"))
+    }
+
+    /// One attempt; `Ok(Err(bytes))` when the file changed under us and should be read again.
+    fn open_once(&mut self, bytes: &[u8], only: Option<&[&str]>, may_ask: bool) -> Result<Result<Opened, Vec<u8>>> {
         let env = Envelope::parse(bytes)?;
         let (key, source) = self.key_for(&env, may_ask)?;
         let header = env.header.clone();
@@ -224,7 +239,25 @@ impl<'a> Access<'a> {
             Some(names) => env.open_only(&key, names)?,
             None => env.open(&key)?,
         };
-        Ok(Opened { path: self.path.clone(), header, key, payload, source, events: Vec::new() })
+        let op = Opened { path: self.path.clone(), header, key, payload, source, events: Vec::new() };
+        if !self.allow_rollback {
+            let seen = newest_seen(&op)?;
+            if op.generation() < seen.generation {
+                // A writer replaces the file before it appends to the log, so a newer generation
+                // in the log while the file is still the one we read means an older copy.
+                let now = self.read_bytes()?;
+                if now != bytes {
+                    return Ok(Err(now));
+                }
+                return Err(rolled_back(&op, &seen));
+            }
+        }
+        Ok(Ok(op))
+    }
+
+    /// Open a vault that is an older copy of itself, so `accept-rollback` can move it forward.
+    pub fn allow_rollback(&mut self) {
+        self.allow_rollback = true;
     }
 
     /// Change an existing vault under the writers' lock. Everything a person must answer is
@@ -259,6 +292,8 @@ impl<'a> Access<'a> {
         let mut out = f(&mut op)?;
         commit(&mut op)?;
         then(&op, &mut out);
+        drop(_lock);
+        remember_generation(&op);
         Ok(out)
     }
 
@@ -276,7 +311,7 @@ impl<'a> Access<'a> {
             fsio::tighten_dir(&dir)?;
         }
         let fresh_id = fresh.header.vault_id.clone();
-        let (out, made) = {
+        let (out, made, op) = {
             let _lock = fsio::lock(&self.path)?;
             let (mut op, made) = match fsio::read_opt(&self.path, fsio::MAX_VAULT)? {
                 // Another process created it meanwhile: use theirs.
@@ -285,8 +320,9 @@ impl<'a> Access<'a> {
             };
             let out = f(&mut op)?;
             commit(&mut op)?;
-            (out, made)
+            (out, made, op)
         };
+        remember_generation(&op);
         if made {
             self.created = Some(how);
         } else if in_keyring {
@@ -335,6 +371,61 @@ impl<'a> Access<'a> {
         let op =
             Opened { path: self.path.clone(), header, key, payload: Payload::default(), source, events: Vec::new() };
         Ok((op, how, stored.is_ok()))
+    }
+}
+
+/// The newest generation of this vault file seen outside it, and where.
+pub struct Seen {
+    pub generation: u64,
+    pub source: &'static str,
+}
+
+/// A tag for one vault file: its canonical path, hashed, so copies never trip each other.
+fn file_tag(path: &Path) -> String {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    crate::crypto::hex(&crate::crypto::sha256(canonical.as_os_str().as_encoded_bytes())[..12])
+}
+
+/// The newest generation recorded for this file: in its log (the chain carries the newest
+/// generation any writer or reader saw) and, when the key came from the OS keyring, there too
+/// (so a vault and its log rolled back together are still caught). A bundle keeps no history.
+pub fn newest_seen(op: &Opened) -> Result<Seen> {
+    let mut seen = Seen { generation: 0, source: "nowhere" };
+    if op.header.kind == VaultKind::Bundle {
+        return Ok(seen);
+    }
+    if let Some(h) = journal::head(&op.path, &op.payload.log_key(), &op.header.vault_id) {
+        seen = Seen { generation: h.generation, source: "its log" };
+    }
+    if op.source == Source::Keyring
+        && let Ok(Some(g)) = keystore::load_generation(&op.header.vault_id, &file_tag(&op.path))?
+        && g > seen.generation
+    {
+        seen = Seen { generation: g, source: "the OS keyring" };
+    }
+    Ok(seen)
+}
+
+fn rolled_back(op: &Opened, seen: &Seen) -> anyhow::Error {
+    error::damaged(format!(
+        "the vault at {} is an older copy of itself: it is at generation {}, but generation {} was seen ({})",
+        op.path.display(),
+        op.generation(),
+        seen.generation,
+        seen.source
+    ))
+    .hint(
+        "a backup restore or a sync conflict does this, and it can bring revoked tokens back; the file was left untouched
+         restore the newer file, or keep this one on purpose with `tokctl accept-rollback`",
+    )
+    .into()
+}
+
+/// After a write, remember its generation in the OS keyring too (for a keyring vault), outside
+/// the lock: best effort, a keyring that fails only weakens detection of a later rollback.
+fn remember_generation(op: &Opened) {
+    if op.source == Source::Keyring && op.header.kind != VaultKind::Bundle {
+        let _ = keystore::save_generation(&op.header.vault_id, &file_tag(&op.path), op.generation());
     }
 }
 

@@ -143,6 +143,17 @@ CI secret (TOKCTL_VAULT_KEY) and commit the bundle. Your personal key cannot ope
     #[command(subcommand)]
     Key(KeyCommand),
 
+    /// Keep a vault that is an older copy of itself (after a backup restore), on purpose
+    #[command(
+        name = "accept-rollback",
+        after_help = "Example:\n  tokctl accept-rollback\n\n\
+When a vault file is replaced by an older copy of itself, every command refuses it (exit 6): an\n\
+older copy can bring back tokens you revoked. This moves the older copy forward as the current\n\
+vault. Revocations recorded in the log after that copy was made are applied again; tokens\n\
+regenerated or deleted since are named, so you can act on them."
+    )]
+    AcceptRollback,
+
     /// Trust a project file (.tokctl.toml), so its [env] and vault are used
     #[command(
         after_help = "Examples:\n  tokctl trust                 # the nearest .tokctl.toml, after showing what it asks for\n  \

@@ -69,6 +69,8 @@ pub enum Chain {
 pub struct Entry {
     pub event: Event,
     pub chain: Chain,
+    /// The newest vault generation seen when this event was written (0 for legacy lines).
+    pub generation: u64,
 }
 
 /// What a whole read of the log found.
@@ -263,7 +265,7 @@ fn walk(text: &str, key: &Key, vault_id: &str) -> Report {
             }
         };
         head = Some(next);
-        r.entries.push(Entry { event, chain });
+        r.entries.push(Entry { event, chain, generation: next.generation });
     }
     r.head = head;
     r

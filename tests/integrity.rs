@@ -69,3 +69,91 @@ fn appends_after_a_torn_line_keep_the_chain() {
     let out = env.run(&["doctor"], b"");
     assert_eq!(out.code, 0, "{out}");
 }
+
+/// A copy of the vault (and, with `log`, its log) to put back later.
+fn keep_copy(env: &Env, log: bool) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = vec![env.vault.clone()];
+    if log {
+        files.push(env.log_path());
+    }
+    files.into_iter().map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect()
+}
+
+fn put_back(copy: &[(std::path::PathBuf, Vec<u8>)]) {
+    for (p, b) in copy {
+        std::fs::write(p, b).unwrap();
+    }
+}
+
+#[test]
+fn a_vault_rolled_back_alone_is_refused_and_a_revoked_token_never_comes_back() {
+    let env = Env::env_key();
+    env.create("leaky", &[]);
+    env.create("other", &[]);
+    let old = keep_copy(&env, false);
+    env.ok(&["revoke", "leaky", "--yes"], b"");
+    put_back(&old);
+    let before = env.snapshot();
+    let out = env.fails(&["get", "leaky"], b"", 6);
+    for says in ["older copy", "generation 2", "generation 3", "tokctl accept-rollback"] {
+        assert!(out.stderr.contains(says), "the refusal says {says:?}: {out}");
+    }
+    env.fails(&["get", "other"], b"", 6);
+    env.fails(&["list"], b"", 6);
+    env.fails(&["create", "new"], b"", 6);
+    let doc = env.run(&["doctor"], b"");
+    assert_eq!(doc.code, 6, "{doc}");
+    assert!(doc.stdout.contains("accept-rollback"), "doctor names the way out: {doc}");
+    assert_unchanged(&before, &env.snapshot(), &"a refused rollback leaves every file as it was");
+
+    // Keeping the old copy on purpose applies the revocation again.
+    let out = env.run(&["accept-rollback"], b"");
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("revoked again") && out.stderr.contains("leaky"), "{out}");
+    env.fails(&["get", "leaky"], b"", 4);
+    env.get("other");
+    env.create("new", &[]);
+    let out = env.run(&["accept-rollback"], b"");
+    assert!(out.stderr.contains("nothing to accept"), "{out}");
+}
+
+#[test]
+fn an_old_secret_of_a_regenerated_token_never_verifies_after_a_rollback() {
+    let env = Env::env_key();
+    let first = env.create("svc", &[]);
+    let old = keep_copy(&env, false);
+    let second = env.ok(&["regenerate", "svc"], b"");
+    put_back(&old);
+    env.fails(&["verify"], first.as_bytes(), 6);
+    let out = env.run(&["accept-rollback"], b"");
+    assert!(out.stderr.contains("svc") && out.stderr.contains("regenerated later"), "names what is lost: {out}");
+    assert_ne!(second.trim(), first);
+}
+
+#[test]
+fn a_keyring_vault_rolled_back_with_its_log_is_caught_by_the_keyring() {
+    let env = Env::keyring();
+    env.create("leaky", &[]);
+    let old = keep_copy(&env, true);
+    env.ok(&["revoke", "leaky", "--yes"], b"");
+    put_back(&old);
+    let out = env.fails(&["get", "leaky"], b"", 6);
+    assert!(out.stderr.contains("the OS keyring"), "{out}");
+}
+
+#[test]
+fn copies_of_a_vault_never_trip_each_other() {
+    let mut env = Env::keyring();
+    env.create("gh", &[]);
+    let copy = env.root.join("vault").join("copy.toml");
+    std::fs::copy(&env.vault, &copy).unwrap();
+    std::fs::copy(env.log_path(), env.root.join("vault").join("copy.toml.log")).unwrap();
+    for _ in 0..2 {
+        env.ok(&["update", "gh", "--note", "original moves on"], b"");
+    }
+    env.set("TOKCTL_VAULT", copy.to_str().unwrap());
+    env.get("gh");
+    env.ok(&["update", "gh", "--note", "the copy moves on"], b"");
+    env.unset("TOKCTL_VAULT");
+    env.get("gh");
+}

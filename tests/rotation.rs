@@ -61,9 +61,18 @@ fn a_rotation_stalled_mid_way_and_a_second_rotation_leave_a_vault_that_opens() {
     assert_keyring_settled(&env, &["gh"]);
 }
 
-/// `sh -c 'while :; do :; done'`: keeps a core busy until killed.
-fn hog() -> Child {
-    std::process::Command::new("sh").args(["-c", "while :; do :; done"]).spawn().expect("sh")
+/// `sh -c 'while :; do :; done'`: keeps a core busy until dropped (also when a test panics).
+struct Hog(Child);
+
+impl Drop for Hog {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn hog() -> Hog {
+    Hog(std::process::Command::new("sh").args(["-c", "while :; do :; done"]).spawn().expect("sh"))
 }
 
 #[test]
@@ -72,7 +81,7 @@ fn rotation_loops_at_different_niceness_under_load_with_writers_and_kills_never_
     let env = Env::keyring();
     let mut rng = Rng::seeded();
     let mut secrets = vec![("base".to_string(), env.create("base", &[]))];
-    let hogs: Vec<Child> = (0..2).map(|_| hog()).collect();
+    let hogs: Vec<Hog> = (0..2).map(|_| hog()).collect();
     let loops: Vec<std::thread::JoinHandle<Vec<i32>>> = [0, 10, 19]
         .into_iter()
         .map(|nice| {
@@ -112,10 +121,7 @@ fn rotation_loops_at_different_niceness_under_load_with_writers_and_kills_never_
         }
     }
     let codes: Vec<Vec<i32>> = loops.into_iter().map(|l| l.join().unwrap()).collect();
-    for mut h in hogs {
-        let _ = h.kill();
-        let _ = h.wait();
-    }
+    drop(hogs);
     for c in &codes {
         assert_eq!(c.len(), ROTATIONS, "every rotation of every loop ran: {codes:?}");
         assert!(c.iter().all(|&x| x == 0), "every rotation succeeded: {codes:?}");

@@ -3,7 +3,7 @@
 //! It never prompts (it unlocks with `unlock::Never`) and never writes. Exit 0 when all is well; otherwise the exit code of the
 //! most serious finding (3 no vault, 4 tokens expired or due, 5 cannot unlock, 6 damaged).
 
-use crate::access::Access;
+use crate::access::{self, Access, Opened};
 use crate::cli::DoctorArgs;
 use crate::commands::Ctx;
 use crate::error::{Code, Result};
@@ -103,8 +103,14 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         .to_lowercase(),
     );
     // The one unlock order, with no one to ask: doctor never waits on a terminal.
-    let unlocked = Access::new(&ctx.vault, ctx.default_path, &unlock::Never).and_then(|mut a| a.key_for(&env, false));
-    let (key, source) = match unlocked {
+    let mut acc = match Access::new(&ctx.vault, ctx.default_path, &unlock::Never) {
+        Ok(a) => a,
+        Err(e) => {
+            r.problem(Code::Locked, "unlock", format!("{e}").replace('\n', "\n           "));
+            return finish(r);
+        }
+    };
+    let (key, source) = match acc.key_for(&env, false) {
         Ok(k) => k,
         Err(e) => {
             r.problem(Code::Locked, "unlock", format!("{e}").replace('\n', "\n           "));
@@ -116,6 +122,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         r.line("headless", format!("set {ENV_KEY} or add a passphrase with `tokctl key passphrase`"));
     }
     let vault_id = env.header.vault_id.clone();
+    let header = env.header.clone();
     let payload = match env.open(&key) {
         Ok(p) => p,
         Err(e) => {
@@ -123,7 +130,35 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
             return finish(r);
         }
     };
-    let log = crate::journal::read(&ctx.vault, &payload.log_key(), &vault_id);
+    r.line(
+        "key",
+        match source {
+            Source::Keyring => "held in the OS keyring (account = the vault id)".to_string(),
+            Source::EnvKey => format!("given in {ENV_KEY}; the keyring was not asked"),
+            Source::Passphrase => "wrapped by the passphrase (Argon2id); no keyring copy was found".into(),
+            Source::New => "new".into(),
+        },
+    );
+    let op = Opened { path: acc.path.clone(), header, key, payload, source, events: Vec::new() };
+    match access::newest_seen(&op) {
+        Ok(seen) if op.generation() < seen.generation => r.problem(
+            Code::Damaged,
+            "rollback",
+            format!(
+                "this file is an older copy of itself: generation {}, but {} was seen ({}); restore the newer file, or keep this one with `tokctl accept-rollback`",
+                op.generation(),
+                seen.generation,
+                seen.source
+            ),
+        ),
+        Ok(seen) => r.line(
+            "generation",
+            format!("✓ {} (the newest seen: {}, in {})", op.generation(), seen.generation, seen.source),
+        ),
+        Err(e) => r.line("generation", format!("{} (newest seen unknown: {e})", op.generation())),
+    }
+    let payload = op.payload;
+    let log = crate::journal::read(&op.path, &payload.log_key(), &vault_id);
     let n = log.entries.len();
     let legacy = if log.legacy > 0 { format!(", {} from before the chain", log.legacy) } else { String::new() };
     if log.breaks > 0 {

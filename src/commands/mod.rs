@@ -27,6 +27,7 @@ mod list;
 mod log;
 mod regenerate;
 mod remove;
+mod rollback;
 mod trust;
 mod update;
 mod verify;
@@ -105,6 +106,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Log(a) => log::run(ctx, a),
         Command::Doctor(a) => doctor::run(ctx, a),
         Command::Trust(a) => trust::run(ctx, a),
+        Command::AcceptRollback => rollback::accept(ctx),
         Command::Key(KeyCommand::Export) => key::export(ctx),
         Command::Key(KeyCommand::Rotate) => key::rotate(ctx),
         Command::Key(KeyCommand::Passphrase) => key::passphrase(ctx),

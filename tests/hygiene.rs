@@ -4,7 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::util::*;
+use crate::support::*;
 
 /// Every output of one session, with whether its stdout may carry a secret.
 struct Session {
@@ -144,7 +144,7 @@ fn mode(p: &Path) -> u32 {
 fn under_umask_000(env: &Env, args: &[&str], stdin: &[u8]) -> Out {
     let mut full = vec!["-c", "umask 000; exec \"$@\"", "sh", BIN];
     full.extend_from_slice(args);
-    let out = run_std(env.std_cmd_of("sh", &full), stdin);
+    let out = env.run_cmd(env.std_cmd_of("sh", &full), stdin);
     assert_eq!(out.code, 0, "{out}");
     out
 }
@@ -185,7 +185,7 @@ fn the_default_vault_lives_privately_in_the_data_directory() {
         full.extend_from_slice(args);
         let mut c = env.std_cmd_of("sh", &full);
         c.env_remove("TOKCTL_VAULT");
-        let out = run_std(c, b"");
+        let out = env.run_cmd(c, b"");
         assert_eq!(out.code, 0, "{out}");
         out
     };

@@ -1,5 +1,8 @@
 //! End-to-end tests: real files, a real Secret Service (gnome-keyring on a private D-Bus, see
-//! `.ci/with-keyring`), real child processes. One binary; `util` is the support module.
+//! `.ci/with-keyring`), real child processes and terminals. One binary; `support` is the one
+//! harness every test module uses.
+
+mod support;
 
 mod bad_input;
 mod concurrency;
@@ -7,10 +10,12 @@ mod damage;
 mod docs;
 mod exec;
 mod expiry;
-mod faults;
+mod full_disk;
 mod fuzz_corpus;
 mod hygiene;
+mod keyring_faults;
+mod kill;
 mod lifecycle;
+mod process_leaks;
 mod tty;
 mod unlock;
-mod util;

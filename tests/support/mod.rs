@@ -162,7 +162,8 @@ impl Env {
                 c.env_remove(k.as_ref());
             }
         }
-        // `script` runs its line with $SHELL: pin it so the caller's login shell changes nothing.
+        // Pinned, so a program that runs a line with $SHELL (script(1), say) behaves the same
+        // whatever the caller's login shell is.
         c.env("HOME", &self.home)
             .env("SHELL", "/bin/sh")
             .env("XDG_DATA_HOME", self.home.join(".local/share"))

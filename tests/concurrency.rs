@@ -21,6 +21,7 @@ fn all_at_once(env: &Env, cmds: Vec<(std::process::Command, Vec<u8>)>) -> Vec<Ou
 
 #[test]
 fn forty_imports_at_once_all_land() {
+    let _one_at_a_time = keyring_load();
     let env = Env::keyring();
     env.ok(&["init"], b"");
     let cmds = (0..40)
@@ -163,6 +164,7 @@ fn readers_do_not_wait_for_a_writer_holding_the_lock_but_writers_queue() {
 
 #[test]
 fn readers_keep_working_while_the_key_rotates() {
+    let _one_at_a_time = keyring_load();
     let env = Env::keyring();
     let secret = env.create("gh", &[]);
     let done = std::sync::atomic::AtomicBool::new(false);

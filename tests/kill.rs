@@ -226,6 +226,7 @@ fn a_writer_killed_at_any_instant_leaves_the_old_vault_or_the_new_one() {
 
 #[test]
 fn a_key_rotation_killed_at_any_instant_never_locks_the_user_out() {
+    let _one_at_a_time = keyring_load();
     let env = Env::keyring();
     let secret = env.create("gh", &[]);
     env.import("expo", "expo-secret", &[]);

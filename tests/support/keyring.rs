@@ -3,45 +3,67 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use super::{Out, Running, run_std, wait_for_file, wait_until};
 
-/// Panic unless a Secret Service answers on the session bus.
+/// Panic unless the session bus's Secret Service answers, and is still the daemon that
+/// answered first: when it dies, the next client D-Bus-activates an empty one, and every
+/// keyring test after that fails for a reason none of them names.
 pub fn require_keyring() {
-    static CHECK: OnceLock<Result<(), String>> = OnceLock::new();
-    let r = CHECK.get_or_init(|| {
+    static FIRST: OnceLock<Result<u32, String>> = OnceLock::new();
+    let first = FIRST.get_or_init(|| {
         if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
             return Err("DBUS_SESSION_BUS_ADDRESS is not set".into());
         }
-        let out = run_std(name_has_owner(), b"");
-        if out.stdout.contains("boolean true") {
-            Ok(())
-        } else {
-            Err(format!("org.freedesktop.secrets has no owner on the session bus: {}", out.stderr.trim()))
-        }
+        secret_service_pid()
     });
-    if let Err(why) = r {
-        panic!(
+    let first = match first {
+        Ok(pid) => *pid,
+        Err(why) => panic!(
             "this test needs a real Secret Service and none is reachable ({why}): \
              run under .ci/with-keyring, e.g. `.ci/with-keyring cargo test`"
-        );
+        ),
+    };
+    match secret_service_pid() {
+        Ok(pid) if pid == first => {}
+        now => panic!(
+            "the shared Secret Service (gnome-keyring, pid {first}) is gone (now: {now:?}); an earlier \
+             test crashed it, and no keyring test can pass after that: see `keyring_load`"
+        ),
     }
 }
 
-/// `dbus-send` asking whether anyone owns `org.freedesktop.secrets` on the session bus.
-fn name_has_owner() -> Command {
+/// The pid of the process that owns `org.freedesktop.secrets` on the session bus. Asking does
+/// not start one.
+fn secret_service_pid() -> Result<u32, String> {
     let mut c = Command::new("dbus-send");
     c.args([
         "--session",
         "--print-reply",
         "--dest=org.freedesktop.DBus",
         "/org/freedesktop/DBus",
-        "org.freedesktop.DBus.NameHasOwner",
+        "org.freedesktop.DBus.GetConnectionUnixProcessID",
         "string:org.freedesktop.secrets",
     ]);
-    c
+    let out = run_std(c, b"");
+    out.stdout
+        .split_whitespace()
+        .skip_while(|w| *w != "uint32")
+        .nth(1)
+        .and_then(|pid| pid.parse().ok())
+        .ok_or_else(|| format!("org.freedesktop.secrets has no owner on the session bus: {}", out.stderr.trim()))
+}
+
+/// Taken by the tests that load the shared Secret Service hardest (tens of clients at once, or
+/// clients killed in the middle of a call), so that no two of them run together. gnome-keyring
+/// has an upstream race (`gkd_secret_service_get_pkcs11_session: assertion 'client' failed`)
+/// that aborts the daemon when clients come and go fast enough; two such tests at once on a
+/// busy machine have hit it.
+pub fn keyring_load() -> MutexGuard<'static, ()> {
+    static LOAD: Mutex<()> = Mutex::new(());
+    LOAD.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// `secret-tool ARGS…` on the test session's keyring, with `stdin`.

@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 
 use crate::mask::Masker;
-use crate::secret::Key;
-use crate::vault::{self, Envelope, Header, Payload, VaultKind};
+use crate::secret::{Key, Secret};
+use crate::vault::{self, Envelope, Header, Kind, Payload, Record, VaultKind};
 
 fn sealed_vault() -> (Key, Vec<u8>) {
     let key = Key::random();
@@ -31,11 +31,62 @@ proptest! {
     }
 
     #[test]
-    fn a_parsed_vault_binds_its_own_header_bytes(_n in 0u8..4) {
-        let (key, bytes) = sealed_vault();
+    fn a_sealed_vault_parses_and_opens_to_exactly_what_was_sealed(
+        key in any::<[u8; 32]>(),
+        bundle in any::<bool>(),
+        records in proptest::collection::vec(
+            (
+                "[a-z][a-z0-9-]{0,20}",
+                "[A-Z_]{1,12}",
+                proptest::collection::vec("[a-z:]{1,8}", 0..3),
+                any::<i64>(),
+                proptest::option::of(any::<i64>()),
+                ".{0,40}",
+                proptest::option::of(".{1,60}"),
+            ),
+            0..5,
+        ),
+    ) {
+        let key = Key::from_bytes(key);
+        let mut header = Header::new(if bundle { VaultKind::Bundle } else { VaultKind::Personal }, &key);
+        let mut payload = Payload::default();
+        for (i, (name, env, scopes, created, expires, note, secret)) in records.into_iter().enumerate() {
+            let mut r = Record {
+                id: format!("t_{i}"),
+                name,
+                kind: if i % 2 == 0 { Kind::Minted } else { Kind::Imported },
+                env,
+                scopes,
+                created_at: created,
+                updated_at: created,
+                expires_at: expires,
+                lifetime: expires.map(|e| e.wrapping_sub(created)),
+                last_used_at: None,
+                revoked_at: secret.is_none().then_some(created),
+                note,
+                prefix: None,
+                secret: None,
+                hash: [0; 32],
+                fingerprint: String::new(),
+            };
+            if let Some(s) = secret {
+                r.set_secret(Secret::new(s));
+            }
+            payload.records.push(r);
+        }
+        let bytes = vault::seal(&mut header, &key, &payload);
         let env = Envelope::parse(&bytes).unwrap();
+        // The header reads back as written, and its exact bytes are what the ciphertext binds.
+        prop_assert_eq!(&env.header, &header);
         prop_assert!(bytes[env.header_bytes().len()..].starts_with(b"\n[sealed]\n"));
-        prop_assert!(env.open(&key).is_ok());
+        // The payload opens to the same records, byte for byte, and the same log key.
+        let opened = env.open(&key).unwrap();
+        prop_assert_eq!(opened.log_key, payload.log_key);
+        let enc = |r: &Record| postcard::to_stdvec(r).unwrap();
+        prop_assert_eq!(
+            opened.records.iter().map(enc).collect::<Vec<_>>(),
+            payload.records.iter().map(enc).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -1,42 +1,33 @@
-//! Many tokctl processes at once lose no update, and a writer killed at any instant leaves the
-//! old vault or the new one, never a broken one.
+//! Many tokctl processes at once lose no update and duplicate none; readers never wait for a
+//! writer, writers queue on the lock; key rotations keep readers and the keyring whole.
+//! (Writers killed mid-write are in `kill.rs`.)
 
-use std::collections::BTreeSet;
-use std::process::Stdio;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use crate::util::*;
+use crate::support::*;
 
-/// Spawn every command at once, then wait for all of them.
-fn all_at_once(cmds: Vec<(std::process::Command, Vec<u8>)>) -> Vec<Out> {
-    let children: Vec<_> = cmds
+/// Spawn every command at once, then feed each its stdin and wait for all of them.
+fn all_at_once(env: &Env, cmds: Vec<(std::process::Command, Vec<u8>)>) -> Vec<Out> {
+    let running: Vec<_> = cmds.into_iter().map(|(c, stdin)| (env.spawn(c), stdin)).collect();
+    running
         .into_iter()
-        .map(|(mut c, stdin)| {
-            let what = format!("{c:?}");
-            c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-            let mut child = c.spawn().expect("spawn tokctl");
-            (what, child.stdin.take().expect("stdin"), stdin, child)
-        })
-        .collect();
-    let start = Instant::now();
-    children
-        .into_iter()
-        .map(|(what, mut w, stdin, child)| {
-            std::io::Write::write_all(&mut w, &stdin).expect("feed stdin");
-            drop(w);
-            Out::of(what, child.wait_with_output().expect("wait"), start)
+        .map(|(mut r, stdin)| {
+            r.feed(&stdin);
+            r.finish(RUN_TIMEOUT)
         })
         .collect()
 }
 
 #[test]
 fn forty_imports_at_once_all_land() {
+    let _one_at_a_time = keyring_load();
     let env = Env::keyring();
     env.ok(&["init"], b"");
     let cmds = (0..40)
         .map(|i| (env.std_cmd(&["import", &format!("token-{i:02}")]), format!("secret-number-{i}\n").into_bytes()))
         .collect();
-    for out in all_at_once(cmds) {
+    for out in all_at_once(&env, cmds) {
         assert_eq!(out.code, 0, "{out}");
     }
     let names = env.names();
@@ -54,7 +45,7 @@ fn forty_imports_at_once_all_land() {
 fn writers_racing_to_create_the_first_vault_make_exactly_one() {
     let env = Env::env_key();
     let cmds = (0..12).map(|i| (env.std_cmd(&["create", &format!("first-{i:02}")]), Vec::new())).collect();
-    let secrets: Vec<String> = all_at_once(cmds)
+    let secrets: Vec<String> = all_at_once(&env, cmds)
         .into_iter()
         .map(|out| {
             assert_eq!(out.code, 0, "{out}");
@@ -67,132 +58,113 @@ fn writers_racing_to_create_the_first_vault_make_exactly_one() {
     }
 }
 
-/// Run `c`, kill -9 it after `delay`, and say whether it had already finished by itself.
-fn kill_at(mut c: std::process::Command, stdin: &[u8], delay: Duration) -> Option<i32> {
-    c.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
-    let mut child = c.spawn().expect("spawn tokctl");
-    let mut w = child.stdin.take().unwrap();
-    let _ = std::io::Write::write_all(&mut w, stdin);
-    drop(w);
-    std::thread::sleep(delay);
-    let finished = child.try_wait().expect("try_wait");
-    let _ = child.kill();
-    let status = child.wait().expect("wait");
-    finished.map(|s| exit_code(&s)).or_else(|| Some(exit_code(&status)).filter(|&c| c != 137))
-}
-
 #[test]
-fn a_writer_killed_at_any_instant_leaves_the_old_vault_or_the_new_one() {
+fn fifty_parallel_mixed_writers_lose_nothing_and_duplicate_nothing() {
     let env = Env::env_key();
-    env.create("base", &[]);
-    // How long one write takes here, to spread the kills over it.
-    let t = Instant::now();
-    env.create("timing", &[]);
-    let span = t.elapsed().as_micros().max(2000) as u64 * 3 / 2;
+    let premade = 13;
+    let mut dotenv = String::new();
+    for i in 0..premade {
+        dotenv.push_str(&format!("UPD_{i}=update-me-{i}\nREV_{i}=revoke-me-{i}\n"));
+    }
+    env.ok(&["import", "--dotenv", "-"], dotenv.as_bytes());
+    let log_before = env.json(&["log", "--json"]).as_array().unwrap().len();
 
-    let mut rng = Rng::seeded();
-    let mut have: BTreeSet<String> = env.names().into_iter().collect();
-    let mut finished = 0;
-    for round in 0..40 {
-        let delay = Duration::from_micros(rng.below(span));
-        let (cmd, stdin, new): (_, Vec<u8>, Vec<String>) = if round % 2 == 0 {
-            let name = format!("minted-{round}");
-            (env.std_cmd(&["create", &name]), Vec::new(), vec![name])
-        } else {
-            let vars: Vec<String> = (0..8).map(|k| format!("BULK_{round}_{k}")).collect();
-            let text: String = vars.iter().map(|v| format!("{v}=value-of-{v}\n")).collect();
-            let names = vars.iter().map(|v| v.to_lowercase().replace('_', "-")).collect();
-            (env.std_cmd(&["import", "--dotenv", "-"]), text.into_bytes(), names)
-        };
-        let code = kill_at(cmd, &stdin, delay);
-        let out = env.run(&["list", "--all", "--json"], b"");
-        assert_eq!(out.code, 0, "round {round}: the vault opens after a kill at {delay:?}\n{out}");
-        let now: BTreeSet<String> = serde_json::from_str::<serde_json::Value>(&out.stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["name"].as_str().unwrap().to_string())
-            .collect();
-        let with_new: BTreeSet<String> = have.iter().cloned().chain(new.iter().cloned()).collect();
-        assert!(now == have || now == with_new, "round {round}: neither the old nor the new state: {now:?}");
-        if code == Some(0) {
-            finished += 1;
-            assert_eq!(now, with_new, "round {round}: a write that exited 0 is on disk");
+    // 13 creates, 12 imports, 13 note updates, 12 revokes: 50 processes.
+    let mut jobs: Vec<(String, Vec<String>, Vec<u8>)> = Vec::new();
+    for i in 0..13 {
+        jobs.push(("create".into(), vec!["create".into(), format!("new-c-{i}")], Vec::new()));
+    }
+    for i in 0..12 {
+        jobs.push(("import".into(), vec!["import".into(), format!("new-i-{i}")], format!("imp-{i}\n").into_bytes()));
+    }
+    for i in 0..13 {
+        let args = vec!["update".into(), format!("upd-{i}"), "--note".into(), format!("note-{i}")];
+        jobs.push(("update".into(), args, Vec::new()));
+    }
+    for i in 0..12 {
+        jobs.push(("revoke".into(), vec!["revoke".into(), format!("rev-{i}"), "--yes".into()], Vec::new()));
+    }
+    assert_eq!(jobs.len(), 50);
+    // Interleave the kinds, spawn every process, then feed and wait for all of them.
+    jobs.sort_by_key(|(_, args, _)| args[1].chars().rev().collect::<String>());
+    let cmds = jobs.iter().map(|(_, args, stdin)| (env.std_cmd(args), stdin.clone())).collect();
+    let mut minted: BTreeMap<String, String> = BTreeMap::new();
+    for (out, (_, args, _)) in all_at_once(&env, cmds).into_iter().zip(&jobs) {
+        assert_eq!(out.code, 0, "{args:?} failed\n{out}");
+        if args[0] == "create" {
+            minted.insert(args[1].clone(), out.stdout.trim_end().to_string());
         }
-        have = now;
     }
-    // The survivors are intact, and a normal write still works afterwards.
-    for n in have.iter().filter(|n| n.starts_with("bulk-")).take(3) {
-        let var = n.to_uppercase().replace('-', "_");
-        assert_eq!(env.get(n), format!("value-of-{var}"));
+
+    let list = env.json(&["list", "--all", "--json"]);
+    let list = list.as_array().unwrap();
+    let names: Vec<&str> = list.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let unique: BTreeSet<&str> = names.iter().copied().collect();
+    assert_eq!(names.len(), unique.len(), "a record appears twice: {names:?}");
+    let ids: BTreeSet<&str> = list.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), list.len(), "two records share an id");
+    assert_eq!(list.len(), 2 * premade + 13 + 12, "every create and import landed once: {names:?}");
+    let rec = |n: &str| list.iter().find(|r| r["name"] == n).unwrap_or_else(|| panic!("{n} is missing: {names:?}"));
+    for (name, secret) in &minted {
+        assert!(secret.starts_with("tok_"), "{name}: {secret:?}");
+        assert_eq!(&env.get(name), secret, "{name}: the printed secret is the stored one");
     }
-    env.create("after-the-kills", &[]);
-    eprintln!("kill -9 rounds: {finished} of 40 writers finished before the kill");
+    for i in 0..12 {
+        assert_eq!(env.get(&format!("new-i-{i}")), format!("imp-{i}"));
+        assert_eq!(rec(&format!("rev-{i}"))["status"], "revoked", "rev-{i}");
+    }
+    assert_eq!(rec("rev-12")["status"], "active", "a token no one revoked");
+    for i in 0..13 {
+        assert_eq!(rec(&format!("upd-{i}"))["note"], format!("note-{i}"), "upd-{i}: the update was not lost");
+        assert_eq!(rec(&format!("upd-{i}"))["status"], "active");
+        assert_eq!(env.get(&format!("upd-{i}")), format!("update-me-{i}"), "an update never touches the secret");
+    }
+    // One event per command, none twice.
+    let log = env.json(&["log", "--json"]);
+    let log = log.as_array().unwrap();
+    let new_events = &log[..log.len() - log_before];
+    let count = |action: &str| new_events.iter().filter(|e| e["action"] == action).count();
+    assert_eq!(
+        (count("created"), count("imported"), count("updated"), count("revoked")),
+        (13, 12, 13, 12),
+        "one log event per writer: {new_events:?}"
+    );
+    let per_token: BTreeSet<(String, String)> = new_events
+        .iter()
+        .filter(|e| e["action"] != "used")
+        .map(|e| (e["action"].as_str().unwrap().into(), e["token"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(per_token.len(), 50, "each writer's event is there exactly once");
+    assert!(env.temp_files().is_empty(), "{:?}", env.temp_files());
 }
 
 #[test]
 fn readers_do_not_wait_for_a_writer_holding_the_lock_but_writers_queue() {
     let env = Env::env_key();
     let secret = env.create("gh", &[]);
+    // Another writer holds the lock: the same advisory lock (flock) tokctl takes, on its file.
     let lock = sibling(&env.vault, ".lock");
-    // Another writer holds the lock (flock(1), the same advisory lock tokctl takes).
-    let mut holder =
-        std::process::Command::new("flock").arg(&lock).args(["sleep", "30"]).spawn().expect("flock (util-linux)");
-    let start = Instant::now();
-    loop {
-        let free = std::process::Command::new("flock").args(["-n"]).arg(&lock).arg("true").status().unwrap();
-        if !free.success() {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "flock never took the lock");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let holder = std::fs::OpenOptions::new().write(true).open(&lock).expect("the lock file exists");
+    holder.lock().expect("flock the lock file");
     let t = Instant::now();
     assert_eq!(env.get("gh"), secret);
     env.ok(&["list", "--json"], b"");
     env.cmd(&["verify"]).write_stdin(secret.clone()).assert().success();
     assert!(t.elapsed() < Duration::from_secs(5), "readers did not wait: {:?}", t.elapsed());
 
-    let mut writer = env.std_cmd(&["create", "queued"]);
-    writer.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut writer = writer.spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    let waited = writer.try_wait().unwrap().is_none();
-    let _ = holder.kill();
-    let _ = holder.wait();
-    let out = writer.wait_with_output().unwrap();
-    assert!(waited, "a writer waits for the lock");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut writer = env.spawn(env.std_cmd(&["create", "queued"]));
+    // The kernel lists the writer as waiting for the lock, and it has not finished.
+    wait_for_lock_wait(writer.pid(), Duration::from_secs(20));
+    assert_eq!(writer.exited(), None, "a writer waits for the lock");
+    drop(holder);
+    let out = writer.finish(Duration::from_secs(20));
+    assert_eq!(out.code, 0, "the writer goes on once the lock is free\n{out}");
     assert_eq!(env.names(), ["gh", "queued"]);
 }
 
 #[test]
-fn a_key_rotation_killed_at_any_instant_never_locks_the_user_out() {
-    let env = Env::keyring();
-    let secret = env.create("gh", &[]);
-    env.import("expo", "expo-secret", &[]);
-    let t = Instant::now();
-    env.ok(&["key", "rotate"], b"");
-    let span = t.elapsed().as_micros().max(5000) as u64 * 3 / 2;
-    let mut rng = Rng::seeded();
-    for round in 0..40 {
-        let delay = Duration::from_micros(rng.below(span));
-        kill_at(env.std_cmd(&["key", "rotate"]), b"", delay);
-        let out = env.run(&["get", "-n", "gh"], b"");
-        assert_eq!(out.code, 0, "round {round}: killed after {delay:?}, the keyring still opens the vault\n{out}");
-        assert_eq!(out.stdout, secret);
-        assert_eq!(env.get("expo"), "expo-secret");
-    }
-    // A clean rotation afterwards settles the keyring: no key is left under the pending account.
-    env.ok(&["key", "rotate"], b"");
-    let id = env.vault_id();
-    assert_eq!(keyring_key(&id), Some(env.export_key()));
-    assert_eq!(keyring_key(&format!("{id}+pending")), None);
-}
-
-#[test]
 fn readers_keep_working_while_the_key_rotates() {
+    let _one_at_a_time = keyring_load();
     let env = Env::keyring();
     let secret = env.create("gh", &[]);
     let done = std::sync::atomic::AtomicBool::new(false);
@@ -225,14 +197,6 @@ fn readers_keep_working_while_the_key_rotates() {
     assert!(failures.is_empty(), "{} of {reads} reads failed:\n{}", failures.len(), failures.join("\n\n"));
 }
 
-/// Put `key` (exported text) in the OS keyring under `account`, as tokctl would.
-fn keyring_store(account: &str, key: &str) {
-    let mut c = std::process::Command::new("secret-tool");
-    c.args(["store", "--label=tokctl vault key (test)", "service", "tokctl", "username", account]);
-    let out = run_std(c, key.as_bytes());
-    assert_eq!(out.code, 0, "{out}");
-}
-
 #[test]
 fn a_rotation_after_an_interrupted_one_repairs_the_keyring_and_never_loses_the_key() {
     let env = Env::keyring();
@@ -252,17 +216,9 @@ fn a_rotation_after_an_interrupted_one_repairs_the_keyring_and_never_loses_the_k
     env.ok(&["key", "rotate"], b"");
     let k3 = env.export_key();
     assert_ne!(k3, k2);
-    assert_eq!(keyring_lookup(&id).as_deref(), Some(k3.as_str()), "the main entry holds the new key");
-    assert_eq!(keyring_lookup(&format!("{id}+pending")), None, "nothing is left staged");
+    assert_eq!(keyring_key(&id).as_deref(), Some(k3.as_str()), "the main entry holds the new key");
+    assert_eq!(keyring_key(&format!("{id}+pending")), None, "nothing is left staged");
     let out = env.run(&["get", "-n", "gh"], b"");
     assert_eq!(out.code, 0, "the user is locked out of the vault after a rotation\n{out}");
     assert_eq!(out.stdout, secret);
-}
-
-/// What the OS keyring holds under `account`, if anything.
-fn keyring_lookup(account: &str) -> Option<String> {
-    let mut c = std::process::Command::new("secret-tool");
-    c.args(["lookup", "service", "tokctl", "username", account]);
-    let out = run_std(c, b"");
-    (out.code == 0 && !out.stdout.is_empty()).then(|| out.stdout.trim().to_string())
 }

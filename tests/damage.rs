@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::util::*;
+use crate::support::*;
 
 /// A small vault in env-key mode, and the secret in it.
 fn small_vault() -> (Env, String) {
@@ -19,7 +19,7 @@ fn check_damaged(env: &Env, dir: &Path, bytes: &[u8], args: &[&str], secret: &st
     std::fs::write(&vault, bytes).unwrap();
     let mut c = env.std_cmd(args);
     c.env("TOKCTL_VAULT", &vault);
-    let out = run_std(c, b"");
+    let out = env.run_cmd(c, b"");
     assert_ne!(out.code, 101, "{what}: tokctl panicked\n{out}");
     assert!(allowed.contains(&out.code), "{what}: expected exit {allowed:?}\n{out}");
     assert!(!out.stdout.contains(secret), "{what}: printed the secret of a damaged vault\n{out}");
@@ -110,11 +110,11 @@ fn a_newer_format_version_is_refused_by_name_and_left_alone() {
     check_damaged(&env, &dir, v3.as_bytes(), &["create", "x"], &secret, &[6], "version 3, create");
     let mut c = env.std_cmd(&["list"]);
     c.env("TOKCTL_VAULT", dir.join("vault.toml"));
-    let out = run_std(c, b"");
+    let out = env.run_cmd(c, b"");
     assert!(out.stderr.contains("version 3"), "the message names the version: {out}");
     let mut c = env.std_cmd(&["doctor"]);
     c.env("TOKCTL_VAULT", dir.join("vault.toml"));
-    let out = run_std(c, b"");
+    let out = env.run_cmd(c, b"");
     assert_eq!(out.code, 6, "doctor reports the damage: {out}");
 }
 

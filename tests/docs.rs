@@ -9,6 +9,8 @@ use clap::CommandFactory;
 use roff::{Roff, bold, roman};
 use tokctl::cli::Cli;
 
+use crate::support::Env;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -201,47 +203,30 @@ fn every_subcommand_help_has_an_example() {
 }
 
 /// Ask the binary for completions the way the bash registration script does.
-fn complete(vault: &Path, key: Option<&str>, words: &[&str]) -> Vec<String> {
-    let mut cmd = assert_cmd::Command::cargo_bin("tokctl").unwrap();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", vault.parent().unwrap())
-        .env("TOKCTL_VAULT", vault)
-        .env("TOKCTL_KEYRING", "none")
-        .env("COMPLETE", "bash")
-        .env("_CLAP_IFS", "\n")
-        .env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string())
-        .arg("--")
-        .args(words);
-    if let Some(k) = key {
-        cmd.env("TOKCTL_VAULT_KEY", k);
-    }
-    let out = cmd.output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
+fn complete(env: &Env, words: &[&str]) -> Vec<String> {
+    let mut args = vec!["--"];
+    args.extend_from_slice(words);
+    let mut c = env.std_cmd(&args);
+    c.env("COMPLETE", "bash").env("_CLAP_IFS", "\n").env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string());
+    let out = env.run_cmd(c, b"");
+    assert_eq!(out.code, 0, "{out}");
+    out.stdout.lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
 }
 
 #[test]
 fn tab_completes_token_names_only_when_the_vault_opens_unprompted() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("vault.toml");
-    let run = |args: &[&str], key: Option<&str>| {
-        let mut c = assert_cmd::Command::cargo_bin("tokctl").unwrap();
-        c.env_clear().env("HOME", dir.path()).env("TOKCTL_VAULT", &vault).env("TOKCTL_KEYRING", "none");
-        c.env("TOKCTL_PASSPHRASE", "correct horse battery");
-        if let Some(k) = key {
-            c.env("TOKCTL_VAULT_KEY", k);
-        }
-        c.args(args).output().unwrap()
-    };
-    assert!(run(&["create", "expo"], None).status.success());
-    assert!(run(&["create", "expo-ci"], None).status.success());
-    let key = String::from_utf8(run(&["key", "export"], None).stdout).unwrap();
-    let key = key.trim();
-    assert_eq!(complete(&vault, Some(key), &["tokctl", "get", "ex"]), ["expo", "expo-ci"]);
-    assert_eq!(complete(&vault, Some(key), &["tokctl", "exec", "-t", ""]), ["expo", "expo-ci"]);
+    let mut env = Env::bare();
+    env.set("TOKCTL_PASSPHRASE", "correct horse battery");
+    env.create("expo", &[]);
+    env.create("expo-ci", &[]);
+    let key = env.export_key();
+    env.unset("TOKCTL_PASSPHRASE");
+    env.set("TOKCTL_VAULT_KEY", &key);
+    assert_eq!(complete(&env, &["tokctl", "get", "ex"]), ["expo", "expo-ci"]);
+    assert_eq!(complete(&env, &["tokctl", "exec", "-t", ""]), ["expo", "expo-ci"]);
     // The passphrase would need a prompt: no names, no prompt, no error.
-    assert!(complete(&vault, None, &["tokctl", "get", "ex"]).is_empty());
+    env.unset("TOKCTL_VAULT_KEY");
+    assert!(complete(&env, &["tokctl", "get", "ex"]).is_empty());
     // Subcommands complete from the binary itself.
-    assert!(complete(&vault, None, &["tokctl", "reg"]).contains(&"regenerate".to_string()));
+    assert!(complete(&env, &["tokctl", "reg"]).contains(&"regenerate".to_string()));
 }

@@ -1,23 +1,13 @@
 //! Expiry with a real clock: tokens minted in the past (under faketime) are expired today.
 
-use crate::util::*;
-
-/// Run tokctl with its wall clock starting at 2020-01-01 (libfaketime).
-fn in_2020(env: &Env, args: &[&str], stdin: &[u8]) -> Out {
-    let mut full = vec!["-m", "2020-01-01 00:00:00", BIN];
-    full.extend_from_slice(args);
-    let out = run_std(env.std_cmd_of("faketime", &full), stdin);
-    assert_ne!(out.code, 127, "faketime is needed (apt-get install faketime)\n{out}");
-    assert_eq!(out.code, 0, "{out}");
-    out
-}
+use crate::support::*;
 
 #[test]
 fn a_token_minted_years_ago_for_thirty_days_is_expired_today() {
     let env = Env::env_key();
-    let old = in_2020(&env, &["create", "old", "--expires", "30d", "--scope", "ci"], b"").stdout.trim_end().to_string();
-    assert!(in_2020(&env, &["show", "old", "--json"], b"").stdout.contains("2020-01-31"), "minted in 2020");
-    in_2020(&env, &["import", "legacy", "--expires", "2020-06-01"], b"legacy-secret");
+    let old = env.create_expired("old", &["--scope", "ci"]);
+    assert!(env.ok_in_2020(&["show", "old", "--json"], b"").contains("2020-01-31"), "minted in 2020");
+    env.ok_in_2020(&["import", "legacy", "--expires", "2020-06-01"], b"legacy-secret");
     let fresh = env.create("fresh", &[]);
 
     let out = env.fails(&["get", "old"], b"", 4);
@@ -51,7 +41,7 @@ fn a_token_minted_years_ago_for_thirty_days_is_expired_today() {
 #[test]
 fn regenerating_an_expired_token_renews_it_for_the_same_lifetime() {
     let env = Env::env_key();
-    let old = in_2020(&env, &["create", "svc", "--expires", "30d"], b"").stdout.trim_end().to_string();
+    let old = env.create_expired("svc", &[]);
     env.fails(&["get", "svc"], b"", 4);
     let new = env.ok(&["regenerate", "svc"], b"").trim_end().to_string();
     assert!(predicate::str::is_match(MINTED).unwrap().eval(&new) && new != old);
@@ -62,7 +52,7 @@ fn regenerating_an_expired_token_renews_it_for_the_same_lifetime() {
     env.cmd(&["verify"]).write_stdin(old).assert().code(3);
 
     // An imported token the provider extended: update its expiry, the secret stays.
-    in_2020(&env, &["import", "expo", "--expires", "7d"], b"expo-secret");
+    env.ok_in_2020(&["import", "expo", "--expires", "7d"], b"expo-secret");
     env.fails(&["get", "expo"], b"", 4);
     env.ok(&["update", "expo", "--expires", "30d"], b"");
     assert_eq!(env.get("expo"), "expo-secret");
@@ -82,7 +72,7 @@ fn a_token_due_soon_warns_on_use_but_still_works() {
 #[test]
 fn expired_and_due_tokens_are_highlighted_unless_colour_is_off() {
     let env = Env::env_key();
-    in_2020(&env, &["create", "old", "--expires", "30d"], b"");
+    env.create_expired("old", &[]);
     env.create("soon", &["--expires", "3d"]);
     env.create("later", &[]);
     let table = env.ok(&["list", "--color", "always"], b"");

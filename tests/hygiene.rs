@@ -4,7 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::util::*;
+use crate::support::*;
 
 /// Every output of one session, with whether its stdout may carry a secret.
 struct Session {
@@ -12,9 +12,10 @@ struct Session {
 }
 
 impl Session {
-    fn run(&mut self, env: &Env, args: &[&str], stdin: &[u8], prints_secret: bool) -> String {
+    /// Run one command of the session, which must exit with `code`.
+    fn run(&mut self, env: &Env, args: &[&str], stdin: &[u8], code: i32, prints_secret: bool) -> String {
         let out = env.run(args, stdin);
-        assert!(out.code == 0 || out.code >= 2, "{out}");
+        assert_eq!(out.code, code, "{out}");
         let s = out.stdout.clone();
         self.runs.push((out, prints_secret));
         s
@@ -28,16 +29,16 @@ fn secrets_appear_only_on_the_stdout_of_commands_that_print_them() {
     let mut secrets: Vec<String> = Vec::new();
     let names = ["gh-deploy", "expo-ci", "bws-access-token", "choreo-prod"];
 
-    secrets.push(s.run(&env, &["create", "gh-deploy", "--scope", "repo"], b"", true).trim_end().into());
+    secrets.push(s.run(&env, &["create", "gh-deploy", "--scope", "repo"], b"", 0, true).trim_end().into());
     secrets.push("expo-imported-0123456789abcdef".into());
-    s.run(&env, &["import", "expo-ci", "--scope", "publish"], b"expo-imported-0123456789abcdef\n", false);
+    s.run(&env, &["import", "expo-ci", "--scope", "publish"], b"expo-imported-0123456789abcdef\n", 0, false);
     secrets.push("bws-secret-from-a-dotenv-file-42".into());
-    s.run(&env, &["import", "--dotenv", "-"], b"BWS_ACCESS_TOKEN=bws-secret-from-a-dotenv-file-42\n", false);
+    s.run(&env, &["import", "--dotenv", "-"], b"BWS_ACCESS_TOKEN=bws-secret-from-a-dotenv-file-42\n", 0, false);
     // Shaped like a GitHub token but with a wrong checksum: tokctl comments on it, without quoting it.
     secrets.push(format!("ghp_{}", "a".repeat(36)));
-    s.run(&env, &["import", "gh-pat"], secrets.last().unwrap().as_bytes(), false);
+    s.run(&env, &["import", "gh-pat"], secrets.last().unwrap().as_bytes(), 0, false);
     secrets.push("choreo-short".into());
-    s.run(&env, &["import", "choreo-prod", "--expires", "3d"], b"choreo-short", false);
+    s.run(&env, &["import", "choreo-prod", "--expires", "3d"], b"choreo-short", 0, false);
     for args in [
         &["list"][..],
         &["list", "--all", "--json"],
@@ -48,51 +49,58 @@ fn secrets_appear_only_on_the_stdout_of_commands_that_print_them() {
         &["show", "expo-ci", "--json"],
         &["show", "choreo-prod"],
     ] {
-        s.run(&env, args, b"", false);
+        s.run(&env, args, b"", 0, false);
     }
-    s.run(&env, &["get", "gh-deploy"], b"", true);
-    s.run(&env, &["get", "choreo-prod"], b"", true); // due soon: a warning on stderr
-    s.run(&env, &["verify"], secrets[0].as_bytes(), false);
-    s.run(&env, &["verify", "--json"], secrets[1].as_bytes(), false);
-    s.run(&env, &["verify", "--scope", "admin"], secrets[0].as_bytes(), false);
+    s.run(&env, &["get", "gh-deploy"], b"", 0, true);
+    s.run(&env, &["get", "choreo-prod"], b"", 0, true); // due soon: a warning on stderr
+    s.run(&env, &["verify"], secrets[0].as_bytes(), 0, false);
+    s.run(&env, &["verify", "--json"], secrets[1].as_bytes(), 0, false);
+    s.run(&env, &["verify", "--scope", "admin"], secrets[0].as_bytes(), 4, false);
     let mut typo: Vec<char> = secrets[0].chars().collect();
     typo[12] = if typo[12] == 'z' { 'y' } else { 'z' };
     let typo: String = typo.into_iter().collect();
-    s.run(&env, &["verify"], typo.as_bytes(), false);
-    s.run(&env, &["update", "gh-deploy", "--note", "rotated monthly", "--add-scope", "deploy"], b"", false);
-    secrets.push(s.run(&env, &["regenerate", "gh-deploy"], b"", true).trim_end().into());
+    s.run(&env, &["verify"], typo.as_bytes(), 3, false);
+    s.run(&env, &["update", "gh-deploy", "--note", "rotated monthly", "--add-scope", "deploy"], b"", 0, false);
+    secrets.push(s.run(&env, &["regenerate", "gh-deploy"], b"", 0, true).trim_end().into());
     secrets.push("expo-rotated-fedcba9876543210".into());
-    s.run(&env, &["regenerate", "expo-ci"], b"expo-rotated-fedcba9876543210\n", false);
-    s.run(&env, &["get", "expo-ci"], b"", true);
-    s.run(&env, &["revoke", "bws-access-token", "--yes"], b"", false);
-    s.run(&env, &["get", "bws-access-token"], b"", false);
-    s.run(&env, &["create", "gh-deploy"], b"", false); // conflict
-    s.run(&env, &["import", "expo-ci"], b"expo-rotated-fedcba9876543210", false); // conflict, secret on stdin
-    s.run(&env, &["get", "gh-deplyo"], b"", false);
-    for args in [&["log"][..], &["log", "--json"], &["log", "gh-deploy"], &["doctor"], &["doctor", "--within", "30d"]] {
-        s.run(&env, args, b"", false);
+    s.run(&env, &["regenerate", "expo-ci"], b"expo-rotated-fedcba9876543210\n", 0, false);
+    s.run(&env, &["get", "expo-ci"], b"", 0, true);
+    s.run(&env, &["revoke", "bws-access-token", "--yes"], b"", 0, false);
+    s.run(&env, &["get", "bws-access-token"], b"", 4, false);
+    s.run(&env, &["create", "gh-deploy"], b"", 7, false); // conflict
+    s.run(&env, &["import", "expo-ci"], b"expo-rotated-fedcba9876543210", 7, false); // conflict, secret on stdin
+    s.run(&env, &["get", "gh-deplyo"], b"", 3, false);
+    // doctor exits with the code of its worst finding: 'choreo-prod' is due in 3 days (4).
+    for (args, code) in [
+        (&["log"][..], 0),
+        (&["log", "--json"], 0),
+        (&["log", "gh-deploy"], 0),
+        (&["doctor"], 4),
+        (&["doctor", "--within", "30d"], 4),
+    ] {
+        s.run(&env, args, b"", code, false);
     }
-    let key1 = s.run(&env, &["key", "export"], b"", true).trim_end().to_string();
-    s.run(&env, &["key", "rotate"], b"", false);
-    let key2 = s.run(&env, &["key", "export"], b"", true).trim_end().to_string();
-    s.run(&env, &["key", "import"], format!("{key2}\n").as_bytes(), false);
-    s.run(&env, &["key", "import"], format!("{key1}\n").as_bytes(), false); // the old key: refused
-    s.run(&env, &["key", "passphrase"], b"a passphrase for hygiene\n", false);
+    let key1 = s.run(&env, &["key", "export"], b"", 0, true).trim_end().to_string();
+    s.run(&env, &["key", "rotate"], b"", 0, false);
+    let key2 = s.run(&env, &["key", "export"], b"", 0, true).trim_end().to_string();
+    s.run(&env, &["key", "import"], format!("{key2}\n").as_bytes(), 0, false);
+    s.run(&env, &["key", "import"], format!("{key1}\n").as_bytes(), 5, false); // the old key: refused
+    s.run(&env, &["key", "passphrase"], b"a passphrase for hygiene\n", 0, false);
     // The commands that hand secrets to other programs.
     for format in ["sh", "dotenv", "json"] {
-        s.run(&env, &["env", "-t", "gh-deploy", "-t", "expo-ci=EXPO_TOKEN", "--format", format], b"", true);
+        s.run(&env, &["env", "-t", "gh-deploy", "-t", "expo-ci=EXPO_TOKEN", "--format", format], b"", 0, true);
     }
-    s.run(&env, &["env", "-t", "bws-access-token"], b"", false); // revoked: refused
+    s.run(&env, &["env", "-t", "bws-access-token"], b"", 4, false); // revoked: refused
     let child = "printf 'out:%s\\n' \"$GH_DEPLOY_TOKEN\"; printf 'err:%s\\n' \"$GH_DEPLOY_TOKEN\" >&2";
-    let masked = s.run(&env, &["exec", "-t", "gh-deploy", "--mask", "--", "sh", "-c", child], b"", false);
+    let masked = s.run(&env, &["exec", "-t", "gh-deploy", "--mask", "--", "sh", "-c", child], b"", 0, false);
     assert!(masked.contains("out:***"), "the child ran and its output was masked: {masked:?}");
     let bundle = env.root.join("ci-bundle.toml");
     let bundle_arg = bundle.display().to_string();
-    let key3 = s.run(&env, &["bundle", "-t", "gh-deploy", "--out", &bundle_arg], b"", true).trim_end().to_string();
+    let key3 = s.run(&env, &["bundle", "-t", "gh-deploy", "--out", &bundle_arg], b"", 0, true).trim_end().to_string();
     assert!(key3.starts_with("tokctl-key-v1-"), "bundle prints its key: {key3:?}");
 
-    s.run(&env, &["delete", "choreo-prod", "--yes"], b"", false);
-    s.run(&env, &["log", "--json"], b"", false);
+    s.run(&env, &["delete", "choreo-prod", "--yes"], b"", 0, false);
+    s.run(&env, &["log", "--json"], b"", 0, false);
     assert!(key1.starts_with("tokctl-key-v1-") && key2.starts_with("tokctl-key-v1-") && key1 != key2);
 
     let keys = [key1.as_str(), key2.as_str(), key3.as_str()];
@@ -136,7 +144,7 @@ fn mode(p: &Path) -> u32 {
 fn under_umask_000(env: &Env, args: &[&str], stdin: &[u8]) -> Out {
     let mut full = vec!["-c", "umask 000; exec \"$@\"", "sh", BIN];
     full.extend_from_slice(args);
-    let out = run_std(env.std_cmd_of("sh", &full), stdin);
+    let out = env.run_cmd(env.std_cmd_of("sh", &full), stdin);
     assert_eq!(out.code, 0, "{out}");
     out
 }
@@ -177,7 +185,7 @@ fn the_default_vault_lives_privately_in_the_data_directory() {
         full.extend_from_slice(args);
         let mut c = env.std_cmd_of("sh", &full);
         c.env_remove("TOKCTL_VAULT");
-        let out = run_std(c, b"");
+        let out = env.run_cmd(c, b"");
         assert_eq!(out.code, 0, "{out}");
         out
     };

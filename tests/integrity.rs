@@ -1,7 +1,7 @@
 //! The vault's state tells the truth: a tampered history log is seen (and a vault rolled back
 //! to an older copy of itself is refused).
 
-use crate::util::*;
+use crate::support::*;
 
 fn log_lines(env: &Env) -> Vec<String> {
     std::fs::read_to_string(env.log_path()).unwrap().lines().filter(|l| !l.is_empty()).map(str::to_string).collect()

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::util::*;
+use crate::support::*;
 
 #[test]
 fn a_developer_mints_a_token_and_reads_it_back() {

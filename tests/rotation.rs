@@ -3,9 +3,9 @@
 //! no hook in the product.
 
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::util::*;
+use crate::support::*;
 
 fn strace_available() {
     let ok = std::process::Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success());
@@ -30,31 +30,32 @@ fn a_rotation_stalled_mid_way_and_a_second_rotation_leave_a_vault_that_opens() {
     let secret = env.create("gh", &[]);
     // A's fourth new thread is its second keyring call under the lock (after the unlock and
     // the look that asks the keyring to unlock first): hold it there for 4 s.
-    let a = env
-        .std_cmd_of(
-            "strace",
-            &[
-                "-f",
-                "-o",
-                "/dev/null",
-                "-e",
-                "trace=clone3",
-                "-e",
-                "inject=clone3:delay_enter=4000000:when=4",
-                BIN,
-                "key",
-                "rotate",
-            ],
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("strace");
-    // B starts while A is stalled; it must wait for A's lock rather than interleave with it.
-    std::thread::sleep(Duration::from_millis(1500));
+    let a = env.spawn(env.std_cmd_of(
+        "strace",
+        &[
+            "-f",
+            "-o",
+            "/dev/null",
+            "-e",
+            "trace=clone3",
+            "-e",
+            "inject=clone3:delay_enter=4000000:when=4",
+            BIN,
+            "key",
+            "rotate",
+        ],
+    ));
+    // B starts once A holds the writers' lock (and is stalled under it); B must wait for it
+    // rather than interleave with it.
+    let lock = sibling(&env.vault, ".lock");
+    let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&lock).expect("the lock file"));
+    wait_until("rotation A to hold the writers' lock", Duration::from_secs(20), || {
+        std::fs::read_to_string("/proc/locks")
+            .is_ok_and(|l| l.lines().any(|x| x.contains(&format!(":{inode} "))))
+            .then_some(())
+    });
     let b = env.run(&["key", "rotate"], b"");
-    let a = Out::of("A: strace tokctl key rotate".into(), a.wait_with_output().expect("A"), Instant::now());
+    let a = a.finish(Duration::from_secs(60));
     assert_eq!(a.code, 0, "{a}");
     assert_eq!(b.code, 0, "{b}");
     assert_eq!(env.get("gh"), secret, "the token still opens");

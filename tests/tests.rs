@@ -1,5 +1,8 @@
 //! End-to-end tests: real files, a real Secret Service (gnome-keyring on a private D-Bus, see
-//! `.ci/with-keyring`), real child processes. One binary; `util` is the support module.
+//! `.ci/with-keyring`), real child processes and terminals. One binary; `support` is the one
+//! harness every test module uses.
+
+mod support;
 
 mod bad_input;
 mod concurrency;
@@ -7,14 +10,16 @@ mod damage;
 mod docs;
 mod exec;
 mod expiry;
-mod faults;
 mod format;
+mod full_disk;
 mod fuzz_corpus;
 mod hygiene;
 mod integrity;
+mod keyring_faults;
+mod kill;
 mod lifecycle;
+mod process_leaks;
 mod rotation;
 mod trust;
 mod tty;
 mod unlock;
-mod util;

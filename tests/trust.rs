@@ -1,12 +1,7 @@
 //! Trust boundaries: what tokctl reads from outside (project files, variable names, paths beside
 //! the vault) gets nothing it was not given.
 
-use crate::util::*;
-
-fn set_mode(p: &std::path::Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
-}
+use crate::support::*;
 
 #[test]
 fn a_token_is_never_injected_under_a_variable_that_programs_obey() {
@@ -47,8 +42,7 @@ struct OtherUser {
 
 impl OtherUser {
     fn create() -> Option<OtherUser> {
-        if !rustix::process::geteuid().is_root() {
-            eprintln!("skipped: needs root to create a second user");
+        if !require_root() {
             return None;
         }
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -72,13 +66,6 @@ impl Drop for OtherUser {
     fn drop(&mut self) {
         let _ = std::process::Command::new("userdel").arg(&self.name).status();
     }
-}
-
-fn listing(dir: &std::path::Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    v.sort();
-    v
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::util::*;
+use crate::support::*;
 
 #[test]
 fn a_key_from_another_vault_is_locked_out_not_damage() {
@@ -114,49 +114,6 @@ fn a_dead_dbus_locks_an_existing_vault_promptly_and_makes_no_new_key() {
     assert_eq!(env.get("gh"), secret);
 }
 
-/// A unix socket that accepts D-Bus clients and never says a word.
-struct SilentBus {
-    child: std::process::Child,
-    address: String,
-    _dir: tempfile::TempDir,
-}
-
-impl SilentBus {
-    fn start() -> SilentBus {
-        let dir = tempfile::tempdir().expect("a dir for the socket");
-        let sock = dir.path().join("silent-bus.sock");
-        let script = r#"
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1])
-s.listen(16)
-held = []
-while True:
-    c, _ = s.accept()
-    held.append(c)
-"#;
-        let child = std::process::Command::new("python3")
-            .arg("-c")
-            .arg(script)
-            .arg(&sock)
-            .spawn()
-            .expect("python3 for the silent bus");
-        let start = Instant::now();
-        while !sock.exists() {
-            assert!(start.elapsed() < Duration::from_secs(10), "the silent bus did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        SilentBus { child, address: format!("unix:path={}", sock.display()), _dir: dir }
-    }
-}
-
-impl Drop for SilentBus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn a_keyring_that_never_answers_is_given_up_after_the_timeout() {
     let mut env = Env::keyring();
@@ -189,8 +146,8 @@ fn a_keyring_that_forgot_the_key_is_not_a_reason_to_rekey() {
     let secret = env.create("gh", &[]);
     let key = env.export_key();
     let id = env.vault_id();
-    let cleared = secret_tool(&["clear", "service", "tokctl", "username", &id]);
-    assert!(cleared.status.success(), "secret-tool clear: {cleared:?}");
+    let cleared = secret_tool(&["clear", "service", "tokctl", "username", &id], b"");
+    assert_eq!(cleared.code, 0, "secret-tool clear\n{cleared}");
     assert_eq!(keyring_key(&id), None);
 
     let before = env.snapshot();
@@ -216,13 +173,20 @@ fn a_keyring_that_forgot_the_key_is_not_a_reason_to_rekey() {
     assert_eq!(env.get("gh"), secret);
 }
 
+/// A vault in the OS keyring holding `gh`, with a passphrase slot too (`key passphrase` takes
+/// the first line of `stdin`): the test's `Env` and `gh`'s secret.
+fn keyring_vault_with_a_passphrase(stdin: &str) -> (Env, String) {
+    let env = Env::keyring();
+    let secret = env.create("gh", &[]);
+    env.cmd(&["key", "passphrase"]).write_stdin(stdin).assert().success();
+    (env, secret)
+}
+
 #[test]
 fn a_passphrase_recovers_a_vault_whose_keyring_entry_is_gone() {
-    let mut env = Env::keyring();
-    let secret = env.create("gh", &[]);
-    env.cmd(&["key", "passphrase"]).write_stdin("my recovery phrase\nignored second line\n").assert().success();
+    let (mut env, secret) = keyring_vault_with_a_passphrase("my recovery phrase\nignored second line\n");
     let id = env.vault_id();
-    secret_tool(&["clear", "service", "tokctl", "username", &id]);
+    secret_tool(&["clear", "service", "tokctl", "username", &id], b"");
     env.fails(&["get", "gh"], b"", 5);
     env.set("TOKCTL_PASSPHRASE", "my recovery phrase");
     assert_eq!(env.get("gh"), secret);
@@ -291,9 +255,7 @@ fn a_new_vault_made_with_tokctl_vault_key_takes_that_key_and_keeps_a_keyring_cop
 
 #[test]
 fn a_dead_or_hanging_keyring_falls_through_to_the_passphrase() {
-    let mut env = Env::keyring();
-    let secret = env.create("gh", &[]);
-    env.cmd(&["key", "passphrase"]).write_stdin("fallback passphrase\n").assert().success();
+    let (mut env, secret) = keyring_vault_with_a_passphrase("fallback passphrase\n");
     env.set("TOKCTL_PASSPHRASE", "fallback passphrase");
     env.set("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
     assert_eq!(env.get("gh"), secret, "a dead keyring");

@@ -49,3 +49,68 @@ fn a_secret_typed_at_the_prompt_is_not_echoed() {
     assert!(!out.stdout.contains("typed-secret-value-123"), "the secret is not echoed: {out}");
     assert_eq!(env.get("typed"), "typed-secret-value-123");
 }
+
+/// A vault that only a passphrase opens (no keyring, no env key), holding `deploy` (imported).
+fn passphrase_vault() -> Env {
+    let mut env = Env::bare();
+    env.set("TOKCTL_PASSPHRASE", "correct horse battery");
+    env.import("deploy", "first-secret-value-0001", &[]);
+    env.unset("TOKCTL_PASSPHRASE");
+    env
+}
+
+/// Type the passphrase each time it is asked, then anything in `then`; count the prompts.
+fn prompts(env: &Env, args: &[&str], then: &[(&str, &str)]) -> (usize, Out) {
+    let mut pty = env.on_pty(args);
+    pty.expect("Passphrase for", WITHIN);
+    pty.wait_echo_off(WITHIN);
+    pty.send("correct horse battery\n");
+    for (wait, answer) in then {
+        pty.expect(wait, WITHIN);
+        if *wait != "[y/N]" {
+            pty.wait_echo_off(WITHIN); // a hidden prompt
+        }
+        pty.send(answer);
+    }
+    let out = pty.finish(WITHIN);
+    (out.stdout.matches("Passphrase for").count(), out)
+}
+
+#[test]
+fn a_command_asks_for_the_passphrase_once() {
+    let env = passphrase_vault();
+    // A mistyped name: the records are read twice (the named one, then all for a suggestion).
+    let (n, out) = prompts(&env, &["get", "deplyo"], &[]);
+    assert_eq!((n, out.code), (1, 3), "{out}");
+    assert!(out.stdout.contains("did you mean 'deploy'"), "{out}");
+    // Regenerating an imported token: the passphrase, then the new secret, and nothing more.
+    env.remember("second-secret-value-0002");
+    let (n, out) =
+        prompts(&env, &["regenerate", "deploy"], &[("New secret for 'deploy'", "second-secret-value-0002\n")]);
+    assert_eq!((n, out.code), (1, 0), "{out}");
+    // Revoking: the passphrase, then the confirmation.
+    let (n, out) = prompts(&env, &["revoke", "deploy"], &[("[y/N]", "y\n")]);
+    assert_eq!((n, out.code), (1, 0), "{out}");
+    let mut env = env;
+    env.set("TOKCTL_PASSPHRASE", "correct horse battery");
+    env.fails(&["get", "deploy"], b"", 4);
+}
+
+#[test]
+fn a_writer_waiting_at_a_prompt_blocks_no_other_writer() {
+    let mut env = passphrase_vault();
+    let mut waiting = env.on_pty(&["update", "deploy", "--note", "from the terminal"]);
+    waiting.expect("Passphrase for", WITHIN);
+    // Meanwhile a script writes, with the passphrase in the environment, and is not held up.
+    env.set("TOKCTL_PASSPHRASE", "correct horse battery");
+    let mut c = env.std_cmd(&["create", "cron-job"]);
+    c.env("TOKCTL_PASSPHRASE", "correct horse battery");
+    // `finish` fails the test if it is still running after 10 s (waiting for the lock).
+    let out = env.spawn(c).finish(Duration::from_secs(10));
+    assert_eq!(out.code, 0, "the second writer finished while the first waited at its prompt: {out}");
+    waiting.wait_echo_off(WITHIN);
+    waiting.send("correct horse battery\n");
+    assert_eq!(waiting.finish(WITHIN).code, 0);
+    assert_eq!(env.json(&["show", "deploy", "--json"])["note"], "from the terminal");
+    assert!(env.names().contains(&"cron-job".to_string()));
+}

@@ -216,3 +216,22 @@ fn a_version_1_header_is_bound_byte_for_byte() {
     let v = V1::new();
     equivalent_toml_is_damage(&v);
 }
+
+#[test]
+fn a_version_1_log_reads_as_legacy_and_new_events_are_chained_after_it() {
+    let v = V1::new();
+    let events = json(&v.ok(&["log", "--json"]));
+    let events = events.as_array().unwrap();
+    assert!(!events.is_empty());
+    assert!(
+        events.iter().all(|e| e["chain"] == "legacy"),
+        "a log from before the chain is legacy, not broken: {events:?}"
+    );
+    let doctor = v.run(&["doctor"], &[("TOKCTL_VAULT_KEY", &v.key)]);
+    assert_eq!(doctor.code, 0, "{}{}", doctor.stdout, doctor.stderr);
+    assert!(doctor.stdout.contains("from before the chain"), "{}", doctor.stdout);
+    v.ok(&["update", "deploy", "--note", "upgraded"]);
+    let events = json(&v.ok(&["log", "--json"]));
+    assert_eq!(events[0]["action"], "updated");
+    assert_eq!(events[0]["chain"], "linked", "{events}");
+}

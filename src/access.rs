@@ -233,6 +233,11 @@ impl<'a> Access<'a> {
     /// One attempt; `Ok(Err(bytes))` when the file changed under us and should be read again.
     fn open_once(&mut self, bytes: &[u8], only: Option<&[&str]>, may_ask: bool) -> Result<Result<Opened, Vec<u8>>> {
         let env = Envelope::parse(bytes)?;
+        // The keyring's record of this file's generation is asked for while the key is looked
+        // up, not after it: two Secret Service round trips cost one.
+        let prefetch = (!self.allow_rollback && self.sources.env_key.is_none() && env.header.kind != VaultKind::Bundle)
+            .then(|| prefetch_generation(&env.header.vault_id, &self.path))
+            .flatten();
         let (key, source) = self.key_for(&env, may_ask)?;
         let header = env.header.clone();
         let payload = match only {
@@ -241,7 +246,7 @@ impl<'a> Access<'a> {
         };
         let op = Opened { path: self.path.clone(), header, key, payload, source, events: Vec::new() };
         if !self.allow_rollback {
-            let seen = newest_seen(&op)?;
+            let seen = newest_seen_with(&op, prefetch)?;
             if op.generation() < seen.generation {
                 // A writer replaces the file before it appends to the log, so a newer generation
                 // in the log while the file is still the one we read means an older copy.
@@ -390,6 +395,21 @@ fn file_tag(path: &Path) -> String {
 /// generation any writer or reader saw) and, when the key came from the OS keyring, there too
 /// (so a vault and its log rolled back together are still caught). A bundle keeps no history.
 pub fn newest_seen(op: &Opened) -> Result<Seen> {
+    newest_seen_with(op, None)
+}
+
+type Prefetched = std::thread::JoinHandle<Result<Result<Option<u64>, keystore::Miss>>>;
+
+/// Start asking the keyring for the generation of the file at `path`, when a keyring is on.
+fn prefetch_generation(vault_id: &str, path: &Path) -> Option<Prefetched> {
+    if !keystore::keyring_enabled().unwrap_or(false) {
+        return None;
+    }
+    let (id, tag) = (vault_id.to_string(), file_tag(path));
+    Some(std::thread::spawn(move || keystore::load_generation(&id, &tag)))
+}
+
+fn newest_seen_with(op: &Opened, prefetched: Option<Prefetched>) -> Result<Seen> {
     let mut seen = Seen { generation: 0, source: "nowhere" };
     if op.header.kind == VaultKind::Bundle {
         return Ok(seen);
@@ -397,8 +417,12 @@ pub fn newest_seen(op: &Opened) -> Result<Seen> {
     if let Some(h) = journal::head(&op.path, &op.payload.log_key(), &op.header.vault_id) {
         seen = Seen { generation: h.generation, source: "its log" };
     }
+    let from_keyring = || match prefetched {
+        Some(t) => t.join().unwrap_or(Ok(Ok(None))),
+        None => keystore::load_generation(&op.header.vault_id, &file_tag(&op.path)),
+    };
     if op.source == Source::Keyring
-        && let Ok(Some(g)) = keystore::load_generation(&op.header.vault_id, &file_tag(&op.path))?
+        && let Ok(Some(g)) = from_keyring()?
         && g > seen.generation
     {
         seen = Seen { generation: g, source: "the OS keyring" };

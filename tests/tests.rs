@@ -13,6 +13,7 @@ mod fuzz_corpus;
 mod hygiene;
 mod integrity;
 mod lifecycle;
+mod mask_tty;
 mod rotation;
 mod trust;
 mod tty;

@@ -1,25 +1,35 @@
 //! Running the user's command: replace tokctl with it (execvp), or, with `--mask`, stay as the
 //! parent to filter its output, forward signals and return its status.
 //!
+//! Under `--mask` with no terminal at all the command gets pipes for stdout and stderr and
+//! shares tokctl's process group, so a ^C from a controlling terminal reaches both. As soon as
+//! the user has a terminal (stdin, stdout or stderr is one) it runs in a session of its own on a
+//! pseudo-terminal instead, with a helper process for job control: see `child/session.rs`, which
+//! says when tokctl takes the keyboard (raw mode) and what ^C, ^Z and ^\ do.
+//!
 //! Either way the command gets back the core-dump limit the user had (`os::harden` lowered it
 //! for tokctl). `replace` sets it in this process right before execvp and lowers it again if
 //! execvp fails. The masked child sets it in a `pre_exec` closure, which also ties the child's
-//! life to tokctl's; that closure is the one `unsafe` in this module, which is why the module is
-//! allowed `unsafe` at all.
+//! life to tokctl's and, on a terminal, forks the session helper (`session::enter`). That
+//! closure, and the helper's few libc calls (fork, signal dispositions, close, _exit), are the
+//! `unsafe` in this module, which is why it is allowed `unsafe` at all; none of it allocates.
 //!
 //! What is not wiped: `Command::env` copies each injected secret into std's private `CommandEnv`
 //! (and, at spawn or exec, into the `envp` array it builds), and std frees those copies without
 //! zeroizing them. No std API reaches them. After a successful execvp they go with tokctl's
 //! address space; after a spawn they stay in the parent's freed heap until it is reused or tokctl
-//! exits.
+//! exits, and in the session helper (a fork of tokctl that is never dumpable) until it exits.
 
 use std::ffi::OsString;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, Read, Write};
 use std::process::{Command, Stdio};
 
 use crate::error::Result;
 use crate::mask::Masker;
 use crate::secret::Secret;
+
+#[cfg(unix)]
+mod session;
 
 /// The variables a child must never see.
 pub const STRIPPED: [&str; 2] = [crate::keystore::ENV_KEY, crate::keystore::ENV_PASS];
@@ -57,16 +67,19 @@ fn start_failure(program: &OsString, e: &io::Error) -> u8 {
     }
 }
 
-/// For the masked child: get the user's core-dump limit back, and die with tokctl.
+/// For the masked child: get the user's core-dump limit back, die with tokctl, and on a
+/// terminal enter a session of its own through the helper.
 #[cfg(unix)]
-fn prepare_child(cmd: &mut Command) {
+fn prepare_child(cmd: &mut Command, session: Option<session::Setup>) {
     use std::os::unix::process::CommandExt;
     let limit = crate::os::original_core_limit();
     let parent = rustix::process::getpid();
     // SAFETY: the closure runs in the child between fork and exec, where only async-signal-safe
-    // work is allowed. It captures two `Copy` values and makes only system calls through rustix
-    // (setrlimit, prctl(PR_SET_PDEATHSIG), getppid), which take no locks and do not allocate.
-    // Its error is an OS error code, which `io::Error` stores inline without allocating.
+    // work is allowed. It captures only `Copy` values and makes only system calls through rustix
+    // (setrlimit, prctl(PR_SET_PDEATHSIG), getppid), which take no locks and do not allocate;
+    // its errors are OS error codes, which `io::Error` stores inline without allocating.
+    // `session::enter` keeps to the same rules, and its descriptors are open in the child: the
+    // pseudo-terminal's child side and the report pipe are held by tokctl until `spawn` returns.
     unsafe {
         cmd.pre_exec(move || {
             if let Some(l) = limit {
@@ -83,7 +96,10 @@ fn prepare_child(cmd: &mut Command) {
             }
             #[cfg(not(target_os = "linux"))]
             let _ = parent;
-            Ok(())
+            match session {
+                Some(s) => session::enter(s),
+                None => Ok(()),
+            }
         });
     }
 }
@@ -115,17 +131,30 @@ pub fn replace(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
     }
 }
 
+/// What a pump does when its destination fails.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OnWriteError {
+    /// Stop reading: the command sees its pipe closed, as with `cmd | head`.
+    Stop,
+    /// Keep reading and discard: a pseudo-terminal nobody reads would block the command.
+    Drain,
+}
+
 /// Copy `from` to `to` through the masker, writing as data arrives.
-fn pump(mut from: impl Read, mut to: impl Write, mut masker: Masker) {
+fn pump(mut from: impl Read, mut to: impl Write, mut masker: Masker, on_error: OnWriteError) {
     // The command's raw output, secrets and all: wiped when the stream ends.
     let mut buf = zeroize::Zeroizing::new(vec![0u8; 16 * 1024]);
+    let mut writing = true;
     loop {
         match from.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
                 let out = masker.push(&buf[..n]);
-                if to.write_all(&out).and_then(|_| to.flush()).is_err() {
-                    break;
+                if writing && to.write_all(&out).and_then(|_| to.flush()).is_err() {
+                    if on_error == OnWriteError::Stop {
+                        return;
+                    }
+                    writing = false;
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -133,35 +162,10 @@ fn pump(mut from: impl Read, mut to: impl Write, mut masker: Masker) {
             Err(_) => break,
         }
     }
-    let _ = to.write_all(&masker.finish());
-    let _ = to.flush();
-}
-
-/// A pseudo-terminal pair with this terminal's window size.
-#[cfg(unix)]
-fn open_pty() -> Result<(std::fs::File, std::fs::File)> {
-    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
-    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
-    grantpt(&master)?;
-    unlockpt(&master)?;
-    let name = ptsname(&master, Vec::new())?;
-    let slave = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(rustix::fs::OFlags::NOCTTY.bits() as i32)
-        .open(std::ffi::OsStr::from_bytes(name.as_bytes()))?;
-    if let Ok(ws) = rustix::termios::tcgetwinsize(io::stdout()) {
-        let _ = rustix::termios::tcsetwinsize(&slave, ws);
+    if writing {
+        let _ = to.write_all(&masker.finish());
+        let _ = to.flush();
     }
-    // No output processing inside: the child's bytes reach the masker exactly as written (a
-    // multi-line secret would otherwise arrive with \r\n and escape it), and our own terminal
-    // applies its processing once when we write them out.
-    let mut modes = rustix::termios::tcgetattr(&slave)?;
-    modes.output_modes.remove(rustix::termios::OutputModes::OPOST);
-    rustix::termios::tcsetattr(&slave, rustix::termios::OptionalActions::Now, &modes)?;
-    use std::os::unix::ffi::OsStrExt;
-    use std::os::unix::fs::OpenOptionsExt;
-    Ok((std::fs::File::from(master), slave))
 }
 
 /// Run the command as a child, masking every injected secret in its output.
@@ -175,49 +179,37 @@ pub fn masked(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
     // Wiped when dropped, like every other copy of a secret.
     let secrets: zeroize::Zeroizing<Vec<Vec<u8>>> =
         zeroize::Zeroizing::new(inject.iter().map(|(_, s)| s.expose().as_bytes().to_vec()).collect());
-    let masker = || Masker::new(&secrets[..]);
     let mut cmd = command(argv, &inject);
     drop(inject);
-    prepare_child(&mut cmd);
-    let tty = io::stdout().is_terminal().then(open_pty).transpose()?;
-    match &tty {
-        Some((_, slave)) => {
-            cmd.stdout(slave.try_clone()?);
-            cmd.stderr(if io::stderr().is_terminal() { Stdio::from(slave.try_clone()?) } else { Stdio::piped() });
-        }
-        None => {
-            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        }
+    if let Some(term) = session::Terminal::detect()? {
+        return session::run(cmd, &argv[0], &secrets, term);
     }
+    prepare_child(&mut cmd, None);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     // Handlers go in before the child exists, so no signal is lost or kills tokctl first.
     let mut signals = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGHUP, SIGQUIT, SIGINT])?;
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => return Ok(start_failure(&argv[0], &e)),
     };
-    // Closes our copies of the pty's child side, so its reader sees the end. (It also frees the
-    // `Command`'s copies of the secrets, unwiped: see the module doc.)
+    // Frees the `Command`'s copies of the secrets, unwiped: see the module doc.
     drop(cmd);
     let mut pumps = Vec::new();
-    if let Some((master, slave)) = tty {
-        drop(slave);
-        let m = masker();
-        pumps.push(std::thread::spawn(move || pump(master, io::stdout(), m)));
-    }
     if let Some(out) = child.stdout.take() {
-        let m = masker();
-        pumps.push(std::thread::spawn(move || pump(out, io::stdout(), m)));
+        let m = Masker::new(&secrets[..]);
+        pumps.push(std::thread::spawn(move || pump(out, io::stdout(), m, OnWriteError::Stop)));
     }
     if let Some(err) = child.stderr.take() {
-        let m = masker();
-        pumps.push(std::thread::spawn(move || pump(err, io::stderr(), m)));
+        let m = Masker::new(&secrets[..]);
+        pumps.push(std::thread::spawn(move || pump(err, io::stderr(), m, OnWriteError::Stop)));
     }
     drop(secrets);
     let pid = rustix::process::Pid::from_child(&child);
     let handle = signals.handle();
     let forwarder = std::thread::spawn(move || {
         for origin in signals.forever() {
-            // A terminal's ^C already reached the child, which shares our process group.
+            // A ^C from a controlling terminal already reached the child, which shares our
+            // process group.
             if origin.signal == SIGINT && origin.cause == Cause::Kernel {
                 continue;
             }
@@ -258,8 +250,8 @@ pub fn masked(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
     };
     let (out, err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
     let (m1, m2) = (Masker::new(&secrets[..]), Masker::new(&secrets[..]));
-    let a = std::thread::spawn(move || pump(out, io::stdout(), m1));
-    let b = std::thread::spawn(move || pump(err, io::stderr(), m2));
+    let a = std::thread::spawn(move || pump(out, io::stdout(), m1, OnWriteError::Stop));
+    let b = std::thread::spawn(move || pump(err, io::stderr(), m2, OnWriteError::Stop));
     let status = child.wait()?;
     let _ = (a.join(), b.join());
     Ok(status.code().map(|c| c.clamp(0, 255) as u8).unwrap_or(1))

@@ -18,6 +18,7 @@ mod integrity;
 mod keyring_faults;
 mod kill;
 mod lifecycle;
+mod mask_tty;
 mod process_leaks;
 mod rotation;
 mod trust;

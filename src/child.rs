@@ -48,23 +48,19 @@ fn command(argv: &[OsString], inject: &[(String, Secret)]) -> Command {
     cmd
 }
 
-/// Exit status and message for a command that could not be started, as a shell reports it.
-fn start_failure(program: &OsString, e: &io::Error) -> u8 {
+/// A command that could not be started, with the status and words a shell would use; `main`
+/// prints it.
+fn start_failure(program: &OsString, e: &io::Error) -> anyhow::Error {
+    use crate::error::{Code, Error};
     let p = program.to_string_lossy();
     match e.kind() {
-        io::ErrorKind::NotFound => {
-            eprintln!("tokctl: {p}: command not found");
-            127
-        }
+        io::ErrorKind::NotFound => Error::new(Code::CommandNotFound, format!("{p}: command not found")),
         io::ErrorKind::PermissionDenied => {
-            eprintln!("tokctl: {p}: permission denied (not executable)");
-            126
+            Error::new(Code::NotExecutable, format!("{p}: permission denied (not executable)"))
         }
-        _ => {
-            eprintln!("tokctl: {p}: cannot run it: {e}");
-            126
-        }
+        _ => Error::new(Code::NotExecutable, format!("{p}: cannot run it: {e}")),
     }
+    .into()
 }
 
 /// For the masked child: get the user's core-dump limit back, die with tokctl, and on a
@@ -120,13 +116,13 @@ pub fn replace(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
         let e = cmd.exec();
         // Still tokctl, with secrets in memory: lower the limit again before anything else.
         crate::os::harden();
-        Ok(start_failure(&argv[0], &e))
+        Err(start_failure(&argv[0], &e))
     }
     #[cfg(not(unix))]
     {
         match cmd.status() {
             Ok(s) => Ok(s.code().map(|c| c.clamp(0, 255) as u8).unwrap_or(1)),
-            Err(e) => Ok(start_failure(&argv[0], &e)),
+            Err(e) => Err(start_failure(&argv[0], &e)),
         }
     }
 }
@@ -190,7 +186,7 @@ pub fn masked(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
     let mut signals = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGHUP, SIGQUIT, SIGINT])?;
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return Ok(start_failure(&argv[0], &e)),
+        Err(e) => return Err(start_failure(&argv[0], &e)),
     };
     // Frees the `Command`'s copies of the secrets, unwiped: see the module doc.
     drop(cmd);
@@ -246,7 +242,7 @@ pub fn masked(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return Ok(start_failure(&argv[0], &e)),
+        Err(e) => return Err(start_failure(&argv[0], &e)),
     };
     let (out, err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
     let (m1, m2) = (Masker::new(&secrets[..]), Masker::new(&secrets[..]));

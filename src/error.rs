@@ -15,6 +15,10 @@ pub enum Code {
     Damaged = 6,
     Conflict = 7,
     NotTrusted = 8,
+    /// The command `exec` was to run exists but cannot be run, as a shell reports it.
+    NotExecutable = 126,
+    /// The command `exec` was to run was not found.
+    CommandNotFound = 127,
 }
 
 /// An error whose kind decides the exit code. `main` finds it anywhere in an `anyhow` chain.

@@ -442,7 +442,7 @@ pub(super) fn run(mut cmd: Command, program: &OsString, secrets: &[Vec<u8>], ter
         Err(e) => {
             drop(keys);
             drop(guard);
-            return Ok(start_failure(program, &e));
+            return Err(start_failure(program, &e));
         }
     };
     // The child side now lives only in the helper and the command. (Dropping the `Command`

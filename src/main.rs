@@ -7,8 +7,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     tokctl::os::harden();
-    // Answers the shell's completion requests (COMPLETE=bash tokctl …) and exits; else no-op.
-    clap_complete::CompleteEnv::with_factory(tokctl::complete::command).complete();
+    // Answers the shell's completion requests (TOKCTL_COMPLETE=bash tokctl …) and exits; else
+    // no-op. Never clap's default `COMPLETE`: a user may have that set for anything, and it
+    // would turn every command into printing a script.
+    clap_complete::CompleteEnv::with_factory(tokctl::complete::command).var(tokctl::complete::VAR).complete();
     let cli = tokctl::cli::Cli::parse();
     match tokctl::run(cli) {
         Ok(code) => ExitCode::from(code),

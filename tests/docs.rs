@@ -125,7 +125,7 @@ fn man_pages() -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
-/// Registration scripts: on TAB the shell asks `tokctl` itself (COMPLETE=<shell> tokctl …), so
+/// Registration scripts: on TAB the shell asks `tokctl` itself (TOKCTL_COMPLETE=<shell> tokctl …), so
 /// flags always match the binary and token names come from the vault when it opens unprompted.
 fn completions() -> BTreeMap<PathBuf, Vec<u8>> {
     use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
@@ -139,7 +139,7 @@ fn completions() -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     for (shell, name) in shells {
         let mut out = Vec::new();
-        shell.write_registration("COMPLETE", "tokctl", "tokctl", "tokctl", &mut out).unwrap();
+        shell.write_registration(tokctl::complete::VAR, "tokctl", "tokctl", "tokctl", &mut out).unwrap();
         files.insert(PathBuf::from("completions").join(name), out);
     }
     files
@@ -208,7 +208,7 @@ fn complete(vault: &Path, key: Option<&str>, words: &[&str]) -> Vec<String> {
         .env("HOME", vault.parent().unwrap())
         .env("TOKCTL_VAULT", vault)
         .env("TOKCTL_KEYRING", "none")
-        .env("COMPLETE", "bash")
+        .env("TOKCTL_COMPLETE", "bash")
         .env("_CLAP_IFS", "\n")
         .env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string())
         .arg("--")

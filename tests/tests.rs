@@ -17,4 +17,5 @@ mod rotation;
 mod trust;
 mod tty;
 mod unlock;
+mod untrusted;
 mod util;

@@ -30,3 +30,46 @@ fn a_generic_complete_variable_changes_nothing() {
     assert_eq!(out.code, 0, "{out}");
     assert!(out.stdout.contains("TOKCTL_COMPLETE") && !out.stdout.contains(&secret), "{out}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Argon2 parameters in a header (item 10)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn argon2_parameters_beyond_the_limits_are_damaged_before_any_derivation() {
+    let mut env = Env::bare();
+    env.set("TOKCTL_PASSPHRASE", "correct horse battery staple");
+    env.create("svc", &[]);
+    let good = String::from_utf8(env.vault_bytes()).unwrap();
+    assert!(good.contains("\nm_kib = 65536\nt = 3\np = 4\n"), "a passphrase vault:\n{good}");
+    // Each run gets at most 512 MiB of address space: a 1 GiB Argon2 could not even allocate.
+    let limited = |args: &[&str]| {
+        let mut c = env.std_cmd_of("prlimit", &[format!("--as={}", 512 << 20), "--".into(), BIN.into()]);
+        c.args(args);
+        run_std(c, b"")
+    };
+    assert_eq!(limited(&["list"]).code, 0, "the untouched vault opens under the limit");
+    let cases = [
+        ("t = 3", "t = 11", "t"),
+        ("p = 4", "p = 17", "p"),
+        ("m_kib = 65536", "m_kib = 1048577", "m_kib"),
+        ("m_kib = 65536", "m_kib = 4194304", "m_kib"),
+        ("t = 3", "t = 0", "t"),
+        ("p = 4", "p = 0", "p"),
+        ("m_kib = 65536", "m_kib = 7", "m_kib"),
+        ("m_kib = 65536", "m_kib = 31", "m_kib"),
+    ];
+    for (from, to, field) in cases {
+        let bad = good.replacen(&format!("\n{from}\n"), &format!("\n{to}\n"), 1);
+        assert_ne!(bad, good);
+        std::fs::write(&env.vault, &bad).unwrap();
+        for args in [&["list"][..], &["doctor"][..]] {
+            let out = limited(args);
+            assert_eq!(out.code, 6, "{to}: {out}");
+            let said = format!("{}{}", out.stdout, out.stderr);
+            assert!(said.contains(field) && said.contains("damaged"), "{to}: the message names the parameter\n{out}");
+        }
+    }
+    std::fs::write(&env.vault, &good).unwrap();
+    assert_eq!(limited(&["list"]).code, 0);
+}

@@ -73,3 +73,29 @@ fn argon2_parameters_beyond_the_limits_are_damaged_before_any_derivation() {
     std::fs::write(&env.vault, &good).unwrap();
     assert_eq!(limited(&["list"]).code, 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Masking stays linear (item 11)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn masking_an_adversarial_secret_over_megabytes_of_output_is_linear() {
+    let env = Env::env_key();
+    // 64 KiB: 65,535 `a` and a `b`. Every `a` of the output could start it.
+    let secret = format!("{}b", "a".repeat(65_535));
+    env.import("adv", &secret, &[]);
+    let script = "head -c 2000000 /dev/zero | tr '\\0' a; printf %s \"$ADV_TOKEN\"; printf 'x%sy' \"$ADV_TOKEN\"";
+    // A budget of CPU seconds, not a clock: linear masking needs a fraction of one second here;
+    // the masker that rescanned what it held back burnt 34 s and is killed.
+    let mut c = env.std_cmd_of("prlimit", &["--cpu=20", "--", BIN]);
+    c.args(["exec", "-t", "adv", "--mask", "--", "sh", "-c", script]);
+    let out = run_std(c, b"");
+    assert_eq!(out.code, 0, "exit {} after {:?}: {}", out.code, out.elapsed, out.stderr);
+    let want = format!("{}***x***y", "a".repeat(2_000_000));
+    assert!(
+        out.stdout_bytes == want.as_bytes(),
+        "masked output differs ({} bytes, want {})",
+        out.stdout_bytes.len(),
+        want.len()
+    );
+}

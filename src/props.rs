@@ -51,6 +51,22 @@ proptest! {
     }
 
     #[test]
+    fn dotenv_files_of_shell_hostile_values_round_trip(
+        values in proptest::collection::vec("([^\u{0}]|['\"\\\\$`\n\r#= ]){1,40}", 1..6),
+    ) {
+        // Values made mostly of what quoting must survive, several to a file, so that a value
+        // that derails the parser would show in the ones after it.
+        let file: String = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("V{i}={}\n", crate::commands::env::dotenv_quote(v)))
+            .collect();
+        let parsed = crate::dotenv::parse(&file).unwrap();
+        let got: Vec<&str> = parsed.iter().map(|e| e.value.as_str()).collect();
+        prop_assert_eq!(got, values.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn duration_parser_never_panics(s in ".{0,40}") {
         let _ = crate::when::parse_expiry(&s, 1_800_000_000);
     }

@@ -5,6 +5,197 @@
 use crate::util::*;
 
 // ---------------------------------------------------------------------------------------------
+// Dotenv output that a shell sources (item 6)
+// ---------------------------------------------------------------------------------------------
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Values chosen to break out of every quoting a dotenv writer might pick: quotes, newlines,
+/// command substitutions, expansions, backslashes (doubled, trailing, before a quote), carriage
+/// returns, comments, and text that would read as another assignment if a parser lost its place.
+const NASTY_VALUES: &[&str] = &[
+    "x'$(touch pwned-subst)\n`touch pwned-backtick`${HOME}",
+    "$(touch pwned-plain)",
+    "`touch pwned-plain-backtick`",
+    "a'b",
+    "'",
+    "''",
+    "line one\nline two",
+    "ends in a newline\n",
+    "\"double\" $HOME ${HOME} $((1+1))",
+    r"back\slash",
+    r"two\\backslashes",
+    "trailing\\",
+    "trailing two\\\\",
+    r"quote after backslash\'x",
+    "\\\nbackslash then newline",
+    "carriage\rreturn",
+    "# not a comment",
+    "a #b",
+    "a=b",
+    "x'$\nINJECTED_BY_VALUE=1\n",
+    "a\\'\n'INJECTED_TOO=2\n'",
+    "$x'",
+    "`a`'",
+    "\\$HOME",
+    "caf\u{e9} \u{2713} \u{85}",
+    "tab\there",
+    " leading and trailing blanks ",
+    "!event $! $$ $0 ~",
+];
+
+/// What python-dotenv cannot read back, as the README says: a carriage return (it opens the file
+/// with universal newlines), a `${…}` (it expands it), a trailing backslash, and a `$` or a
+/// backquote together with a `'` or two backslashes in a row.
+fn python_can_read(v: &str) -> bool {
+    let dollar_or_backquote = v.contains('$') || v.contains('`');
+    let interpolated = v.find("${").is_some_and(|i| v[i..].contains('}'));
+    !(v.contains('\r')
+        || interpolated
+        || v.ends_with('\\')
+        || (dollar_or_backquote && (v.contains('\'') || v.contains("\\\\"))))
+}
+
+fn var(i: usize) -> String {
+    format!("VAL_{i}")
+}
+
+/// A vault holding every nasty value (imported from stdin, one trailing newline added so the
+/// value keeps its own), and the dotenv file `env --format dotenv` writes for them.
+fn nasty_dotenv() -> (Env, PathBuf) {
+    let env = Env::env_key();
+    for (i, v) in NASTY_VALUES.iter().enumerate() {
+        env.import(&format!("val-{i}"), &format!("{v}\n"), &["--env", &var(i)]);
+    }
+    let mut args = vec!["env".to_string(), "--format".into(), "dotenv".into()];
+    for i in 0..NASTY_VALUES.len() {
+        args.extend(["-t".into(), format!("val-{i}")]);
+    }
+    let out = env.ok(&args, b"");
+    let file = env.write_file("tokens.env", out.as_bytes());
+    (env, file)
+}
+
+/// `set -a; . FILE` in `shell`, in an empty directory; the environment it then exports.
+fn source_in(shell: &str, file: &Path, dir: &Path) -> BTreeMap<String, String> {
+    let out = std::process::Command::new(shell)
+        .args(["-c", "set -a; . \"$1\"; env -0", shell])
+        .arg(file)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", "/home-of-the-test")
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("run {shell}: {e}"));
+    assert!(out.status.success(), "{shell} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{shell} complained");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split('\0')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn dotenv_output_sourced_by_sh_and_bash_runs_and_expands_nothing() {
+    let (env, file) = nasty_dotenv();
+    for shell in ["dash", "bash", "sh"] {
+        let dir = env.root.join(format!("run-{shell}"));
+        std::fs::create_dir(&dir).unwrap();
+        let got = source_in(shell, &file, &dir);
+        for (i, want) in NASTY_VALUES.iter().enumerate() {
+            assert_eq!(got.get(&var(i)).map(String::as_str), Some(*want), "{shell}: {} of\n{}", var(i), show(&file));
+        }
+        assert!(!got.contains_key("INJECTED_BY_VALUE") && !got.contains_key("INJECTED_TOO"), "{shell}");
+        let made: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(made.is_empty(), "{shell} ran commands from the values: {made:?}");
+    }
+}
+
+#[test]
+fn dotenv_output_imports_back_byte_for_byte() {
+    let (env, file) = nasty_dotenv();
+    let second = env.root.join("second").join("vault.toml");
+    let mut c = env.std_cmd(&["import", "--dotenv"]);
+    c.arg(&file).env("TOKCTL_VAULT", &second);
+    let out = run_std(c, b"");
+    assert_eq!(out.code, 0, "{out}\n{}", show(&file));
+    for (i, want) in NASTY_VALUES.iter().enumerate() {
+        let mut c = env.std_cmd(&["get", "-n", &format!("val-{i}")]);
+        c.env("TOKCTL_VAULT", &second);
+        let got = run_std(c, b"");
+        assert_eq!(got.code, 0, "{got}");
+        assert_eq!(got.stdout_bytes, want.as_bytes(), "val-{i} of\n{}", show(&file));
+    }
+}
+
+/// A virtualenv with python-dotenv (`.ci/run` makes it); made here when missing, else `None`.
+fn python_dotenv() -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv");
+    let python = venv.join("bin/python");
+    let works = |p: &Path| {
+        std::process::Command::new(p).args(["-c", "import dotenv"]).output().is_ok_and(|o| o.status.success())
+    };
+    if works(&python) {
+        return Some(python);
+    }
+    let ok = |c: &mut std::process::Command| c.output().is_ok_and(|o| o.status.success());
+    let made = ok(std::process::Command::new("python3").arg("-m").arg("venv").arg(&venv))
+        && ok(std::process::Command::new(venv.join("bin/pip")).args(["install", "-q", "python-dotenv"]));
+    (made && works(&python)).then_some(python)
+}
+
+#[test]
+fn dotenv_output_reads_back_in_python_dotenv_where_its_syntax_can_say_the_value() {
+    let Some(python) = python_dotenv() else {
+        eprintln!(
+            "SKIPPED: no python-dotenv (python3 -m venv target/pyenv && target/pyenv/bin/pip install python-dotenv)"
+        );
+        return;
+    };
+    let (_env, file) = nasty_dotenv();
+    let script = "import json, sys, dotenv; print(json.dumps(dotenv.dotenv_values(sys.argv[1])))";
+    let out = std::process::Command::new(&python).args(["-c", script]).arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: BTreeMap<String, Option<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    let ours: Vec<String> = (0..NASTY_VALUES.len()).map(var).collect();
+    // Whatever it cannot read, it never sees a variable that is not in the file.
+    let foreign: Vec<&String> = got.keys().filter(|k| !ours.contains(k)).collect();
+    assert!(foreign.is_empty(), "python-dotenv read variables that are not there: {foreign:?}\n{}", show(&file));
+    let mut readable = 0;
+    for (i, want) in NASTY_VALUES.iter().enumerate() {
+        if python_can_read(want) {
+            readable += 1;
+            assert_eq!(got.get(&var(i)), Some(&Some(want.to_string())), "{} of\n{}", var(i), show(&file));
+        }
+    }
+    assert!(readable >= NASTY_VALUES.len() / 2, "the test checks too few values: {readable}");
+}
+
+fn show(file: &Path) -> String {
+    String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned()
+}
+
+#[test]
+fn a_secret_with_a_nul_byte_is_refused_on_every_way_in() {
+    let env = Env::env_key();
+    let out = env.fails(&["import", "nul"], b"a\0b", 2);
+    assert!(out.stderr.contains("NUL"), "{out}");
+    assert!(env.run(&["show", "nul"], b"").code != 0, "nothing was stored");
+
+    let file = env.write_file("nul.env", b"A_TOKEN=\"a\0b\"\n");
+    let out = env.fails(&["import", "--dotenv", file.to_str().unwrap()], b"", 2);
+    assert!(out.stderr.contains("NUL"), "{out}");
+
+    env.import("imp", "first-secret", &[]);
+    let out = env.fails(&["regenerate", "imp"], b"new\0secret", 2);
+    assert!(out.stderr.contains("NUL"), "{out}");
+    assert_eq!(env.get("imp"), "first-secret");
+}
+
+// ---------------------------------------------------------------------------------------------
 // The completion hook (item 9)
 // ---------------------------------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ fn command(argv: &[OsString], inject: &[(String, Secret)]) -> Command {
 
 /// Exit status and message for a command that could not be started, as a shell reports it.
 fn start_failure(program: &OsString, e: &io::Error) -> u8 {
-    let p = program.to_string_lossy();
+    let p = crate::ui::escape(&program.to_string_lossy()).into_owned();
     match e.kind() {
         io::ErrorKind::NotFound => {
             eprintln!("tokctl: {p}: command not found");

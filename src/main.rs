@@ -31,7 +31,9 @@ fn report(err: &anyhow::Error) -> ExitCode {
         Some(t) if err.chain().count() == 1 => t.to_string(),
         _ => format!("{err:#}"),
     };
-    let mut lines = text.lines();
+    // Line by line, as tokctl wrote them (a hint is a line of its own); within a line, a path or
+    // a name that carries control characters shows them escaped, never raw on the terminal.
+    let mut lines = text.trim_end_matches('\n').split('\n').map(tokctl::ui::escape);
     if let Some(first) = lines.next() {
         eprintln!("tokctl: {first}");
     }

@@ -196,6 +196,97 @@ fn a_secret_with_a_nul_byte_is_refused_on_every_way_in() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Terminal escapes from data (item 8)
+// ---------------------------------------------------------------------------------------------
+
+/// A window title (OSC 0), a clear screen and a carriage return.
+const HOSTILE: &str = "hi\u{1b}]0;pwned\u{7}\u{1b}[2J\rgotcha";
+const HOSTILE_SHOWN: &str = r"hi\x1b]0;pwned\x07\x1b[2J\rgotcha";
+
+/// No control character but the newlines that end lines.
+#[track_caller]
+fn assert_no_controls(what: &str, text: &str) {
+    let bad: Vec<char> = text.chars().filter(|c| c.is_control() && *c != '\n').collect();
+    assert!(bad.is_empty(), "{what} wrote raw control characters {bad:?}: {text:?}");
+}
+
+#[test]
+fn a_note_with_terminal_escapes_is_shown_escaped_by_show_and_list() {
+    let env = Env::env_key();
+    env.create("svc", &["--note", HOSTILE]);
+    let show = env.ok(&["show", "svc"], b"");
+    assert_no_controls("show", &show);
+    assert!(show.contains(HOSTILE_SHOWN), "{show}");
+    for color in ["never", "always"] {
+        let list = env.ok(&["--color", color, "list"], b"");
+        assert_no_controls("list", &list.replace("\u{1b}[1m", "").replace("\u{1b}[0m", ""));
+    }
+    // JSON keeps the note exactly, escaped as JSON escapes it.
+    let raw = env.ok(&["show", "svc", "--json"], b"");
+    assert_no_controls("show --json", &raw);
+    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(v["note"], HOSTILE);
+}
+
+#[test]
+fn del_and_c1_controls_are_escaped_too_and_json_writes_them_as_escapes() {
+    let env = Env::env_key();
+    let note = "del\u{7f} csi\u{9b}2J nel\u{85}";
+    env.create("svc", &["--note", note]);
+    let show = env.ok(&["show", "svc"], b"");
+    assert_no_controls("show", &show);
+    assert!(show.contains(r"del\x7f csi\u{9b}2J nel\u{85}"), "{show}");
+    let raw = env.ok(&["list", "--json"], b"");
+    assert_no_controls("list --json", &raw);
+    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(v[0]["note"], note);
+}
+
+#[test]
+fn a_program_name_with_escapes_is_shown_escaped_by_log_and_in_errors() {
+    let env = Env::env_key();
+    env.create("svc", &[]);
+    let program = env.root.join("\u{1b}]0;pwned\u{7}\u{1b}[2Jprog");
+    let out = env.fails(&["exec", "-t", "svc", "--", program.to_str().unwrap()], b"", 127);
+    assert_no_controls("exec's error", &out.stderr);
+    assert!(out.stderr.contains(r"\x1b]0;pwned\x07\x1b[2Jprog"), "{out}");
+    let log = env.ok(&["log"], b"");
+    assert_no_controls("log", &log);
+    assert!(log.contains(r"exec \x1b]0;pwned\x07\x1b[2Jprog"), "{log}");
+    let json = env.ok(&["log", "--json"], b"");
+    assert_no_controls("log --json", &json);
+}
+
+#[test]
+fn a_vault_path_with_escapes_is_shown_escaped_in_errors_notes_and_doctor() {
+    let env = Env::env_key();
+    let dir = env.root.join("\u{1b}[2J\u{1b}]0;pwned\u{7}dir\rx");
+    std::fs::create_dir(&dir).unwrap();
+    let vault = dir.join("vault.toml");
+    let shown = r"\x1b[2J\x1b]0;pwned\x07dir\rx";
+    let v = vault.to_str().unwrap();
+
+    // An error naming the path: no vault there yet.
+    let out = env.fails(&["--vault", v, "list"], b"", 3);
+    assert_no_controls("the error", &out.stderr);
+    assert!(out.stderr.contains(shown), "{out}");
+    // A note naming it: the vault was created there.
+    let out = env.run(&["--vault", v, "create", "svc"], b"");
+    assert_eq!(out.code, 0, "{out}");
+    assert_no_controls("the note", &out.stderr);
+    assert!(out.stderr.contains(shown), "{out}");
+    // doctor's report.
+    let out = env.run(&["--vault", v, "doctor"], b"");
+    assert_no_controls("doctor", &out.stdout);
+    assert_no_controls("doctor's notes", &out.stderr);
+    assert!(out.stdout.contains(shown), "{out}");
+    // A damaged vault there: the error names the path.
+    std::fs::write(&vault, b"not a vault").unwrap();
+    let out = env.fails(&["--vault", v, "list"], b"", 6);
+    assert_no_controls("the damage report", &out.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
 // The completion hook (item 9)
 // ---------------------------------------------------------------------------------------------
 

@@ -103,6 +103,24 @@ hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" \
   -n "get $N-token keyring" "env TOKCTL_VAULT=$V2 $B get $MID" \
   --export-markdown "$results/get.md" --export-json "$results/get.json" --export-csv "$results/get.csv"
 
+# ---- 3b. exec --mask throughput -------------------------------------------------------------------
+# Masking must stay linear whatever the secret: 20 MB of ordinary output, and 2 MB of `a` against a
+# 64 KiB secret of 65,535 `a` and a `b` (every byte of it could begin the secret).
+V3="$work/mask.toml"
+K3=$K1 # a new vault made while TOKCTL_VAULT_KEY is set takes that key
+env TOKCTL_VAULT_KEY="$K3" TOKCTL_VAULT="$V3" "$B" -q create plain >/dev/null
+{ head -c 65535 /dev/zero | tr '\0' a; printf b; } | env TOKCTL_VAULT_KEY="$K3" TOKCTL_VAULT="$V3" "$B" -q import adversarial
+head -c 2000000 /dev/zero | tr '\0' a >"$work/a.out"
+awk 'BEGIN { for (i = 0; i < 320000; i++) printf "%08d the quick brown fox jumps over the lazy dog to %06d\n", i, i }' \
+  >"$work/text.out"
+say "exec --mask: 20 MB of text, 2 MB of \`a\` against a 64 KiB a...ab secret"
+hyperfine -N --style basic --runs 5 --warmup 1 \
+  -n "cat 20 MB" "cat $work/text.out" \
+  -n "mask 20 MB text" "env TOKCTL_VAULT_KEY=$K3 TOKCTL_VAULT=$V3 $B exec -t plain --mask -- cat $work/text.out" \
+  -n "mask 2 MB adversarial" \
+  "env TOKCTL_VAULT_KEY=$K3 TOKCTL_VAULT=$V3 $B exec -t adversarial --mask -- cat $work/a.out" \
+  --export-markdown "$results/mask.md" --export-json "$results/mask.json" --export-csv "$results/mask.csv"
+
 # ---- 4. create, and peak RSS ---------------------------------------------------------------------
 # The first write after a big import compacts the log (over 1 MiB); time it once, on its own.
 t0=$(date +%s%N)
@@ -153,6 +171,9 @@ rss_imp=$(/usr/bin/time -v env TOKCTL_VAULT="$work/rss.toml" "$B" -q import --do
   echo "create (one hyperfine run, $CREATE_RUNS runs, untimed delete before each):"
   table "$results/create.csv"
   echo "first write after the import (log compaction): ${compact_ms} ms"
+  echo
+  echo "exec --mask (one hyperfine run, 5 runs):"
+  table "$results/mask.csv"
   imp=$(median_of "import --dotenv $N" "$results/import.csv")
   awk -v m="$imp" -v n="$N" 'BEGIN { printf "import --dotenv %d tokens: median %.0f ms of 5 runs\n", n, m * 1000 }'
   echo "peak RSS, get on the $N-token vault: env-key $((rss_env / 1024)) MiB ($rss_env KiB), keyring $((rss_kr / 1024)) MiB ($rss_kr KiB); 1-token keyring $((rss_one / 1024)) MiB; import $((rss_imp / 1024)) MiB"
@@ -170,6 +191,8 @@ rss_imp=$(/usr/bin/time -v env TOKCTL_VAULT="$work/rss.toml" "$B" -q import --do
   echo "  $(verdict "$gbk" 0.025) get, $N tokens, keyring <= 25 ms: $(ms "$gbk")"
   echo "  $(verdict "$cb" 0.060) create, $N tokens <= 60 ms: $(ms "$cb")"
   echo "  $(verdict "$imp" 2) import --dotenv $N <= 2 s: $(ms "$imp")"
+  madv=$(median_of "mask 2 MB adversarial" "$results/mask.csv")
+  echo "  $(verdict "$madv" 1) exec --mask, 2 MB against a 64 KiB a...ab secret <= 1 s: $(ms "$madv")"
   rss_max=$((rss_env > rss_kr ? rss_env : rss_kr))
   echo "  $(verdict "$rss_max" 32768) peak RSS of get, $N tokens <= 32 MiB: $rss_env KiB (env key), $rss_kr KiB (keyring)"
 } | tee "$results/summary.txt"

@@ -12,6 +12,9 @@ use crate::vault::Envelope;
 
 const KEYRING_WAIT_SECS: u64 = 2;
 
+/// The variable the registration scripts set when they ask for completions.
+pub const VAR: &str = "TOKCTL_COMPLETE";
+
 /// The subcommands and arguments that take an existing token's name.
 const TOKEN_ARGS: &[(&str, &str)] = &[
     ("show", "name"),

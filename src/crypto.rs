@@ -122,12 +122,41 @@ impl Default for KdfParams {
     }
 }
 
-/// Derive a key-encryption key from a passphrase. Refuses parameters that would let a tampered
-/// header make us burn unbounded memory.
-pub fn derive(pass: &[u8], salt: &[u8], p: KdfParams) -> Option<Key> {
-    if p.m_kib > 4 * 1024 * 1024 || p.t > 64 || p.p > 64 {
-        return None;
+impl KdfParams {
+    /// At most 1 GiB of memory: 16 times what tokctl writes.
+    pub const MAX_M_KIB: u32 = 1024 * 1024;
+    /// At most 10 passes.
+    pub const MAX_T: u32 = 10;
+    /// At most 16 lanes.
+    pub const MAX_P: u32 = 16;
+
+    /// Whether a header may ask for these parameters: within the limits above and no lower than
+    /// Argon2 accepts (8 KiB per lane, 1 pass, 1 lane). They are read before anything is
+    /// authenticated, so a changed header must not get to spend a gigabyte or a minute per try.
+    /// The error names the parameter.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let KdfParams { m_kib, t, p } = *self;
+        let min_m = Params::MIN_M_COST.max(p.saturating_mul(8));
+        if !(Params::MIN_P_COST..=Self::MAX_P).contains(&p) {
+            return Err(format!("Argon2 lanes p = {p} is outside 1..={}", Self::MAX_P));
+        }
+        if !(Params::MIN_T_COST..=Self::MAX_T).contains(&t) {
+            return Err(format!("Argon2 passes t = {t} is outside 1..={}", Self::MAX_T));
+        }
+        if !(min_m..=Self::MAX_M_KIB).contains(&m_kib) {
+            return Err(format!(
+                "Argon2 memory m_kib = {m_kib} is outside {min_m}..={} (8 KiB per lane to 1 GiB)",
+                Self::MAX_M_KIB
+            ));
+        }
+        Ok(())
     }
+}
+
+/// Derive a key-encryption key from a passphrase. Refuses parameters outside `KdfParams::check`
+/// (the envelope parser has refused them already; this is the last line).
+pub fn derive(pass: &[u8], salt: &[u8], p: KdfParams) -> Option<Key> {
+    p.check().ok()?;
     let params = Params::new(p.m_kib, p.t, p.p, Some(32)).ok()?;
     let mut out = [0u8; 32];
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password_into(pass, salt, &mut out).ok()?;
@@ -212,6 +241,28 @@ mod tests {
         let text = encode_key(&k);
         assert_eq!(decode_key(&text).unwrap().bytes(), k.bytes());
         assert!(decode_key("tokctl-key-v1-short").is_err());
+    }
+
+    #[test]
+    fn kdf_parameters_are_bounded_on_both_sides() {
+        assert!(KdfParams::default().check().is_ok());
+        let max = KdfParams { m_kib: KdfParams::MAX_M_KIB, t: KdfParams::MAX_T, p: KdfParams::MAX_P };
+        assert!(max.check().is_ok());
+        assert!(KdfParams { m_kib: 8, t: 1, p: 1 }.check().is_ok(), "Argon2's minimum");
+        for (bad, names) in [
+            (KdfParams { m_kib: KdfParams::MAX_M_KIB + 1, ..max }, "m_kib"),
+            (KdfParams { t: 11, ..max }, "t = 11"),
+            (KdfParams { p: 17, ..max }, "p = 17"),
+            (KdfParams { m_kib: 7, t: 1, p: 1 }, "m_kib"),
+            (KdfParams { m_kib: 31, t: 1, p: 4 }, "m_kib = 31"),
+            (KdfParams { t: 0, ..KdfParams::default() }, "t = 0"),
+            (KdfParams { p: 0, ..KdfParams::default() }, "p = 0"),
+            (KdfParams { m_kib: u32::MAX, t: u32::MAX, p: u32::MAX }, "p ="),
+        ] {
+            let why = bad.check().unwrap_err();
+            assert!(why.contains(names), "{bad:?}: {why}");
+            assert!(derive(b"pass", &[0; 16], bad).is_none());
+        }
     }
 
     #[test]

@@ -11,13 +11,20 @@ fn too_large(what: &str) -> anyhow::Error {
         .into()
 }
 
-/// Check a secret's bytes: UTF-8, not empty, at most 64 KiB, one trailing newline stripped.
+/// Check a secret's bytes: UTF-8, not empty, no NUL, at most 64 KiB, one trailing newline
+/// stripped (what a pipe or a prompt adds).
 pub fn secret_from_bytes(mut raw: Vec<u8>, what: &str) -> Result<Secret> {
     if raw.ends_with(b"\r\n") {
         raw.truncate(raw.len() - 2);
     } else if raw.ends_with(b"\n") {
         raw.truncate(raw.len() - 1);
     }
+    secret_exact(raw, what)
+}
+
+/// Check a secret's bytes as they are (a dotenv value, whose quotes say where it ends): UTF-8,
+/// not empty, no NUL, at most 64 KiB.
+pub fn secret_exact(mut raw: Vec<u8>, what: &str) -> Result<Secret> {
     if raw.len() > MAX_SECRET {
         zeroize::Zeroize::zeroize(&mut raw);
         return Err(too_large(what));
@@ -25,6 +32,14 @@ pub fn secret_from_bytes(mut raw: Vec<u8>, what: &str) -> Result<Secret> {
     if raw.is_empty() {
         return Err(error::usage(format!("{what} is empty"))
             .hint("pipe the token in, e.g. `pbpaste | tokctl import NAME`")
+            .into());
+    }
+    // No environment variable, argument or C string can hold a NUL: the secret could never be
+    // handed on whole, and a shell would cut it short.
+    if raw.contains(&0) {
+        zeroize::Zeroize::zeroize(&mut raw);
+        return Err(error::usage(format!("{what} holds a NUL byte"))
+            .hint("a token is a line of text; check what is being piped in")
             .into());
     }
     match String::from_utf8(raw) {

@@ -7,8 +7,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     tokctl::os::harden();
-    // Answers the shell's completion requests (COMPLETE=bash tokctl …) and exits; else no-op.
-    clap_complete::CompleteEnv::with_factory(tokctl::complete::command).complete();
+    // Answers the shell's completion requests (TOKCTL_COMPLETE=bash tokctl …) and exits; else
+    // no-op. Never clap's default `COMPLETE`: a user may have that set for anything, and it
+    // would turn every command into printing a script.
+    clap_complete::CompleteEnv::with_factory(tokctl::complete::command).var(tokctl::complete::VAR).complete();
     let cli = tokctl::cli::Cli::parse();
     match tokctl::run(cli) {
         Ok(code) => ExitCode::from(code),
@@ -29,7 +31,9 @@ fn report(err: &anyhow::Error) -> ExitCode {
         Some(t) if err.chain().count() == 1 => t.to_string(),
         _ => format!("{err:#}"),
     };
-    let mut lines = text.lines();
+    // Line by line, as tokctl wrote them (a hint is a line of its own); within a line, a path or
+    // a name that carries control characters shows them escaped, never raw on the terminal.
+    let mut lines = text.trim_end_matches('\n').split('\n').map(tokctl::ui::escape);
     if let Some(first) = lines.next() {
         eprintln!("tokctl: {first}");
     }

@@ -1,84 +1,238 @@
 //! Streaming secret masking: every occurrence of a secret becomes `***`, also when it is split
-//! across reads. Only the bytes that could still be the start of a secret are held back, so
-//! prompts and progress output pass through as they come.
+//! across reads. Only the bytes that could still be part of a secret are held back, so prompts
+//! and progress output pass through as they come.
+//!
+//! The secrets make an Aho-Corasick trie, walked one byte at a time with its state kept across
+//! reads. The state after a byte is the longest end of the output that is still the start of
+//! some secret: everything before it is final, and is written without looking back at what is
+//! held. Every occurrence is noted at the byte where it starts, and the output takes the
+//! leftmost, then the longest, as `str::replace` does for one secret. Each byte costs amortised
+//! O(1) steps in the trie (each looking through one node's edges, at most one per secret) plus
+//! one per secret that ends there: linear in the output however long the secrets are, whatever
+//! they look like, and however the output is split into reads.
 
-use aho_corasick::{AhoCorasick, MatchKind};
-use zeroize::Zeroizing;
-
-/// Our copies of the secrets, the held-back bytes and each chunk's working buffer are wiped when
-/// dropped. The automaton is not: aho-corasick encodes the secrets' bytes in its transition
-/// tables and its prefilters (packed, memmem) keep whole copies of them, and it frees all that
-/// unwiped when the masker is dropped. Nothing in its API reaches that memory.
-pub struct Masker {
-    ac: Option<AhoCorasick>,
-    secrets: Zeroizing<Vec<Vec<u8>>>,
-    carry: Zeroizing<Vec<u8>>,
-}
+use zeroize::{Zeroize, Zeroizing};
 
 pub const MASK: &[u8] = b"***";
 
+const ROOT: u32 = 0;
+const NONE: u32 = u32::MAX;
+
+struct Node {
+    /// The first of this node's edges (a list through `Edge::next`), or `NONE`.
+    first_edge: u32,
+    /// The node of the longest proper suffix of this node's bytes that is in the trie.
+    fail: u32,
+    /// The length of the secret that ends exactly here, or 0.
+    len: u32,
+    /// The nearest node along `fail` (this one excluded) where a secret ends, or `NONE`.
+    dict: u32,
+    /// The depth of the deepest node along `fail` (this one included) that has an edge: how many
+    /// of the last bytes can still grow into a secret.
+    live: u32,
+}
+
+#[derive(Clone, Copy, Zeroize)]
+struct Edge {
+    byte: u8,
+    to: u32,
+    next: u32,
+}
+
+/// The trie's edges spell the secrets: they are wiped when it is dropped, and sized up front
+/// so that no reallocation leaves an unwiped copy behind.
+struct Trie {
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
+    /// The root's edges as a table: most output bytes start nothing, and cost one lookup.
+    root: [u32; 256],
+}
+
+impl Drop for Trie {
+    fn drop(&mut self) {
+        self.edges.zeroize();
+        self.root.zeroize();
+    }
+}
+
+impl Trie {
+    fn new(secrets: &[&[u8]]) -> Trie {
+        let total: usize = secrets.iter().map(|s| s.len()).sum();
+        assert!(total < NONE as usize, "secrets fit in u32 offsets");
+        let mut t = Trie { nodes: Vec::with_capacity(total + 1), edges: Vec::with_capacity(total), root: [ROOT; 256] };
+        let mut depth: Vec<u32> = Vec::with_capacity(total + 1);
+        t.nodes.push(Node { first_edge: NONE, fail: ROOT, len: 0, dict: NONE, live: 0 });
+        depth.push(0);
+        for s in secrets {
+            let mut at = ROOT;
+            for &b in s.iter() {
+                at = match t.child(at, b) {
+                    Some(next) => next,
+                    None => {
+                        let new = t.nodes.len() as u32;
+                        t.nodes.push(Node { first_edge: NONE, fail: ROOT, len: 0, dict: NONE, live: 0 });
+                        depth.push(depth[at as usize] + 1);
+                        let next = t.nodes[at as usize].first_edge;
+                        t.edges.push(Edge { byte: b, to: new, next });
+                        t.nodes[at as usize].first_edge = t.edges.len() as u32 - 1;
+                        if at == ROOT {
+                            t.root[b as usize] = new;
+                        }
+                        new
+                    }
+                };
+            }
+            t.nodes[at as usize].len = s.len() as u32;
+        }
+        // Breadth first, so a node's `fail` (which is shallower) is complete before the node.
+        let mut queue = std::collections::VecDeque::with_capacity(t.nodes.len());
+        queue.push_back(ROOT);
+        while let Some(u) = queue.pop_front() {
+            let mut e = t.nodes[u as usize].first_edge;
+            while e != NONE {
+                let Edge { byte, to: v, next } = t.edges[e as usize];
+                let fail = if u == ROOT { ROOT } else { t.next(t.nodes[u as usize].fail, byte) };
+                let f = &t.nodes[fail as usize];
+                let dict = if f.len > 0 { fail } else { f.dict };
+                let live_via_fail = f.live;
+                let node = &mut t.nodes[v as usize];
+                node.fail = fail;
+                node.dict = dict;
+                node.live = if node.first_edge != NONE { depth[v as usize] } else { live_via_fail };
+                queue.push_back(v);
+                e = next;
+            }
+        }
+        t
+    }
+
+    fn child(&self, at: u32, b: u8) -> Option<u32> {
+        let mut e = self.nodes[at as usize].first_edge;
+        while e != NONE {
+            let edge = &self.edges[e as usize];
+            if edge.byte == b {
+                return Some(edge.to);
+            }
+            e = edge.next;
+        }
+        None
+    }
+
+    /// The state after `b`: down an edge, or along `fail` until one fits.
+    fn next(&self, mut at: u32, b: u8) -> u32 {
+        loop {
+            if at == ROOT {
+                return self.root[b as usize];
+            }
+            if let Some(to) = self.child(at, b) {
+                return to;
+            }
+            at = self.nodes[at as usize].fail;
+        }
+    }
+}
+
+/// Our copies of the output's bytes that are held back are wiped when dropped, and so is the
+/// trie, which spells the secrets.
+pub struct Masker {
+    trie: Option<Trie>,
+    state: u32,
+    /// The bytes read and not yet written, oldest first, in a ring of fixed size: never more
+    /// than the longest secret. At the trie's root nothing is held.
+    held: Zeroizing<Vec<u8>>,
+    /// For each held byte, the length of the longest secret found starting at it (0: none yet).
+    found: Vec<u32>,
+    head: usize,
+    len: usize,
+    /// The ring's size less one (a power of two less one, for a cheap wrap-around).
+    wrap: usize,
+}
+
 impl Masker {
     pub fn new<S: AsRef<[u8]>>(secrets: &[S]) -> Masker {
-        let secrets: Zeroizing<Vec<Vec<u8>>> =
-            Zeroizing::new(secrets.iter().filter(|s| !s.as_ref().is_empty()).map(|s| s.as_ref().to_vec()).collect());
-        let ac = (!secrets.is_empty()).then(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(secrets.iter())
-                .expect("secrets make a valid automaton")
-        });
-        Masker { ac, secrets, carry: Zeroizing::default() }
+        let secrets: Vec<&[u8]> = secrets.iter().map(|s| s.as_ref()).filter(|s| !s.is_empty()).collect();
+        let ring = secrets.iter().map(|s| s.len()).max().unwrap_or(1).next_power_of_two();
+        Masker {
+            trie: (!secrets.is_empty()).then(|| Trie::new(&secrets)),
+            state: ROOT,
+            held: Zeroizing::new(vec![0; ring]),
+            found: vec![0; ring],
+            head: 0,
+            len: 0,
+            wrap: ring - 1,
+        }
     }
 
     /// Mask a chunk; returns what may be written now.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<u8> {
-        let Some(ac) = &self.ac else { return chunk.to_vec() };
-        // Sized once, so no reallocation leaves a stray copy of the bytes behind; wiped on drop.
-        let mut buf = Zeroizing::new(Vec::with_capacity(self.carry.len() + chunk.len()));
-        buf.extend_from_slice(&self.carry);
-        buf.extend_from_slice(chunk);
-        let mut out = Vec::with_capacity(buf.len());
-        let mut pos = 0;
-        for m in ac.find_iter(&buf) {
-            // A match that reaches the end might be the start of a longer secret: wait for more.
-            if m.end() == buf.len() && self.secrets.iter().any(|s| s.len() > m.len() && s.starts_with(&buf[m.range()]))
-            {
-                break;
+        let Some(trie) = self.trie.take() else { return chunk.to_vec() };
+        let mut out = Vec::with_capacity(chunk.len() + MASK.len());
+        let mut i = 0;
+        while i < chunk.len() {
+            if self.state == ROOT {
+                // Nothing is held at the root: copy through to the next byte that begins a secret.
+                let run = chunk[i..].iter().position(|&b| trie.root[b as usize] != ROOT).unwrap_or(chunk.len() - i);
+                out.extend_from_slice(&chunk[i..i + run]);
+                i += run;
+                if i == chunk.len() {
+                    break;
+                }
             }
-            out.extend_from_slice(&buf[pos..m.start()]);
-            out.extend_from_slice(MASK);
-            pos = m.end();
+            self.step(&trie, chunk[i], &mut out);
+            i += 1;
         }
-        let hold = self.held_suffix(&buf[pos..]);
-        let keep_from = buf.len() - hold;
-        out.extend_from_slice(&buf[pos..keep_from]);
-        // The old carry is wiped as it is replaced.
-        self.carry = Zeroizing::new(buf[keep_from..].to_vec());
+        self.trie = Some(trie);
         out
+    }
+
+    /// One byte through the trie: hold it, note every secret that ends with it, write what can
+    /// no longer be part of a secret.
+    fn step(&mut self, trie: &Trie, b: u8, out: &mut Vec<u8>) {
+        self.state = trie.next(self.state, b);
+        let node = &trie.nodes[self.state as usize];
+        // Room is certain: at most `live` < longest bytes stay held after each byte.
+        let tail = (self.head + self.len) & self.wrap;
+        self.held[tail] = b;
+        self.found[tail] = 0;
+        self.len += 1;
+        // Every secret that ends here, longest first, noted where it starts.
+        let mut m = if node.len > 0 { self.state } else { node.dict };
+        while m != NONE {
+            let n = &trie.nodes[m as usize];
+            let l = n.len as usize;
+            // A secret that starts before the held bytes overlaps one already masked.
+            if l <= self.len {
+                let at = (self.head + self.len - l) & self.wrap;
+                self.found[at] = self.found[at].max(n.len);
+            }
+            m = n.dict;
+        }
+        self.release(node.live as usize, out);
     }
 
     /// Flush at end of stream: what is held back cannot become a secret any more.
     pub fn finish(&mut self) -> Vec<u8> {
-        let rest = std::mem::take(&mut self.carry);
-        match &self.ac {
-            Some(ac) => ac.replace_all_bytes(&rest, &vec![MASK; self.secrets.len()]),
-            None => rest.to_vec(),
-        }
+        let mut out = Vec::with_capacity(self.len + MASK.len());
+        self.release(0, &mut out);
+        self.state = ROOT;
+        out
     }
 
-    /// The longest suffix of `tail` that is a proper prefix of some secret.
-    fn held_suffix(&self, tail: &[u8]) -> usize {
-        let mut best = 0;
-        for s in self.secrets.iter() {
-            let max = (s.len() - 1).min(tail.len());
-            for k in (best + 1..=max).rev() {
-                if tail[tail.len() - k..] == s[..k] {
-                    best = k;
-                    break;
-                }
-            }
+    /// Write every held byte but the last `keep`, which may still begin a secret; a secret that
+    /// starts among the written ones is written as `MASK`.
+    fn release(&mut self, keep: usize, out: &mut Vec<u8>) {
+        while self.len > keep {
+            let l = self.found[self.head] as usize;
+            let take = if l > 0 {
+                out.extend_from_slice(MASK);
+                l
+            } else {
+                out.push(self.held[self.head]);
+                1
+            };
+            self.head = (self.head + take) & self.wrap;
+            self.len -= take;
         }
-        best
     }
 }
 
@@ -123,5 +277,40 @@ mod tests {
                 assert_eq!(run(&[secret], &[a, b, c]), "<***>***\n", "split at {i},{j}");
             }
         }
+    }
+
+    #[test]
+    fn overlapping_secrets_take_the_leftmost_then_the_longest() {
+        // "bcd" ends after "ab" began; "cd" still starts after the masked "ab".
+        assert_eq!(run(&["ab", "bcd", "cd"], &["abcd"]), "******");
+        assert_eq!(run(&["bcd", "abcdef"], &["xabcdefx"]), "x***x");
+        assert_eq!(run(&["bcd", "abcdef"], &["xabcdex"]), "xa***ex");
+        assert_eq!(run(&["aa"], &["aaaaa"]), "******a");
+        // A found secret waits while a longer one starting at the same byte may still come.
+        let mut m = Masker::new(&["ab", "abcd"]);
+        assert_eq!(m.push(b"-ab"), b"-");
+        assert_eq!(m.push(b"c"), b"");
+        assert_eq!(m.push(b"x"), b"***cx");
+    }
+
+    #[test]
+    fn adversarial_secrets_fed_a_byte_at_a_time_stay_linear() {
+        // 64 KiB `a…ab` against `a`s read one byte at a time: rescanning what is held back, or
+        // restarting after each match, would be some 10^10 steps here; the trie takes a few a byte.
+        let long = format!("{}b", "a".repeat(65_535));
+        let feed = |m: &mut Masker, tail: &[u8]| {
+            let mut out = Vec::new();
+            for _ in 0..300_000 {
+                out.extend(m.push(b"a"));
+            }
+            out.extend(m.push(tail));
+            out.extend(m.finish());
+            out
+        };
+        let out = feed(&mut Masker::new(&[&long]), long.as_bytes());
+        assert!(out == [&b"a".repeat(300_000)[..], MASK].concat(), "{} bytes", out.len());
+        // With `a` a secret too, each `a` waits until the long one can no longer start at it.
+        let out = feed(&mut Masker::new(&[long.as_str(), "a"]), b"c");
+        assert!(out == [&MASK.repeat(300_000)[..], b"c"].concat(), "{} bytes", out.len());
     }
 }

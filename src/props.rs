@@ -102,6 +102,22 @@ proptest! {
     }
 
     #[test]
+    fn dotenv_files_of_shell_hostile_values_round_trip(
+        values in proptest::collection::vec("([^\u{0}]|['\"\\\\$`\n\r#= ]){1,40}", 1..6),
+    ) {
+        // Values made mostly of what quoting must survive, several to a file, so that a value
+        // that derails the parser would show in the ones after it.
+        let file: String = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("V{i}={}\n", crate::commands::env::dotenv_quote(v)))
+            .collect();
+        let parsed = crate::dotenv::parse(&file).unwrap();
+        let got: Vec<&str> = parsed.iter().map(|e| e.value.as_str()).collect();
+        prop_assert_eq!(got, values.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn duration_parser_never_panics(s in ".{0,40}") {
         let _ = crate::when::parse_expiry(&s, 1_800_000_000);
     }
@@ -131,5 +147,38 @@ proptest! {
         }
         out.extend(m.finish());
         prop_assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn masking_takes_the_leftmost_then_longest_of_overlapping_secrets(
+        secrets in proptest::collection::vec("[ab]{1,6}", 1..5),
+        text in "[abc]{0,80}",
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..8),
+    ) {
+        // The definition, on the whole text at once.
+        let t = text.as_bytes();
+        let (mut expected, mut i) = (Vec::new(), 0);
+        while i < t.len() {
+            match secrets.iter().filter(|s| t[i..].starts_with(s.as_bytes())).map(|s| s.len()).max() {
+                Some(l) => {
+                    expected.extend_from_slice(crate::mask::MASK);
+                    i += l;
+                }
+                None => {
+                    expected.push(t[i]);
+                    i += 1;
+                }
+            }
+        }
+        let mut points: Vec<usize> = cuts.iter().map(|c| c.index(t.len() + 1)).collect();
+        points.extend([0, t.len()]);
+        points.sort();
+        let mut m = Masker::new(&secrets);
+        let mut out = Vec::new();
+        for w in points.windows(2) {
+            out.extend(m.push(&t[w[0]..w[1]]));
+        }
+        out.extend(m.finish());
+        prop_assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected).unwrap());
     }
 }

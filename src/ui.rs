@@ -5,7 +5,13 @@
 //! Colour is decided once (`--color`, `NO_COLOR`, `CLICOLOR`, a terminal or not) by `anstream`;
 //! styled text written through `out_styled` loses its styles when colour is off. Secrets, keys
 //! and JSON are written raw with `out_line`, byte for byte.
+//!
+//! Text meant for a person that carries data (a note, a name, a program name, a path) goes
+//! through `escape` first, so that no control character from the data reaches the terminal;
+//! notes (`Ui::say`), prompts and error messages are escaped here, line by line.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
 
@@ -44,12 +50,46 @@ impl Ui {
         self.quiet
     }
 
-    /// A note on stderr (`tokctl: …`), unless `--quiet`.
+    /// A note on stderr (`tokctl: …`), unless `--quiet`. Control characters in it are escaped.
     pub fn say(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("tokctl: {}", msg.as_ref());
+            eprintln!("tokctl: {}", escape_lines(msg.as_ref()));
         }
     }
+}
+
+/// `s` as a person's terminal may show it: every control character (C0, DEL and C1) is written
+/// out as text (`\n`, `\r`, `\t`, `\x1b`, `\u{9b}`), so that data can neither move the cursor,
+/// retitle the window, clear the screen nor start a line of its own. Backslashes stay as they
+/// are: this is for reading, not for parsing back.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() && c.is_ascii() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `escape` for a message that tokctl wrote on several lines: its line breaks stay.
+pub fn escape_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\n') {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.split('\n').map(escape).collect::<Vec<_>>().join("\n"))
 }
 
 /// `s` in `style` (dropped again on output when colour is off).
@@ -76,8 +116,22 @@ pub fn out_styled(s: &str) -> Result<()> {
     Ok(())
 }
 
+/// Pretty JSON. serde_json escapes C0 controls; DEL and C1 it writes raw, so they are escaped
+/// here too (they can only occur inside strings, where `\u007f` means the same).
 pub fn print_json(v: &serde_json::Value) -> Result<()> {
-    out_line(&serde_json::to_string_pretty(v)?, true)
+    let text = serde_json::to_string_pretty(v)?;
+    if !text.chars().any(char::is_control) {
+        return out_line(&text, true);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out_line(&out, true)
 }
 
 pub fn stdin_is_tty() -> bool {
@@ -117,7 +171,7 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool> {
     if yes || !stdin_is_tty() {
         return Ok(true);
     }
-    eprint!("{question} [y/N] ");
+    eprint!("{} [y/N] ", escape_lines(question));
     let mut line = String::new();
     io::stdin().read_line(&mut line)?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
@@ -151,16 +205,29 @@ impl Prompter for Terminal {
 
     fn passphrase(&self, vault: &Path, why: Option<&str>, retry: bool) -> Result<Zeroizing<String>> {
         if let Some(why) = why {
-            eprintln!("tokctl: {why}; asking for the passphrase");
+            eprintln!("tokctl: {}; asking for the passphrase", escape_lines(why));
         }
         if retry {
             eprintln!("tokctl: wrong passphrase");
         }
-        hidden(&format!("Passphrase for {}: ", vault.display()))
+        hidden(&format!("Passphrase for {}: ", escape(&vault.display().to_string())))
     }
 
     fn new_passphrase(&self, why: &str) -> Result<Zeroizing<String>> {
-        eprintln!("tokctl: {why}");
+        eprintln!("tokctl: {}", escape_lines(why));
         new_passphrase()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_writes_every_control_character_as_text() {
+        assert!(matches!(escape("plain é ✓ \\x"), Cow::Borrowed(_)));
+        assert_eq!(escape("a\u{1b}]0;t\u{7}\u{1b}[2J\rb\nc\td"), r"a\x1b]0;t\x07\x1b[2J\rb\nc\td");
+        assert_eq!(escape("\0\u{7f}\u{80}\u{9b}\u{9f}\u{a0}"), "\\x00\\x7f\\u{80}\\u{9b}\\u{9f}\u{a0}");
+        assert_eq!(escape_lines("one \u{1b}[2J\ntwo\r"), "one \\x1b[2J\ntwo\\r");
     }
 }

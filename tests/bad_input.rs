@@ -131,7 +131,7 @@ fn refused() -> Vec<Case> {
         (b"1X=2\n", "line 1 of the dotenv file: the name before '=' is not a valid environment variable name"),
         (b"A='open\n", "line 1 of the dotenv file: a quote is not closed"),
         (b"A=\"open\n", "line 1 of the dotenv file: a quote is not closed"),
-        (b"A='x' trailing\n", "line 1 of the dotenv file: a quote is not closed"),
+        (b"A='x' trailing\n", "line 1 of the dotenv file: text after the closing quote"),
         (b"A=1\nA=2\n", "line 2 of the dotenv file: A was already set on line 1"),
         (b"# fine\nB=2\nexport =3\n", "line 3 of the dotenv file"),
         (b"", "holds no VAR=value lines"),

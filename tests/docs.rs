@@ -127,7 +127,7 @@ fn man_pages() -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
-/// Registration scripts: on TAB the shell asks `tokctl` itself (COMPLETE=<shell> tokctl …), so
+/// Registration scripts: on TAB the shell asks `tokctl` itself (TOKCTL_COMPLETE=<shell> tokctl …), so
 /// flags always match the binary and token names come from the vault when it opens unprompted.
 fn completions() -> BTreeMap<PathBuf, Vec<u8>> {
     use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
@@ -141,7 +141,7 @@ fn completions() -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     for (shell, name) in shells {
         let mut out = Vec::new();
-        shell.write_registration("COMPLETE", "tokctl", "tokctl", "tokctl", &mut out).unwrap();
+        shell.write_registration(tokctl::complete::VAR, "tokctl", "tokctl", "tokctl", &mut out).unwrap();
         files.insert(PathBuf::from("completions").join(name), out);
     }
     files
@@ -207,7 +207,9 @@ fn complete(env: &Env, words: &[&str]) -> Vec<String> {
     let mut args = vec!["--"];
     args.extend_from_slice(words);
     let mut c = env.std_cmd(&args);
-    c.env("COMPLETE", "bash").env("_CLAP_IFS", "\n").env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string());
+    c.env(tokctl::complete::VAR, "bash")
+        .env("_CLAP_IFS", "\n")
+        .env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string());
     let out = env.run_cmd(c, b"");
     assert_eq!(out.code, 0, "{out}");
     out.stdout.lines().map(str::to_string).filter(|l| !l.is_empty()).collect()

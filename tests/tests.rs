@@ -24,3 +24,4 @@ mod rotation;
 mod trust;
 mod tty;
 mod unlock;
+mod untrusted;

@@ -8,7 +8,7 @@ use crate::cli::DoctorArgs;
 use crate::commands::Ctx;
 use crate::error::{Code, Result};
 use crate::keystore::{self, ENV_KEY, ENV_PASS, Miss};
-use crate::ui::out_line;
+use crate::ui::{escape, escape_lines, out_line};
 use crate::unlock::{self, Source};
 use crate::vault::{Envelope, Status};
 use crate::when;
@@ -20,7 +20,7 @@ struct Report {
 
 impl Report {
     fn line(&mut self, label: &str, text: impl AsRef<str>) {
-        self.lines.push_str(&format!("{label:<10} {}\n", text.as_ref()));
+        self.lines.push_str(&format!("{label:<10} {}\n", escape_lines(text.as_ref())));
     }
     fn problem(&mut self, code: Code, label: &str, text: impl AsRef<str>) {
         self.line(label, format!("✗ {}", text.as_ref()));
@@ -62,7 +62,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         }
     }
 
-    r.line("vault", ctx.vault.display().to_string());
+    r.line("vault", escape(&ctx.vault.display().to_string()));
     let bytes = match crate::fsio::read_opt(&ctx.vault, crate::fsio::MAX_VAULT) {
         Ok(Some(b)) => b,
         Ok(None) => {

@@ -25,25 +25,38 @@ fn push_sh_quoted(out: &mut String, s: &str) {
     out.push('\'');
 }
 
-/// Dotenv: single quotes when that is literal, else double quotes with escapes our parser reads.
+/// Dotenv, in a form that sh and bash never expand or run when they source it (`set -a; .
+/// FILE`), that `import --dotenv` reads back byte for byte, and that python-dotenv reads back
+/// whenever its syntax can say the value:
+///
+/// - single quotes, literal everywhere, when python-dotenv takes the value as it is too: no `'`,
+///   no `\\` (it unescapes those), no trailing `\` (it would escape the closing quote);
+/// - otherwise double quotes with `\`, `"`, `$` and `` ` `` backslash-escaped, which keeps sh
+///   literal (python-dotenv keeps the backslash before `$` and `` ` ``: such a value it cannot
+///   read), and any trailing backslashes as `\\` after the closing quote, so that python-dotenv,
+///   which cannot read those either, never reads past the quote into the next lines.
+///
+/// Newlines stay raw inside the quotes: sh has no literal form for them but a raw one.
 fn push_dotenv_quoted(out: &mut String, s: &str) {
-    if !s.contains('\'') && !s.contains('\n') && !s.contains('\r') {
+    let body = s.trim_end_matches('\\');
+    let trailing = s.len() - body.len();
+    if trailing == 0 && !s.contains('\'') && !s.contains("\\\\") {
         out.push('\'');
         out.push_str(s);
         out.push('\'');
         return;
     }
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
+    for c in body.chars() {
+        if matches!(c, '\\' | '"' | '$' | '`') {
+            out.push('\\');
         }
+        out.push(c);
     }
     out.push('"');
+    for _ in 0..trailing {
+        out.push_str("\\\\");
+    }
 }
 
 /// GitHub's workflow-command escaping for `::add-mask::` data.
@@ -167,6 +180,10 @@ mod tests {
     fn quoting_survives_the_nasty_characters() {
         assert_eq!(sh_quote("a'b"), r"'a'\''b'");
         assert_eq!(dotenv_quote("plain $x `y`"), "'plain $x `y`'");
+        assert_eq!(dotenv_quote("two\nlines \\ $x"), "'two\nlines \\ $x'");
+        assert_eq!(dotenv_quote(r#"it's "q" $x `y` \z"#), r#""it's \"q\" \$x \`y\` \\z""#);
+        assert_eq!(dotenv_quote(r"a\\b"), r#""a\\\\b""#);
+        assert_eq!(dotenv_quote(r"end\\"), r#""end"\\\\"#);
         let tricky = "it's\n\"q\" \\ $HOME";
         let parsed = crate::dotenv::parse(&format!("A={}\n", dotenv_quote(tricky))).unwrap();
         assert_eq!(parsed[0].value.as_str(), tricky);

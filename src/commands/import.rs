@@ -8,7 +8,7 @@ use crate::commands::create::expiry_words;
 use crate::dotenv;
 use crate::error::{self, Result};
 use crate::formats;
-use crate::input::secret_from_bytes;
+use crate::input::secret_exact;
 use crate::ui::read_secret;
 use crate::vault::{self, Kind, Meta};
 use crate::when::Expiry;
@@ -81,7 +81,8 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
             error::usage(format!("line {} of {} ({}): {inner}", e.line, file.display(), e.var))
         };
         vault::check_name(&name).map_err(at)?;
-        let secret = secret_from_bytes(e.value.as_bytes().to_vec(), "the value").map_err(at)?;
+        // Byte for byte: the quotes say where a value ends, so a trailing newline is its own.
+        let secret = secret_exact(e.value.as_bytes().to_vec(), "the value").map_err(at)?;
         let meta = Meta::new(&name, Some(&e.var), &m.scopes, m.expires.as_deref(), None, Expiry::Never)?;
         records.push(meta.record(&name, Kind::Imported, None, secret));
     }

@@ -75,9 +75,9 @@ fn print_table(rows: &[&Record], last: &HashMap<String, i64>, now: i64) -> Resul
         .iter()
         .map(|r| {
             [
-                r.name.clone(),
-                r.env.clone(),
-                if r.scopes.is_empty() { "-".into() } else { r.scopes.join(",") },
+                ui::escape(&r.name).into_owned(),
+                ui::escape(&r.env).into_owned(),
+                if r.scopes.is_empty() { "-".into() } else { ui::escape(&r.scopes.join(",")).into_owned() },
                 r.expires_at.map(|t| when::relative(t, now)).unwrap_or_else(|| "never".into()),
                 last.get(&r.id).map(|&t| when::relative(t, now)).unwrap_or_else(|| "never".into()),
                 r.status(now).as_str().to_string(),
@@ -146,7 +146,8 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<u8> {
         if k == "note" && v.is_empty() {
             continue;
         }
-        out.push_str(&format!("{k:<12} {v}\n"));
+        // A note is anyone's text: its control characters are shown, never sent to the terminal.
+        out.push_str(&format!("{k:<12} {}\n", ui::escape(&v)));
     }
     crate::ui::out_line(&out, false)?;
     Ok(0)

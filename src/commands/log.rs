@@ -6,7 +6,7 @@ use crate::cli::LogArgs;
 use crate::commands::Ctx;
 use crate::error::Result;
 use crate::journal::Chain;
-use crate::ui::{out_line, print_json};
+use crate::ui::{escape, out_line, print_json};
 use crate::when;
 
 pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
@@ -48,8 +48,10 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
                 Chain::Broken(why) => format!("  ✗ chain break: {why}"),
             };
             let e = &e.event;
-            let detail = if e.detail.is_empty() { String::new() } else { format!("  {}", e.detail) };
-            out.push_str(&format!("{}  {:<11}  {}{detail}{mark}\n", when::rfc3339(e.time), e.action, e.token));
+            // The detail names a program, which may be any bytes: escaped, like the rest.
+            let detail = if e.detail.is_empty() { String::new() } else { format!("  {}", escape(&e.detail)) };
+            let (action, token, mark) = (escape(&e.action), escape(&e.token), escape(&mark));
+            out.push_str(&format!("{}  {action:<11}  {token}{detail}{mark}\n", when::rfc3339(e.time)));
         }
         out_line(&out, false)?;
     }

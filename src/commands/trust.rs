@@ -4,7 +4,7 @@ use crate::cli::TrustArgs;
 use crate::commands::Ctx;
 use crate::error::{self, Result};
 use crate::project::{self, TrustList};
-use crate::ui::out_line;
+use crate::ui::{escape, out_line};
 
 pub fn run(ctx: &Ctx, a: TrustArgs) -> Result<u8> {
     if a.list {
@@ -15,7 +15,7 @@ pub fn run(ctx: &Ctx, a: TrustArgs) -> Result<u8> {
                 Ok(_) => "changed since (not used)",
                 Err(_) => "missing",
             };
-            out.push_str(&format!("{}  {state}\n", t.path.display()));
+            out.push_str(&format!("{}  {state}\n", escape(&t.path.display().to_string())));
         }
         if out.is_empty() {
             ctx.say("no project file is trusted");

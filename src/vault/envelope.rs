@@ -219,8 +219,12 @@ impl Envelope {
         if header.cipher != CIPHER {
             return Err(damaged("unknown cipher"));
         }
-        if header.passphrase.as_ref().is_some_and(|s| s.kdf != KDF) {
-            return Err(damaged("unknown passphrase KDF"));
+        if let Some(slot) = &header.passphrase {
+            if slot.kdf != KDF {
+                return Err(damaged("unknown passphrase KDF"));
+            }
+            // Before any derivation: nothing in the header is authenticated yet.
+            slot.params.check().map_err(|why| damaged(&format!("the passphrase slot's {why}")))?;
         }
         if !header.texts().all(is_plain) {
             return Err(damaged("the header holds characters tokctl never writes"));

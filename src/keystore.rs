@@ -119,9 +119,25 @@ fn store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>
     Err(keyring_core::Error::NotSupportedByStore("no OS keyring on this platform".into()))
 }
 
+/// One connection (and, for the Secret Service, one encrypted session) per process, shared by
+/// every keyring call: a second call costs a round trip, not a new D-Bus connection and
+/// Diffie-Hellman exchange, and calls on different threads take turns on it instead of opening
+/// connections at once. Only a store that was made is kept; a failure is tried again next time.
+fn shared_store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>> {
+    static STORE: std::sync::Mutex<Option<std::sync::Arc<keyring_core::CredentialStore>>> =
+        std::sync::Mutex::new(None);
+    let mut slot = STORE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = &*slot {
+        return Ok(s.clone());
+    }
+    let s = store()?;
+    *slot = Some(s.clone());
+    Ok(s)
+}
+
 fn entry(account: &str, label: &str) -> keyring_core::Result<keyring_core::Entry> {
     let mods = std::collections::HashMap::from([("label", label)]);
-    store()?.build(SERVICE, account, Some(&mods))
+    shared_store()?.build(SERVICE, account, Some(&mods))
 }
 
 /// Run one keyring operation on a thread, bounded by the timeout.

@@ -49,15 +49,20 @@ Every writing command does this by itself when there is no vault yet."
     /// Mint a new random token and print it once
     #[command(after_help = "Example:\n  tokctl create deploy --scope repo:write --expires 30d --env DEPLOY_TOKEN\n\n\
 The secret goes to stdout; where it is stored and when it expires goes to stderr.\n\
-Tokens expire after 90 days unless --expires says otherwise: a forgotten token should die on its own.")]
+Tokens expire after 90 days unless --expires says otherwise: a forgotten token should die on its own.\n\
+A provider's name (expo, bws, gh, gitlab, npm, cargo, hf, choreo…) is refused without --force: the\n\
+provider issues those tokens, so store its token with `tokctl import NAME` instead.")]
     Create(CreateArgs),
 
     /// Store a secret issued elsewhere, read from stdin
     #[command(
         visible_alias = "add",
         after_help = "Examples:\n  tokctl import expo < expo-token.txt\n  \
-gh auth token | tokctl import gh --env GH_TOKEN --scope repo\n  tokctl import --dotenv .env --skip-existing\n\n\
-On a terminal you are asked for the secret without echo. A secret is never taken from the command line."
+gh auth token | tokctl import gh --scope repo\n  tokctl import gh --replace < new-token.txt   # the provider's replacement for a leaked one\n  \
+tokctl import --dotenv .env --skip-existing\n\n\
+On a terminal you are asked for the secret without echo. A secret is never taken from the command line.\n\
+A provider's name or secret format picks the variable its CLI reads (bws -> BWS_ACCESS_TOKEN, a ghp_ token\n\
+-> GH_TOKEN); --env wins. A JWT with an `exp` claim expires then, unless --expires says otherwise."
     )]
     Import(ImportArgs),
 
@@ -79,7 +84,8 @@ Expired and revoked tokens are refused (exit 4).")]
 
     /// Change a token's metadata; the secret is untouched
     #[command(
-        after_help = "Examples:\n  tokctl update expo --rename expo-ci --add-scope publish\n  tokctl update gh --expires 2027-01-31 --note 'CI only'"
+        after_help = "Examples:\n  tokctl update expo --rename expo-ci --add-scope publish\n  tokctl update gh --expires 2027-01-31 --note 'CI only'\n  \
+tokctl update deploy --rotate-every 30d"
     )]
     Update(UpdateArgs),
 
@@ -136,7 +142,9 @@ CI secret (TOKCTL_VAULT_KEY) and commit the bundle. Your personal key cannot ope
     Log(LogArgs),
 
     /// Explain this machine's setup and what needs attention
-    #[command(after_help = "Example:\n  tokctl doctor --within 14d")]
+    #[command(after_help = "Example:\n  tokctl doctor --within 14d --unused 60d\n\n\
+Flags tokens expired or expiring within --within, due for rotation (--rotate-every), and active\n\
+tokens unused for --unused (bundles record no uses, so their tokens are never called unused).")]
     Doctor(DoctorArgs),
 
     /// Manage the vault key: export, rotate, passphrase, import
@@ -171,6 +179,10 @@ pub struct MetaArgs {
     /// Free text kept with the token
     #[arg(long, value_name = "T")]
     pub note: Option<String>,
+
+    /// How often the secret should be rotated (e.g. 90d): doctor, list and each use say when it is due
+    #[arg(long, value_name = "D")]
+    pub rotate_every: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -181,6 +193,9 @@ pub struct CreateArgs {
     /// What the secret starts with, so secret scanners can find it
     #[arg(long, default_value = "tok_", value_name = "P")]
     pub prefix: String,
+    /// Mint even under a provider's name (expo, gh, bws…), whose real tokens come from the provider
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -197,6 +212,10 @@ pub struct ImportArgs {
     // (clap's `requires` does not fire for this flag; `import::run` refuses it without --dotenv)
     #[arg(long)]
     pub skip_existing: bool,
+    /// Put a new secret into the existing token NAME, whatever its status (the provider issued a
+    /// replacement); its name, env, scopes and note stay unless given
+    #[arg(long, conflicts_with_all = ["dotenv", "skip_existing"])]
+    pub replace: bool,
 }
 
 #[derive(Args, Debug)]
@@ -252,6 +271,9 @@ pub struct UpdateArgs {
     pub expires: Option<String>,
     #[arg(long, value_name = "T")]
     pub note: Option<String>,
+    /// How often the secret should be rotated (e.g. 90d), counted from when it was set; `never` drops it
+    #[arg(long, value_name = "D")]
+    pub rotate_every: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -344,6 +366,9 @@ pub struct DoctorArgs {
     /// Warn about tokens expiring within D [default: 7d]
     #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub within: Option<String>,
+    /// Warn about tokens not used for D [default: 90d]
+    #[arg(long, value_name = "D", allow_hyphen_values = true)]
+    pub unused: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -234,7 +234,7 @@ fn tab_completes_token_names_only_when_the_vault_opens_unprompted() {
         }
         c.args(args).output().unwrap()
     };
-    assert!(run(&["create", "expo"], None).status.success());
+    assert!(run(&["create", "expo", "--force"], None).status.success());
     assert!(run(&["create", "expo-ci"], None).status.success());
     let key = String::from_utf8(run(&["key", "export"], None).stdout).unwrap();
     let key = key.trim();

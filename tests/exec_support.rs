@@ -160,7 +160,7 @@ impl World {
 
     /// `tokctl create NAME extra…`: the minted secret.
     pub fn create(&self, name: &str, extra: &[&str]) -> String {
-        let mut args = vec!["create", name];
+        let mut args = vec!["create", "--force", name];
         args.extend_from_slice(extra);
         let out = self.ok(&args);
         let secret = text(&out.stdout).trim_end().to_string();
@@ -172,7 +172,7 @@ impl World {
     /// `tokctl create NAME --expires 30d` with the clock at 2020-01-01: a token expired today.
     pub fn create_expired(&self, name: &str, extra: &[&str]) -> String {
         let mut c = self.std_program("faketime");
-        c.args(["-m", "2020-01-01 00:00:00", BIN, "create", name, "--expires", "30d"]).args(extra);
+        c.args(["-m", "2020-01-01 00:00:00", BIN, "create", "--force", name, "--expires", "30d"]).args(extra);
         let out = assert_cmd::Command::from_std(c).timeout(Duration::from_secs(60)).output().expect("faketime");
         self.check_stderr(&out.stderr);
         assert_eq!(code(&out), Some(0), "faketime create: {}", text(&out.stderr));

@@ -8,6 +8,7 @@ mod docs;
 mod exec;
 mod expiry;
 mod faults;
+mod fit;
 mod format;
 mod fuzz_corpus;
 mod hygiene;

@@ -154,9 +154,10 @@ impl Env {
         out
     }
 
-    /// `tokctl create NAME …`: the minted secret, checked for its shape.
+    /// `tokctl create NAME …`: the minted secret, checked for its shape. `--force`, so tests
+    /// may mint under providers' names (expo, gh…) too.
     pub fn create(&self, name: &str, extra: &[&str]) -> String {
-        let mut args = vec!["create", name];
+        let mut args = vec!["create", "--force", name];
         args.extend_from_slice(extra);
         let s = self.ok(&args, b"");
         let secret = s.strip_suffix('\n').unwrap_or_else(|| panic!("create prints one line: {s:?}")).to_string();

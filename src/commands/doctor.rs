@@ -10,7 +10,11 @@ use crate::error::{Code, Result};
 use crate::keystore::{self, ENV_KEY, ENV_PASS, Miss};
 use crate::ui::out_line;
 use crate::unlock::{self, Source};
-use crate::vault::{Envelope, Status};
+use std::collections::HashMap;
+
+use crate::commands::{UNUSED_AFTER, idle_since};
+use crate::journal;
+use crate::vault::{Envelope, Payload, Status, VaultKind};
 use crate::when;
 
 struct Report {
@@ -44,6 +48,7 @@ fn mode(_: &std::path::Path) -> String {
 pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
     let now = when::now();
     let within = when::parse_window(a.within.as_deref().unwrap_or("7d"), now)?;
+    let unused = a.unused.as_deref().map(|d| when::parse_window(d, now)).transpose()?.unwrap_or(UNUSED_AFTER);
     let mut r = Report { lines: String::new(), worst: None };
     r.line("tokctl", env!("CARGO_PKG_VERSION"));
 
@@ -116,6 +121,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         r.line("headless", format!("set {ENV_KEY} or add a passphrase with `tokctl key passphrase`"));
     }
     let vault_id = env.header.vault_id.clone();
+    let env_kind = env.header.kind;
     let payload = match env.open(&key) {
         Ok(p) => p,
         Err(e) => {
@@ -158,7 +164,40 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
             _ => {}
         }
     }
+    care(&mut r, &payload, &log, env_kind, unused, now);
     finish(r)
+}
+
+/// Tokens due for rotation, and active tokens nobody used for `unused` seconds (not in a
+/// bundle, which records no uses).
+fn care(r: &mut Report, payload: &Payload, log: &journal::Report, kind: VaultKind, unused: i64, now: i64) {
+    let mut last: HashMap<&str, i64> = HashMap::new();
+    for t in &payload.records {
+        if let Some(at) = t.last_used_at {
+            last.insert(&t.id, at);
+        }
+    }
+    for e in log.entries.iter().map(|e| &e.event).filter(|e| e.is_use()) {
+        let slot = last.entry(&e.token_id).or_insert(e.time);
+        *slot = (*slot).max(e.time);
+    }
+    for t in &payload.records {
+        if t.rotation_due(now) {
+            r.problem(Code::Unusable, "", crate::commands::rotation_words(t, now));
+        }
+        let idle = idle_since(t, last.get(t.id.as_str()).copied());
+        if kind != VaultKind::Bundle && t.status(now) == Status::Active && now - idle >= unused {
+            let how = match last.get(t.id.as_str()) {
+                Some(&u) if u >= t.secret_set_at => format!("last used {}", when::relative(u, now)),
+                _ => format!("not used since its secret was set {}", when::relative(t.secret_set_at, now)),
+            };
+            r.problem(
+                Code::Unusable,
+                "",
+                format!("'{}' is unused ({how}): `tokctl revoke {}` if nothing needs it", t.name, t.name),
+            );
+        }
+    }
 }
 
 fn finish(r: Report) -> Result<u8> {

@@ -160,6 +160,46 @@ by you (or root) and no one else can write it. Exempt: a file whose vault is a f
 own directory tree, opened by TOKCTL_VAULT_KEY alone (a committed CI bundle)."
     )]
     Trust(TrustArgs),
+
+    /// Print a shell's completion script
+    #[command(
+        after_help = "Examples:\n  tokctl completion bash > ~/.local/share/bash-completion/completions/tokctl\n  \
+tokctl completion zsh > ~/.zfunc/_tokctl            # a directory on your $fpath\n  \
+tokctl completion fish > ~/.config/fish/completions/tokctl.fish\n\n\
+The script asks the tokctl on your PATH at each TAB, so flags always match the binary; token names are\n\
+offered when the vault opens without a prompt. The same scripts are in completions/ in the repository."
+    )]
+    Completion(CompletionArgs),
+
+    /// Write the man pages (tokctl.1 and one per subcommand)
+    #[command(after_help = "Examples:\n  tokctl man --out ~/.local/share/man/man1   # then: man tokctl-exec\n  \
+tokctl man | man -l -                       # read tokctl(1) without installing\n\n\
+Without --out, tokctl.1 goes to stdout. Pages are written 0644, each by a rename, never through a symlink\n\
+left in its place; the directory is created when missing.")]
+    Man(ManArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionArgs {
+    /// The shell to print the script for
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// The directory to write every page into (e.g. ~/.local/share/man/man1)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Default)]

@@ -21,6 +21,7 @@ pub mod fsio;
 pub mod input;
 pub mod journal;
 pub mod keystore;
+pub mod manpages;
 pub mod mask;
 pub mod os;
 pub mod project;

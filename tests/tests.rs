@@ -14,6 +14,7 @@ mod fuzz_corpus;
 mod hygiene;
 mod integrity;
 mod lifecycle;
+mod packaging;
 mod rotation;
 mod trust;
 mod tty;

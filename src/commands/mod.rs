@@ -15,6 +15,7 @@ use crate::vault::Record;
 use crate::when;
 
 mod bundle;
+mod completion;
 mod create;
 mod doctor;
 pub(crate) mod env;
@@ -25,6 +26,7 @@ mod init;
 mod key;
 mod list;
 mod log;
+mod man;
 mod regenerate;
 mod remove;
 mod trust;
@@ -105,6 +107,8 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Log(a) => log::run(ctx, a),
         Command::Doctor(a) => doctor::run(ctx, a),
         Command::Trust(a) => trust::run(ctx, a),
+        Command::Completion(a) => completion::run(a),
+        Command::Man(a) => man::run(ctx, a),
         Command::Key(KeyCommand::Export) => key::export(ctx),
         Command::Key(KeyCommand::Rotate) => key::rotate(ctx),
         Command::Key(KeyCommand::Passphrase) => key::passphrase(ctx),

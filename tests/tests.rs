@@ -2,6 +2,7 @@
 //! `.ci/with-keyring`), real child processes. One binary; `util` is the support module.
 
 mod bad_input;
+mod ci_recipe;
 mod concurrency;
 mod damage;
 mod docs;

@@ -273,3 +273,39 @@ fn delete_and_update_confirm_on_stderr() {
     assert!(out.stderr.contains("deleted 'deploy'"), "{out}");
     assert!(env.run(&["-q", "delete", "nope", "--yes"], b"").code == 3);
 }
+
+#[test]
+fn doctor_says_which_vault_applies_and_why() {
+    let env = Env::env_key();
+    env.import("expo", "expo-robot-token-0123456789", &[]);
+    let doctor = env.run(&["doctor"], b"");
+    assert!(doctor.stdout.contains("chosen by TOKCTL_VAULT"), "{doctor}");
+    assert!(doctor.stdout.contains("project    – no .tokctl.toml here or above"), "{doctor}");
+    let other = env.root.join("other.toml");
+    let doctor = env.run(&["--vault", other.to_str().unwrap(), "doctor"], b"");
+    assert!(doctor.stdout.contains("chosen by --vault"), "{doctor}");
+
+    // A committed bundle under [ci]: in CI it applies, needs no trust, and doctor says so.
+    let bundle = env.root.join(".tokctl/ci.vault");
+    let key = env.ok(&["bundle", "-t", "expo", "--out", bundle.to_str().unwrap()], b"");
+    env.write_file(".tokctl.toml", b"[ci]\nvault = \".tokctl/ci.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n");
+    let mut c = env.std_cmd(&["doctor"]);
+    c.env_remove("TOKCTL_VAULT").env("CI", "true").env("TOKCTL_VAULT_KEY", key.trim());
+    let doctor = run_std(c, b"");
+    assert_eq!(doctor.code, 0, "{doctor}");
+    assert!(doctor.stdout.contains(&format!("vault      {}", bundle.display())), "{doctor}");
+    assert!(doctor.stdout.contains("chosen by the project file's [ci] table (CI is set)"), "{doctor}");
+    assert!(doctor.stdout.contains("needs no trust"), "{doctor}");
+    assert!(doctor.stdout.contains("bundle vault"), "{doctor}");
+
+    // On the laptop, the same directory: the personal vault; the file is not trusted, which
+    // only exec and env without -t care about.
+    let doctor = env.run(&["doctor"], b"");
+    assert_eq!(doctor.code, 0, "{doctor}");
+    assert!(doctor.stdout.contains("chosen by TOKCTL_VAULT"), "{doctor}");
+    assert!(doctor.stdout.contains("is not trusted") && doctor.stdout.contains("tokctl trust"), "{doctor}");
+    assert!(doctor.stdout.contains("applies only when CI is true or 1"), "{doctor}");
+    env.ok(&["trust"], b"");
+    let doctor = env.run(&["doctor"], b"");
+    assert!(doctor.stdout.contains("✓ trusted"), "{doctor}");
+}

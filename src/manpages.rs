@@ -90,11 +90,21 @@ fn page(cmd: clap::Command, name: &str) -> Vec<u8> {
     roff.control("SH", ["EXAMPLES"]);
     match ex {
         Some(text) => {
-            roff.control("nf", []);
-            for line in text.lines() {
-                roff.text([roman(line)]);
+            // Example lines (indented) as they are; prose paragraphs filled to the reader's width.
+            for (i, para) in text.split("\n\n").enumerate() {
+                if i > 0 {
+                    roff.control("PP", []);
+                }
+                if para.lines().any(|l| l.starts_with("  ")) {
+                    roff.control("nf", []);
+                    for line in para.lines() {
+                        roff.text([roman(line)]);
+                    }
+                    roff.control("fi", []);
+                } else {
+                    roff.text([roman(para)]);
+                }
             }
-            roff.control("fi", []);
         }
         None => {
             roff.text([roman("See the pages of the subcommands.")]);

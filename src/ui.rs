@@ -156,7 +156,12 @@ impl Prompter for Terminal {
         if retry {
             eprintln!("tokctl: wrong passphrase");
         }
-        hidden(&format!("Passphrase for {}: ", vault.display()))
+        // No passphrase (end of input, a closed terminal) leaves the vault locked: exit 5.
+        hidden(&format!("Passphrase for {}: ", vault.display())).map_err(|e| {
+            error::locked(format!("no passphrase was given for {}: {}", vault.display(), e.root_cause()))
+                .hint(format!("type it at the prompt, or set {}", crate::keystore::ENV_PASS))
+                .into()
+        })
     }
 
     fn new_passphrase(&self, why: &str) -> Result<Zeroizing<String>> {

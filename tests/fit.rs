@@ -309,3 +309,78 @@ fn doctor_says_which_vault_applies_and_why() {
     let doctor = env.run(&["doctor"], b"");
     assert!(doctor.stdout.contains("✓ trusted"), "{doctor}");
 }
+
+#[test]
+fn env_out_writes_a_private_file_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::env_key();
+    env.import("expo", "expo-robot-token-0123456789", &[]);
+    let file = env.root.join(".env.local");
+    let line = format!("umask 022; exec {BIN} env -t expo --format dotenv --out {}", file.display());
+    let out = run_std(env.std_cmd_of("sh", &["-c", &line]), b"");
+    assert_eq!((out.code, out.stdout.as_str()), (0, ""), "nothing on stdout\n{out}");
+    assert!(out.stderr.contains("wrote 1 assignment"), "{out}");
+    let meta = std::fs::symlink_metadata(&file).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "EXPO_TOKEN='expo-robot-token-0123456789'\n");
+    // A symlink left in its place is replaced, not written through.
+    let victim = env.write_file("victim", b"keep");
+    std::fs::remove_file(&file).unwrap();
+    std::os::unix::fs::symlink(&victim, &file).unwrap();
+    env.ok(&["env", "-t", "expo", "--out", file.to_str().unwrap()], b"");
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+    assert!(std::fs::symlink_metadata(&file).unwrap().file_type().is_file());
+    let mut c = env.std_cmd(&["env", "-t", "expo", "--format", "github", "--out", "x"]);
+    c.env("GITHUB_ENV", env.root.join("gh"));
+    assert_eq!(run_std(c, b"").code, 2);
+}
+
+#[test]
+fn a_wrong_passphrase_then_end_of_input_is_exit_5() {
+    let mut env = Env::bare();
+    env.set("TOKCTL_PASSPHRASE", "correct horse battery");
+    env.import("x", "secret-0123456789", &[]);
+    env.unset("TOKCTL_PASSPHRASE");
+    let line = format!("exec {BIN} get x");
+    let script = format!("(sleep 1; printf 'wrong-passphrase\\n'; sleep 1) | script -qec '{line}' /dev/null");
+    let out = run_std(env.std_cmd_of("sh", &["-c", &script]), b"");
+    assert!(out.stdout.contains("wrong passphrase"), "{out}");
+    assert_eq!(out.code, 5, "{out}");
+    // Without a terminal, the hint leads with what fits a passphrase vault.
+    let out = env.fails(&["get", "x"], b"", 5);
+    let hint = out.stderr.lines().nth(1).unwrap_or_default();
+    assert!(hint.contains("this vault has a passphrase: set TOKCTL_PASSPHRASE"), "{out}");
+}
+
+#[test]
+fn small_messages_a_newcomer_meets() {
+    let env = Env::env_key();
+    // The "pipe it in" hint names a command this platform has.
+    let out = env.fails(&["import", "empty"], b"", 2);
+    assert_eq!(out.stderr.contains("pbpaste"), cfg!(target_os = "macos"), "{out}");
+    // `log` columns line up whatever the names' lengths.
+    env.create("a", &[]);
+    env.create("a-much-longer-name", &[]);
+    env.get("a");
+    let log = env.ok(&["log"], b"");
+    let starts: Vec<usize> = log.lines().map(|l| l.find(" a").expect("a token column")).collect();
+    assert!(starts.windows(2).all(|w| w[0] == w[1]), "{log}");
+    // Every help's prose is wrapped by clap, not by hand: no line past 100 columns, no
+    // fragment left after a full line.
+    for cmd in ["exec", "bundle", "create", "import", "trust", "key", "verify", "env", "doctor"] {
+        let help = env.ok(&["help", cmd], b"");
+        let lines: Vec<&str> = help.lines().collect();
+        assert!(lines.iter().all(|l| l.chars().count() <= 100), "{cmd}: a line past 100 columns\n{help}");
+        for w in lines.windows(3) {
+            let prose = |l: &str| !l.is_empty() && !l.starts_with(' ');
+            let ragged =
+                w[0].chars().count() > 90 && prose(w[1]) && w[1].split_whitespace().count() <= 2 && prose(w[2]);
+            assert!(!ragged, "{cmd}: a fragment left mid-paragraph at {:?}\n{help}", w[1]);
+        }
+    }
+    let verify = env.ok(&["verify", "--help"], b"");
+    let json = verify.lines().find(|l| l.trim_start().starts_with("--json")).expect("--json");
+    assert!(json.contains("JSON"), "--json has a description: {verify}");
+    let key = env.ok(&["key", "--help"], b"");
+    assert!(key.contains("Examples:\n  tokctl key export"), "{key}");
+}

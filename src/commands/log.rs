@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::cli::LogArgs;
 use crate::commands::Ctx;
 use crate::error::Result;
-use crate::journal::Chain;
+use crate::journal::{self, Chain};
 use crate::ui::{out_line, print_json};
 use crate::when;
 
@@ -40,6 +40,9 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
     } else if entries.is_empty() {
         ctx.say("no events yet");
     } else {
+        // Columns as wide as their widest cell, so every event lines up.
+        let wide = |f: fn(&journal::Event) -> &str| entries.iter().map(|e| f(&e.event).chars().count()).max();
+        let (wa, wt) = (wide(|e| &e.action).unwrap_or(0), wide(|e| &e.token).unwrap_or(0));
         let mut out = String::new();
         for e in &entries {
             let mark = match &e.chain {
@@ -48,8 +51,11 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
                 Chain::Broken(why) => format!("  ✗ chain break: {why}"),
             };
             let e = &e.event;
-            let detail = if e.detail.is_empty() { String::new() } else { format!("  {}", e.detail) };
-            out.push_str(&format!("{}  {:<11}  {}{detail}{mark}\n", when::rfc3339(e.time), e.action, e.token));
+            let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w - s.chars().count()));
+            let line =
+                format!("{}  {}  {}  {}{mark}", when::rfc3339(e.time), pad(&e.action, wa), pad(&e.token, wt), e.detail);
+            out.push_str(line.trim_end());
+            out.push('\n');
         }
         out_line(&out, false)?;
     }

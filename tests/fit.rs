@@ -384,3 +384,32 @@ fn small_messages_a_newcomer_meets() {
     let key = env.ok(&["key", "--help"], b"");
     assert!(key.contains("Examples:\n  tokctl key export"), "{key}");
 }
+
+#[test]
+fn a_secret_service_without_a_default_collection_is_named_as_such() {
+    // A private bus with a gnome-keyring that was started but never unlocked: it answers, yet
+    // has no collection to keep a new key in.
+    let mut env = Env::bare();
+    env.unset("TOKCTL_KEYRING");
+    let (data, run) = (env.root.join("kr-data"), env.root.join("kr-run"));
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&run).unwrap();
+    let inner = format!(
+        "export XDG_DATA_HOME={data} XDG_RUNTIME_DIR={run}; \
+         gnome-keyring-daemon --start --components=secrets >/dev/null 2>&1; \
+         for i in $(seq 1 100); do dbus-send --session --print-reply --dest=org.freedesktop.DBus \
+           /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null \
+           | grep -q true && break; sleep 0.1; done; \
+         {BIN} doctor; echo \"doctor=$?\"; {BIN} init </dev/null; echo \"init=$?\"",
+        data = data.display(),
+        run = run.display()
+    );
+    let mut c = env.std_cmd_of("dbus-run-session", &["--", "sh", "-c", &inner]);
+    c.env_remove("DBUS_SESSION_BUS_ADDRESS").env("TOKCTL_KEYRING_TIMEOUT", "5");
+    let out = run_std(c, b"");
+    assert!(out.stdout.contains("doctor=3") && out.stdout.contains("init=5"), "{out}");
+    assert!(!out.stdout.contains("answers"), "doctor must not say the keyring answers\n{out}");
+    assert!(out.stdout.contains("no default collection"), "{out}");
+    assert!(out.stderr.contains("no default collection") && !out.stderr.contains("no result found"), "{out}");
+    assert!(out.stderr.contains("gnome-keyring-daemon --unlock") && out.stderr.contains("TOKCTL_PASSPHRASE"), "{out}");
+}

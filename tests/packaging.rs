@@ -26,6 +26,9 @@ fn completion_prints_the_committed_scripts() {
     }
     env.fails(&["completion", "tcsh"], b"", 2);
     assert!(!env.vault.exists(), "no vault is made or needed");
+    // A broken project file around does not stop it.
+    env.write_file(".tokctl.toml", b"[env\n");
+    assert_eq!(env.run(&["completion", "bash"], b"").code, 0);
 }
 
 #[test]

@@ -40,107 +40,159 @@ pub enum ColorWhen {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Create the vault and put its key in the OS keyring
-    #[command(
-        after_help = "Example:\n  tokctl init\n  TOKCTL_KEYRING=none TOKCTL_PASSPHRASE=… tokctl init   # headless: passphrase only\n\n\
-Every writing command does this by itself when there is no vault yet."
-    )]
+    #[command(after_help = "Example:\
+\n  tokctl init\
+\n  TOKCTL_KEYRING=none TOKCTL_PASSPHRASE=… tokctl init   # headless: passphrase only\
+\n\
+\nEvery writing command does this by itself when there is no vault yet.")]
     Init,
 
     /// Mint a new random token and print it once
-    #[command(after_help = "Example:\n  tokctl create deploy --scope repo:write --expires 30d --env DEPLOY_TOKEN\n\n\
-The secret goes to stdout; where it is stored and when it expires goes to stderr.\n\
-Tokens expire after 90 days unless --expires says otherwise: a forgotten token should die on its own.")]
+    #[command(after_help = "Example:\
+\n  tokctl create deploy --scope repo:write --expires 30d --env DEPLOY_TOKEN\
+\n\
+\nThe secret goes to stdout; where it is stored and when it expires goes to stderr. Tokens \
+expire after 90 days unless --expires says otherwise: a forgotten token should die on its own. \
+A provider's name (expo, bws, gh, gitlab, npm, cargo, hf, choreo…) is refused without --force: \
+the provider issues those tokens, so store its token with `tokctl import NAME` instead.")]
     Create(CreateArgs),
 
     /// Store a secret issued elsewhere, read from stdin
     #[command(
         visible_alias = "add",
-        after_help = "Examples:\n  tokctl import expo < expo-token.txt\n  \
-gh auth token | tokctl import gh --env GH_TOKEN --scope repo\n  tokctl import --dotenv .env --skip-existing\n\n\
-On a terminal you are asked for the secret without echo. A secret is never taken from the command line."
+        after_help = "Examples:\
+\n  tokctl import expo < expo-token.txt\
+\n  gh auth token | tokctl import gh --scope repo\
+\n  tokctl import gh --replace < new-token.txt   # the provider's replacement for a leaked one\
+\n  tokctl import --dotenv .env --skip-existing\
+\n\
+\nOn a terminal you are asked for the secret without echo. A secret is never taken from the \
+command line. A provider's name or secret format picks the variable its CLI reads (bws -> \
+BWS_ACCESS_TOKEN, a ghp_ token -> GH_TOKEN); --env wins. A JWT with an `exp` claim expires \
+then, unless --expires says otherwise."
     )]
     Import(ImportArgs),
 
     /// List tokens
     #[command(
         visible_alias = "ls",
-        after_help = "Examples:\n  tokctl list\n  tokctl list --all --json\n  tokctl list --expiring 14d"
+        after_help = "Examples:\
+\n  tokctl list\
+\n  tokctl list --all --json\
+\n  tokctl list --expiring 14d"
     )]
     List(ListArgs),
 
     /// Show one token's metadata (never the secret)
-    #[command(after_help = "Example:\n  tokctl show expo --json")]
+    #[command(after_help = "Example:\
+\n  tokctl show expo --json")]
     Show(ShowArgs),
 
     /// Print a token's secret, for `some-cli login --with-token`
-    #[command(after_help = "Example:\n  tokctl get choreo | choreo login --with-token\n\n\
-Expired and revoked tokens are refused (exit 4).")]
+    #[command(after_help = "Example:\
+\n  tokctl get choreo | choreo login --with-token\
+\n\
+\nExpired and revoked tokens are refused (exit 4).")]
     Get(GetArgs),
 
     /// Change a token's metadata; the secret is untouched
-    #[command(
-        after_help = "Examples:\n  tokctl update expo --rename expo-ci --add-scope publish\n  tokctl update gh --expires 2027-01-31 --note 'CI only'"
-    )]
+    #[command(after_help = "Examples:\
+\n  tokctl update expo --rename expo-ci --add-scope publish\
+\n  tokctl update gh --expires 2027-01-31 --note 'CI only'\
+\n  tokctl update deploy --rotate-every 30d")]
     Update(UpdateArgs),
 
     /// Replace a token's secret
     #[command(
         visible_alias = "rotate",
-        after_help = "Examples:\n  tokctl regenerate deploy           # minted: prints the new secret\n  \
-pbpaste | tokctl regenerate expo   # imported: the new secret from stdin\n\n\
-A minted token gets a fresh secret and its expiry renewed for the same lifetime; the old secret no longer verifies."
+        after_help = "Examples:\
+\n  tokctl regenerate deploy           # minted: prints the new secret\
+\n  tokctl regenerate expo < new-token.txt   # imported: the new secret from stdin\
+\n\
+\nA minted token gets a fresh secret and its expiry renewed for the same lifetime; the old \
+secret no longer verifies."
     )]
     Regenerate(RegenerateArgs),
 
     /// Destroy a token's secret and keep the record as revoked
-    #[command(after_help = "Example:\n  tokctl revoke leaked-token --yes\n\n\
-Revoking wipes the secret from the vault for good; the record stays so `list --all` and `log` remember it.\n\
-Revoke it at the provider too: tokctl cannot reach the service that issued an imported token.")]
+    #[command(after_help = "Example:\
+\n  tokctl revoke leaked-token --yes\
+\n\
+\nRevoking wipes the secret from the vault for good; the record stays so `list --all` and `log` \
+remember it. Revoke it at the provider too: tokctl cannot reach the service that issued an \
+imported token.")]
     Revoke(ConfirmArgs),
 
     /// Remove a token's record entirely
-    #[command(visible_alias = "rm", after_help = "Example:\n  tokctl delete old-token --yes")]
+    #[command(
+        visible_alias = "rm",
+        after_help = "Example:\
+\n  tokctl delete old-token --yes"
+    )]
     Delete(ConfirmArgs),
 
     /// Check a presented token read from stdin; prints its name
-    #[command(after_help = "Example:\n  printf '%s' \"$TOKEN\" | tokctl verify --scope deploy\n\n\
-Exit 0 and the name when the token is known, active and carries every --scope; 3 when unknown; 4 otherwise.")]
+    #[command(after_help = "Example:\
+\n  printf '%s' \"$TOKEN\" | tokctl verify --scope deploy\
+\n\
+\nExit 0 and the name when the token is known, active and carries every --scope; 3 when \
+unknown; 4 otherwise.")]
     Verify(VerifyArgs),
 
     /// Run a command with tokens in its environment
-    #[command(
-        after_help = "Examples:\n  tokctl exec -t expo -- eas build\n  tokctl exec -t gh=GITHUB_TOKEN --scope ci -- ./deploy.sh --prod\n  \
-tokctl exec --mask -- make release        # tokens from .tokctl.toml, secrets shown as ***\n\n\
-Tokens come from -t NAME[=VAR], --scope S (every active token carrying S), or the [env] table of the nearest\n\
-.tokctl.toml; never everything. Every token must be active or the command does not start (exit 3 or 4).\n\
-Without --mask tokctl becomes the command (execvp): its signals, terminal and exit status are its own.\n\
-TOKCTL_VAULT_KEY and TOKCTL_PASSPHRASE are removed from its environment."
-    )]
+    #[command(after_help = "Examples:\
+\n  tokctl exec -t expo -- eas build\
+\n  tokctl exec -t gh=GITHUB_TOKEN --scope ci -- ./deploy.sh --prod\
+\n  tokctl exec --mask -- make release        # tokens from .tokctl.toml, secrets shown as ***\
+\n\
+\nTokens come from -t NAME[=VAR], --scope S (every active token carrying S), or the [env] table \
+of the nearest .tokctl.toml; never everything. Every token must be active or the command does \
+not start (exit 3 or 4). Without --mask tokctl becomes the command (execvp): its signals, \
+terminal and exit status are its own. TOKCTL_VAULT_KEY and TOKCTL_PASSPHRASE are removed from \
+its environment.")]
     Exec(ExecArgs),
 
     /// Print tokens as shell, dotenv, JSON or GitHub Actions assignments
-    #[command(
-        after_help = "Examples:\n  eval \"$(tokctl env -t expo)\"\n  tokctl env --scope ci --format github   # in a GitHub Actions step\n  \
-tokctl env --format dotenv > .env.local\n\nSelection works as for `exec`."
-    )]
+    #[command(after_help = "Examples:\
+\n  eval \"$(tokctl env -t expo)\"\
+\n  tokctl env --scope ci --format github   # in a GitHub Actions step\
+\n  tokctl env --format dotenv --out .env.local   # 0600, whatever the umask\
+\n\
+\nSelection works as for `exec`.")]
     Env(EnvArgs),
 
     /// Write a separate vault holding only some tokens, under a new key, for CI
-    #[command(after_help = "Example:\n  tokctl bundle -t expo -t bws --out .tokctl/ci.vault > ci-key.txt\n\n\
-The bundle is a vault of its own with a fresh random key, printed once on stdout: store that key as the one\n\
-CI secret (TOKCTL_VAULT_KEY) and commit the bundle. Your personal key cannot open it, nor its key your vault.")]
+    #[command(after_help = "Example:\
+\n  tokctl bundle -t expo -t bws --out .tokctl/ci.vault > ci-key.txt\
+\n\
+\nThe bundle is a vault of its own with a fresh random key, printed once on stdout: store that \
+key as the one CI secret (TOKCTL_VAULT_KEY) and commit the bundle. Your personal key cannot \
+open it, nor its key your vault.")]
     Bundle(BundleArgs),
 
     /// The vault's history, newest first
-    #[command(after_help = "Example:\n  tokctl log expo")]
+    #[command(after_help = "Example:\
+\n  tokctl log expo")]
     Log(LogArgs),
 
     /// Explain this machine's setup and what needs attention
-    #[command(after_help = "Example:\n  tokctl doctor --within 14d")]
+    #[command(after_help = "Example:\
+\n  tokctl doctor --within 14d --unused 60d\
+\n\
+\nFlags tokens expired or expiring within --within, due for rotation (--rotate-every), and \
+active tokens unused for --unused (bundles record no uses, so their tokens are never called \
+unused).")]
     Doctor(DoctorArgs),
 
     /// Manage the vault key: export, rotate, passphrase, import
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\
+\n  tokctl key export > vault-key.txt          # for TOKCTL_VAULT_KEY in CI or on another machine\
+\n  tokctl key passphrase                      # also unlock with a passphrase (8 characters or more)\
+\n  tokctl key export | ssh host tokctl key import\
+\n  tokctl key rotate                          # a new key; every exported one stops working"
+    )]
     Key(KeyCommand),
 
     /// Keep a vault that is an older copy of itself (after a backup restore), on purpose
@@ -155,14 +207,58 @@ regenerated or deleted since are named, so you can act on them."
     AcceptRollback,
 
     /// Trust a project file (.tokctl.toml), so its [env] and vault are used
-    #[command(
-        after_help = "Examples:\n  tokctl trust                 # the nearest .tokctl.toml, after showing what it asks for\n  \
-tokctl trust --list\n  tokctl trust --revoke ./.tokctl.toml\n\n\
-A project file is used only once trusted, and only while its content is unchanged, it is owned\n\
-by you (or root) and no one else can write it. Exempt: a file whose vault is a file inside its\n\
-own directory tree, opened by TOKCTL_VAULT_KEY alone (a committed CI bundle)."
-    )]
+    #[command(after_help = "Examples:\
+\n  tokctl trust                 # the nearest .tokctl.toml, after showing what it asks for\
+\n  tokctl trust --list\
+\n  tokctl trust --revoke ./.tokctl.toml\
+\n\
+\nA project file is used only once trusted, and only while its content is unchanged, it is \
+owned by you (or root) and no one else can write it. Exempt: a file whose vault is a file \
+inside its own directory tree, opened by TOKCTL_VAULT_KEY alone (a committed CI bundle).")]
     Trust(TrustArgs),
+
+    /// Print a shell's completion script
+    #[command(after_help = "Examples:\
+\n  tokctl completion bash > ~/.local/share/bash-completion/completions/tokctl\
+\n  tokctl completion zsh > ~/.zfunc/_tokctl            # a directory on your $fpath\
+\n  tokctl completion fish > ~/.config/fish/completions/tokctl.fish\
+\n\
+\nThe script asks the tokctl on your PATH at each TAB, so flags always match the binary; token \
+names are offered when the vault opens without a prompt. The same scripts are in completions/ \
+in the repository.")]
+    Completion(CompletionArgs),
+
+    /// Write the man pages (tokctl.1 and one per subcommand)
+    #[command(after_help = "Examples:\
+\n  tokctl man --out ~/.local/share/man/man1   # then: man tokctl-exec\
+\n  tokctl man | man -l -                       # read tokctl(1) without installing\
+\n\
+\nWithout --out, tokctl.1 goes to stdout. Pages are written 0644, each by a rename, never \
+through a symlink left in its place; the directory is created when missing.")]
+    Man(ManArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionArgs {
+    /// The shell to print the script for
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// The directory to write every page into (e.g. ~/.local/share/man/man1)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Default)]
@@ -182,6 +278,10 @@ pub struct MetaArgs {
     /// Free text kept with the token
     #[arg(long, value_name = "T")]
     pub note: Option<String>,
+
+    /// How often the secret should be rotated (e.g. 90d): doctor, list and each use say when it is due
+    #[arg(long, value_name = "D")]
+    pub rotate_every: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -192,6 +292,9 @@ pub struct CreateArgs {
     /// What the secret starts with, so secret scanners can find it
     #[arg(long, default_value = "tok_", value_name = "P")]
     pub prefix: String,
+    /// Mint even under a provider's name (expo, gh, bws…), whose real tokens come from the provider
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -208,6 +311,10 @@ pub struct ImportArgs {
     // (clap's `requires` does not fire for this flag; `import::run` refuses it without --dotenv)
     #[arg(long)]
     pub skip_existing: bool,
+    /// Put a new secret into the existing token NAME, whatever its status (the provider issued a
+    /// replacement); its name, env, scopes and note stay unless given
+    #[arg(long, conflicts_with_all = ["dotenv", "skip_existing"])]
+    pub replace: bool,
 }
 
 #[derive(Args, Debug)]
@@ -229,6 +336,7 @@ pub struct ListArgs {
 #[derive(Args, Debug)]
 pub struct ShowArgs {
     pub name: String,
+    /// Print the record as JSON (the fields README.md lists; never the secret)
     #[arg(long)]
     pub json: bool,
 }
@@ -263,6 +371,9 @@ pub struct UpdateArgs {
     pub expires: Option<String>,
     #[arg(long, value_name = "T")]
     pub note: Option<String>,
+    /// How often the secret should be rotated (e.g. 90d), counted from when it was set; `never` drops it
+    #[arg(long, value_name = "D")]
+    pub rotate_every: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -286,6 +397,7 @@ pub struct VerifyArgs {
     /// A scope the token must carry (repeatable)
     #[arg(long = "scope", value_name = "S")]
     pub scopes: Vec<String>,
+    /// Print the token's name, id, scopes and expiry as JSON instead of its name
     #[arg(long)]
     pub json: bool,
 }
@@ -330,6 +442,9 @@ pub struct EnvArgs {
     pub select: SelectArgs,
     #[arg(long, value_enum, default_value_t = EnvFormat::Sh)]
     pub format: EnvFormat,
+    /// Write the assignments to FILE (created 0600, replaced whole) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -346,6 +461,7 @@ pub struct BundleArgs {
 pub struct LogArgs {
     /// Only this token's events
     pub name: Option<String>,
+    /// Print the events as a JSON array (time, action, token, detail, chain)
     #[arg(long)]
     pub json: bool,
 }
@@ -355,6 +471,9 @@ pub struct DoctorArgs {
     /// Warn about tokens expiring within D [default: 7d]
     #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub within: Option<String>,
+    /// Warn about tokens not used for D [default: 90d]
+    #[arg(long, value_name = "D", allow_hyphen_values = true)]
+    pub unused: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -373,17 +492,23 @@ pub struct TrustArgs {
 #[derive(Subcommand, Debug)]
 pub enum KeyCommand {
     /// Print the vault key, for TOKCTL_VAULT_KEY on another machine or in CI
-    #[command(after_help = "Example:\n  tokctl key export   # keep it somewhere safe: it opens the vault")]
+    #[command(after_help = "Example:\
+\n  tokctl key export   # keep it somewhere safe: it opens the vault")]
     Export,
     /// Make a new vault key; every exported key stops working
-    #[command(after_help = "Example:\n  tokctl key rotate")]
+    #[command(after_help = "Example:\
+\n  tokctl key rotate")]
     Rotate,
     /// Add or change a passphrase that can also unlock the vault
-    #[command(after_help = "Examples:\n  tokctl key passphrase                       # asks twice, no echo\n  \
-printf '%s\\n' \"$PASS\" | tokctl key passphrase   # first line of stdin")]
+    #[command(after_help = "Examples:\
+\n  tokctl key passphrase                       # asks twice, no echo\
+\n  printf '%s\\n' \"$PASS\" | tokctl key passphrase   # first line of stdin\
+\n\
+\nA passphrase has at least 8 characters.")]
     Passphrase,
     /// Store this vault's key in this machine's OS keyring
-    #[command(after_help = "Examples:\n  tokctl key export | ssh laptop2 tokctl key import\n  \
-TOKCTL_PASSPHRASE=… tokctl key import   # unlocked by the passphrase")]
+    #[command(after_help = "Examples:\
+\n  tokctl key export | ssh laptop2 tokctl key import\
+\n  TOKCTL_PASSPHRASE=… tokctl key import   # unlocked by the passphrase")]
     Import,
 }

@@ -4,16 +4,41 @@
 
 use clap::CommandFactory;
 use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Shell};
 use crate::keystore;
 use crate::unlock::{self, Sources};
 use crate::vault::Envelope;
 
 const KEYRING_WAIT_SECS: u64 = 2;
 
-/// The variable the registration scripts set when they ask for completions.
+/// The environment variable through which a shell asks `tokctl` for completions.
 pub const VAR: &str = "TOKCTL_COMPLETE";
+
+/// Every shell, with the file its registration script has in `completions/`.
+pub const SHELLS: [(Shell, &str); 5] = [
+    (Shell::Bash, "tokctl.bash"),
+    (Shell::Zsh, "_tokctl"),
+    (Shell::Fish, "tokctl.fish"),
+    (Shell::Powershell, "_tokctl.ps1"),
+    (Shell::Elvish, "tokctl.elv"),
+];
+
+/// The registration script for `shell`: on TAB the shell runs `tokctl` itself with `VAR` set,
+/// so flags always match the binary and token names come from the vault.
+pub fn registration(shell: Shell) -> Vec<u8> {
+    let completer: &dyn EnvCompleter = match shell {
+        Shell::Bash => &Bash,
+        Shell::Zsh => &Zsh,
+        Shell::Fish => &Fish,
+        Shell::Powershell => &Powershell,
+        Shell::Elvish => &Elvish,
+    };
+    let mut out = Vec::new();
+    completer.write_registration(VAR, "tokctl", "tokctl", "tokctl", &mut out).expect("writing to memory");
+    out
+}
 
 /// The subcommands and arguments that take an existing token's name.
 const TOKEN_ARGS: &[(&str, &str)] = &[

@@ -51,11 +51,17 @@ pub fn parent(path: &Path) -> PathBuf {
 
 /// Write `bytes` to `path` atomically with mode 0600.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    atomic_write_mode(path, bytes, 0o600)
+}
+
+/// Write `bytes` to `path` atomically with `mode`. The rename replaces whatever is at `path`,
+/// a symlink included, so nothing is ever written through a link left in its place.
+pub fn atomic_write_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let dir = parent(path);
     let what = || format!("cannot write {}", path.display());
     let mut tmp =
         tempfile::Builder::new().prefix(&temp_prefix(path)).suffix(".tmp").tempfile_in(&dir).with_context(what)?;
-    set_mode(tmp.path(), 0o600).with_context(what)?;
+    set_mode(tmp.path(), mode).with_context(what)?;
     tmp.write_all(bytes).with_context(what)?;
     tmp.as_file().sync_all().with_context(what)?;
     // On failure the temp file is removed when `persist`'s error drops it.

@@ -31,7 +31,11 @@ pub fn secret_exact(mut raw: Vec<u8>, what: &str) -> Result<Secret> {
     }
     if raw.is_empty() {
         return Err(error::usage(format!("{what} is empty"))
-            .hint("pipe the token in, e.g. `pbpaste | tokctl import NAME`")
+            .hint(if cfg!(target_os = "macos") {
+                "pipe the token in, e.g. `pbpaste | tokctl import NAME`, or run it on a terminal to be asked"
+            } else {
+                "pipe the token in, e.g. `tokctl import NAME < token.txt`, or run it on a terminal to be asked"
+            })
             .into());
     }
     // No environment variable, argument or C string can hold a NUL: the secret could never be

@@ -124,8 +124,7 @@ fn store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>
 /// Diffie-Hellman exchange, and calls on different threads take turns on it instead of opening
 /// connections at once. Only a store that was made is kept; a failure is tried again next time.
 fn shared_store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>> {
-    static STORE: std::sync::Mutex<Option<std::sync::Arc<keyring_core::CredentialStore>>> =
-        std::sync::Mutex::new(None);
+    static STORE: std::sync::Mutex<Option<std::sync::Arc<keyring_core::CredentialStore>>> = std::sync::Mutex::new(None);
     let mut slot = STORE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(s) = &*slot {
         return Ok(s.clone());
@@ -197,7 +196,36 @@ pub fn load_within(account: &str, secs: u64) -> Result<Result<Key, Miss>> {
 pub fn save(account: &str, label: &str, key: &Key) -> Result<Result<(), Miss>> {
     let (account, label) = (account.to_string(), label.to_string());
     let text = crypto::encode_key(key);
-    bounded(move || entry(&account, &label)?.set_secret(text.as_bytes()))
+    bounded(move || entry(&account, &label)?.set_secret(text.as_bytes()).map_err(explain))
+}
+
+/// What a Secret Service without a default collection is missing, and how to make one.
+const NO_DEFAULT: &str = "the Secret Service has no default collection (no login keyring) to keep keys in; \
+     log in to a desktop session once, or make one: printf 'PASSWORD\\n' | gnome-keyring-daemon --unlock";
+
+/// Whether the Secret Service has a default collection, where new items go. A store with none
+/// answers reads ("no such entry") but fails every write with "no result found".
+#[cfg(target_os = "linux")]
+fn has_default_collection() -> keyring_core::Result<bool> {
+    let failed = |e: dbus::Error| keyring_core::Error::PlatformFailure(Box::new(e));
+    let conn = dbus::blocking::Connection::new_session().map_err(failed)?;
+    let proxy = conn.with_proxy("org.freedesktop.secrets", "/org/freedesktop/secrets", Duration::from_secs(5));
+    let (path,): (dbus::Path,) =
+        proxy.method_call("org.freedesktop.Secret.Service", "ReadAlias", ("default",)).map_err(failed)?;
+    Ok(&*path != "/")
+}
+
+#[cfg(not(target_os = "linux"))]
+fn has_default_collection() -> keyring_core::Result<bool> {
+    Ok(true)
+}
+
+/// A failed write, explained when the cause is a missing default collection.
+fn explain(e: keyring_core::Error) -> keyring_core::Error {
+    match has_default_collection() {
+        Ok(false) => keyring_core::Error::NoStorageAccess(NO_DEFAULT.into()),
+        _ => e,
+    }
 }
 
 pub fn delete(account: &str) -> Result<Result<(), Miss>> {
@@ -275,7 +303,11 @@ pub fn save_generation(vault_id: &str, tag: &str, generation: u64) -> Result<Res
 pub fn probe() -> Result<(Result<(), Miss>, Duration)> {
     let start = Instant::now();
     let r = bounded(|| match entry("tokctl-doctor-probe", "tokctl probe")?.get_secret() {
-        Ok(_) | Err(keyring_core::Error::NoEntry) => Ok(()),
+        // It answers; but a new vault's key can only be kept if there is a collection to keep it in.
+        Ok(_) | Err(keyring_core::Error::NoEntry) => match has_default_collection() {
+            Ok(false) => Err(keyring_core::Error::NoStorageAccess(NO_DEFAULT.into())),
+            _ => Ok(()),
+        },
         Err(e) => Err(e),
     })?;
     Ok((r, start.elapsed()))

@@ -21,6 +21,7 @@ pub mod fsio;
 pub mod input;
 pub mod journal;
 pub mod keystore;
+pub mod manpages;
 pub mod mask;
 pub mod os;
 pub mod project;
@@ -46,7 +47,15 @@ pub fn run(cli: Cli) -> Result<u8> {
     let project = std::env::current_dir().map_err(anyhow::Error::from).and_then(|cwd| project::find(&cwd));
     let (project, project_error) = match project {
         Ok(p) => (p, None),
-        Err(e) if explicit.is_some() || matches!(cli.command, cli::Command::Trust(_)) => (None, Some(e)),
+        Err(e)
+            if explicit.is_some()
+                || matches!(
+                    cli.command,
+                    cli::Command::Trust(_) | cli::Command::Completion(_) | cli::Command::Man(_)
+                ) =>
+        {
+            (None, Some(e))
+        }
         Err(e) => return Err(e),
     };
     // --vault / TOKCTL_VAULT, else the project file's vault (its [ci] one in CI), else the default.

@@ -68,9 +68,11 @@ proptest! {
                 secret: None,
                 hash: [0; 32],
                 fingerprint: String::new(),
+                secret_set_at: created,
+                rotate_every: expires.map(|e| e.wrapping_sub(created).wrapping_abs() % 1_000_000),
             };
             if let Some(s) = secret {
-                r.set_secret(Secret::new(s));
+                r.set_secret(Secret::new(s), created);
             }
             payload.records.push(r);
         }

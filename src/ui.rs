@@ -210,7 +210,13 @@ impl Prompter for Terminal {
         if retry {
             eprintln!("tokctl: wrong passphrase");
         }
-        hidden(&format!("Passphrase for {}: ", escape(&vault.display().to_string())))
+        // No passphrase (end of input, a closed terminal) leaves the vault locked: exit 5.
+        let shown = escape(&vault.display().to_string()).into_owned();
+        hidden(&format!("Passphrase for {shown}: ")).map_err(|e| {
+            error::locked(format!("no passphrase was given for {shown}: {}", e.root_cause()))
+                .hint(format!("type it at the prompt, or set {}", crate::keystore::ENV_PASS))
+                .into()
+        })
     }
 
     fn new_passphrase(&self, why: &str) -> Result<Zeroizing<String>> {

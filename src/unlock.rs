@@ -149,7 +149,8 @@ pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
     let mut fix =
         format!("set {ENV_KEY} to this vault's exported key, or put it back in the keyring with `tokctl key import`");
     if env.header.passphrase.is_some() {
-        fix.push_str(&format!("\nthis vault has a passphrase: set {ENV_PASS}, or run on a terminal to be asked"));
+        // What fits this vault first: it has a passphrase.
+        fix = format!("this vault has a passphrase: set {ENV_PASS}, or run on a terminal to be asked\nor {fix}");
     } else if matches!(env.header.kind, VaultKind::Bundle) {
         fix = format!("a bundle opens only with the key `tokctl bundle` printed: set {ENV_KEY} to it");
     }

@@ -85,6 +85,19 @@ pub fn parse_window(s: &str, now: i64) -> Result<i64> {
     }
 }
 
+/// Parse `--rotate-every`: a duration such as 90d, or `never` (no period).
+pub fn parse_period(s: &str) -> Result<Option<i64>> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("never") {
+        return Ok(None);
+    }
+    parse_span(s).map(Some).ok_or_else(|| {
+        error::usage(format!("'{s}' is not a rotation period"))
+            .hint("use a duration such as 30d, 12w or 2160h (or `never` to drop the period)")
+            .into()
+    })
+}
+
 pub fn rfc3339(t: i64) -> String {
     Timestamp::from_second(t).map(|ts| ts.to_string()).unwrap_or_else(|_| t.to_string())
 }
@@ -138,6 +151,15 @@ mod tests {
         assert!(matches!(parse_expiry("2030-01-31T12:00:00Z", now).unwrap(), Expiry::At(_)));
         for bad in ["", "0d", "-3d", "+3d", "3x", "d", "3.5d", "2020-01-01", "2030-02-30", "99999999999w"] {
             assert!(parse_expiry(bad, now).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rotation_periods_are_durations() {
+        assert_eq!(parse_period("90d").unwrap(), Some(90 * 86_400));
+        assert_eq!(parse_period("never").unwrap(), None);
+        for bad in ["2030-01-01", "0d", "x", ""] {
+            assert!(parse_period(bad).is_err(), "{bad}");
         }
     }
 

@@ -168,7 +168,7 @@ fn refused() -> Vec<Case> {
     add(&["exec", "-t", "bad name", "--", "true"], b"", 2, "'bad name' is not a valid token name");
     add(&["exec", "-t", "github=1X", "--", "true"], b"", 2, "'1X' is not a valid environment variable name");
     add(&["env", "-t", "github=", "--format", "sh"], b"", 2, "'' is not a valid environment variable name");
-    add(&["env", "-t", "github", "-t", "expo=GITHUB_TOKEN"], b"", 2, "would set GITHUB_TOKEN");
+    add(&["env", "-t", "github", "-t", "expo=GH_TOKEN"], b"", 2, "would set GH_TOKEN");
     add(&["exec", "-t", "githb", "--", "true"], b"", 3, "no token named 'githb'");
     add(&["env", "--scope", "nosuch"], b"", 3, "no active token carries the scope 'nosuch'");
     add(&["exec", "-t", "old", "--", "true"], b"", 4, "revoked");
@@ -197,7 +197,7 @@ fn refused() -> Vec<Case> {
     add(&["get", "old"], b"", 4, "revoked");
     add(&["regenerate", "old"], b"", 4, "is revoked and cannot be regenerated");
     // Name conflicts: exit 7.
-    add(&["create", "github"], b"", 7, "a token named 'github' already exists");
+    add(&["create", "github", "--force"], b"", 7, "a token named 'github' already exists");
     add(&["import", "expo"], b"another", 7, "a token named 'expo' already exists");
     add(&["update", "github", "--rename", "expo"], b"", 7, "a token named 'expo' already exists");
     add(&["import", "--dotenv", "-"], b"BRAND_NEW=1\nEXPO=2\n", 7, "a token named 'expo' already exists");

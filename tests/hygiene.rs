@@ -152,7 +152,7 @@ fn under_umask_000(env: &Env, args: &[&str], stdin: &[u8]) -> Out {
 #[test]
 fn the_vault_is_private_whatever_the_umask() {
     let env = Env::env_key();
-    under_umask_000(&env, &["create", "gh"], b"");
+    under_umask_000(&env, &["create", "gh", "--force"], b"");
     under_umask_000(&env, &["get", "gh"], b"");
     let dir = env.vault.parent().unwrap();
     assert_eq!(mode(dir), 0o700, "the vault's directory");
@@ -170,7 +170,7 @@ fn the_vault_is_private_whatever_the_umask() {
     // A passphrase vault, and a key rotation, under the same umask.
     let mut env = Env::bare();
     env.set("TOKCTL_PASSPHRASE", "a long passphrase");
-    under_umask_000(&env, &["create", "gh"], b"");
+    under_umask_000(&env, &["create", "gh", "--force"], b"");
     under_umask_000(&env, &["key", "rotate"], b"");
     assert_eq!(mode(&env.vault), 0o600);
     assert_eq!(mode(&env.log_path()), 0o600);
@@ -189,7 +189,7 @@ fn the_default_vault_lives_privately_in_the_data_directory() {
         assert_eq!(out.code, 0, "{out}");
         out
     };
-    let secret = run(&["create", "gh"]).stdout;
+    let secret = run(&["create", "gh", "--force"]).stdout;
     let dir = env.home.join(".local/share/tokctl");
     let vault = dir.join("vault.toml");
     assert!(vault.exists(), "the default vault is <data dir>/tokctl/vault.toml");

@@ -68,6 +68,8 @@ fn list_json_has_the_stable_fields_and_no_secret() {
         "revoked_at",
         "note",
         "fingerprint",
+        "rotate_every",
+        "rotation_due_at",
     ]
     .into();
     for r in rows {
@@ -464,7 +466,7 @@ fn a_log_that_cannot_be_written_never_fails_a_use() {
 #[test]
 fn quiet_means_nothing_on_stderr_but_errors() {
     let env = Env::env_key();
-    let out = env.run(&["-q", "create", "gh", "--expires", "2d"], b"");
+    let out = env.run(&["-q", "create", "gh", "--force", "--expires", "2d"], b"");
     assert_eq!(out.code, 0, "{out}");
     assert_eq!(out.stderr, "", "{out}");
     env.cmd(&["--quiet", "get", "gh"]).assert().success().stderr("");
@@ -505,7 +507,7 @@ fn several_vaults_coexist_each_with_its_own_keyring_entry() {
     let work = env.root.join("work").join("vault.toml");
     let work_arg = work.display().to_string();
     let personal = env.create("gh", &[]);
-    let out = env.run(&["--vault", &work_arg, "create", "gh"], b"");
+    let out = env.run(&["--vault", &work_arg, "create", "gh", "--force"], b"");
     assert_eq!(out.code, 0, "{out}");
     let at_work = out.stdout.trim_end().to_string();
     assert_ne!(personal, at_work);

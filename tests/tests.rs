@@ -2,14 +2,14 @@
 //! `.ci/with-keyring`), real child processes and terminals. One binary; `support` is the one
 //! harness every test module uses.
 
-mod support;
-
 mod bad_input;
+mod ci_recipe;
 mod concurrency;
 mod damage;
 mod docs;
 mod exec;
 mod expiry;
+mod fit;
 mod format;
 mod full_disk;
 mod fuzz_corpus;
@@ -19,8 +19,10 @@ mod keyring_faults;
 mod kill;
 mod lifecycle;
 mod mask_tty;
+mod packaging;
 mod process_leaks;
 mod rotation;
+mod support;
 mod trust;
 mod tty;
 mod unlock;

@@ -3,7 +3,8 @@
 use crate::cli::CreateArgs;
 use crate::commands::Ctx;
 use crate::crypto;
-use crate::error::Result;
+use crate::error::{self, Result};
+use crate::formats;
 use crate::ui::out_line;
 use crate::vault::{self, Kind, Meta};
 use crate::when::{self, Expiry};
@@ -16,8 +17,20 @@ pub fn expiry_words(expires_at: Option<i64>) -> String {
 }
 
 pub fn run(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
+    if let Some(w) = formats::by_name(&a.name).filter(|_| !a.force) {
+        return Err(error::usage(format!(
+            "'{}' is {}'s token: {} issues it, and a secret tokctl mints would not work there",
+            a.name, w.provider, w.provider
+        ))
+        .hint(format!(
+            "store the token {} gave you: `tokctl import {}` (it reads it from stdin or asks for it);\n\
+             or mint one under this name anyway with --force",
+            w.provider, a.name
+        ))
+        .into());
+    }
     let m = &a.meta;
-    let meta = Meta::new(
+    let mut meta = Meta::new(
         &a.name,
         m.env.as_deref(),
         &m.scopes,
@@ -25,6 +38,7 @@ pub fn run(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
         m.note.as_deref(),
         Expiry::After(90 * 86_400),
     )?;
+    meta.rotate_every = m.rotate_every.as_deref().map(when::parse_period).transpose()?.flatten();
     vault::check_prefix(&a.prefix)?;
     let secret = crypto::mint(&a.prefix);
     let mut acc = ctx.access()?;

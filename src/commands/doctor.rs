@@ -10,7 +10,11 @@ use crate::error::{Code, Result};
 use crate::keystore::{self, ENV_KEY, ENV_PASS, Miss};
 use crate::ui::{escape, escape_lines, out_line};
 use crate::unlock::{self, Source};
-use crate::vault::{Envelope, Status};
+use std::collections::HashMap;
+
+use crate::commands::{UNUSED_AFTER, idle_since};
+use crate::journal;
+use crate::vault::{Envelope, Payload, Status, VaultKind};
 use crate::when;
 
 struct Report {
@@ -44,6 +48,7 @@ fn mode(_: &std::path::Path) -> String {
 pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
     let now = when::now();
     let within = when::parse_window(a.within.as_deref().unwrap_or("7d"), now)?;
+    let unused = a.unused.as_deref().map(|d| when::parse_window(d, now)).transpose()?.unwrap_or(UNUSED_AFTER);
     let mut r = Report { lines: String::new(), worst: None };
     r.line("tokctl", env!("CARGO_PKG_VERSION"));
 
@@ -63,6 +68,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
     }
 
     r.line("vault", escape(&ctx.vault.display().to_string()));
+    vault_choice(ctx, &mut r);
     let bytes = match crate::fsio::read_opt(&ctx.vault, crate::fsio::MAX_VAULT) {
         Ok(Some(b)) => b,
         Ok(None) => {
@@ -123,6 +129,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
     }
     let vault_id = env.header.vault_id.clone();
     let header = env.header.clone();
+    let env_kind = env.header.kind;
     let payload = match env.open(&key) {
         Ok(p) => p,
         Err(e) => {
@@ -193,7 +200,40 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
             _ => {}
         }
     }
+    care(&mut r, &payload, &log, env_kind, unused, now);
     finish(r)
+}
+
+/// Tokens due for rotation, and active tokens nobody used for `unused` seconds (not in a
+/// bundle, which records no uses).
+fn care(r: &mut Report, payload: &Payload, log: &journal::Report, kind: VaultKind, unused: i64, now: i64) {
+    let mut last: HashMap<&str, i64> = HashMap::new();
+    for t in &payload.records {
+        if let Some(at) = t.last_used_at {
+            last.insert(&t.id, at);
+        }
+    }
+    for e in log.entries.iter().map(|e| &e.event).filter(|e| e.is_use()) {
+        let slot = last.entry(&e.token_id).or_insert(e.time);
+        *slot = (*slot).max(e.time);
+    }
+    for t in &payload.records {
+        if t.rotation_due(now) {
+            r.problem(Code::Unusable, "", crate::commands::rotation_words(t, now));
+        }
+        let idle = idle_since(t, last.get(t.id.as_str()).copied());
+        if kind != VaultKind::Bundle && t.status(now) == Status::Active && now - idle >= unused {
+            let how = match last.get(t.id.as_str()) {
+                Some(&u) if u >= t.secret_set_at => format!("last used {}", when::relative(u, now)),
+                _ => format!("not used since its secret was set {}", when::relative(t.secret_set_at, now)),
+            };
+            r.problem(
+                Code::Unusable,
+                "",
+                format!("'{}' is unused ({how}): `tokctl revoke {}` if nothing needs it", t.name, t.name),
+            );
+        }
+    }
 }
 
 fn finish(r: Report) -> Result<u8> {
@@ -204,4 +244,67 @@ fn finish(r: Report) -> Result<u8> {
     });
     out_line(&out, false)?;
     Ok(r.worst.map_or(0, |c| c as u8))
+}
+
+/// Which vault applies and why (--vault, TOKCTL_VAULT, the project file's vault or its [ci]
+/// vault, the default), and the project file: its path, its trust, what it selects.
+fn vault_choice(ctx: &Ctx, r: &mut Report) {
+    let env_vault = std::env::var_os("TOKCTL_VAULT").filter(|v| !v.is_empty());
+    let ci = crate::project::in_ci();
+    let why = if ctx.from_project {
+        match ctx.project.as_ref().and_then(|pf| pf.project.ci_vault()) {
+            Some(_) if ci => "chosen by the project file's [ci] table (CI is set)".to_string(),
+            _ => "chosen by the project file".to_string(),
+        }
+    } else if ctx.default_path {
+        "the default".to_string()
+    } else if env_vault.as_deref() == Some(ctx.vault.as_os_str()) {
+        "chosen by TOKCTL_VAULT".to_string()
+    } else {
+        "chosen by --vault".to_string()
+    };
+    r.line("", why);
+    if let Some(e) = ctx.project_error.borrow().as_ref() {
+        r.line("project", format!("– the nearest {} cannot be read: {e}", crate::project::FILE_NAME));
+        return;
+    }
+    let Some(pf) = &ctx.project else {
+        r.line("project", format!("– no {} here or above", crate::project::FILE_NAME));
+        return;
+    };
+    r.line("project", pf.path.display().to_string());
+    let exempt = keystore::env_key().ok().flatten().is_some()
+        && pf.vault_now().is_some_and(|v| ctx.from_project && pf.holds(&v));
+    let trust = if exempt {
+        Ok("✓ needs no trust: its vault is inside its tree and TOKCTL_VAULT_KEY alone opens it".to_string())
+    } else {
+        crate::project::require_trust(pf).map(|()| "✓ trusted".to_string())
+    };
+    match trust {
+        Ok(t) => r.line("", t),
+        Err(e) => {
+            // "<path> is not trusted: …" → "is not trusted": the path is on the line above.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            let first = first.strip_prefix(&format!("{} ", pf.path.display())).unwrap_or(first);
+            let first = first.split(':').next().unwrap_or(first).to_string();
+            let fix = format!("`tokctl trust {}` if you trust it", pf.path.display());
+            if ctx.from_project {
+                r.problem(Code::NotTrusted, "", format!("{first}: every command here refuses it; {fix}"));
+            } else {
+                r.line("", format!("– {first}: exec and env without -t refuse it; {fix}"));
+            }
+        }
+    }
+    let selects = match (pf.project.vault.as_ref(), pf.project.ci_vault()) {
+        (_, Some(v)) if ci => format!("in CI (CI is set) the vault {}", pf.dir.join(v).display()),
+        (Some(v), Some(_)) => format!("the vault {} (its [ci] vault only when CI is set)", pf.dir.join(v).display()),
+        (Some(v), None) => format!("the vault {}", pf.dir.join(v).display()),
+        (None, Some(_)) => "no vault here: its [ci] vault applies only when CI is true or 1".to_string(),
+        (None, None) => "no vault".to_string(),
+    };
+    let overridden = if !ctx.from_project && pf.vault_now().is_some() { " (overridden here)" } else { "" };
+    let env: Vec<&str> = pf.project.env.keys().map(String::as_str).collect();
+    let env = if env.is_empty() { "no tokens".to_string() } else { env.join(", ") };
+    r.line("", format!("selects {selects}{overridden}; [env] {env}"));
 }

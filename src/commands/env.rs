@@ -78,7 +78,21 @@ fn room(chosen: &[Chosen]) -> usize {
     chosen.iter().map(|c| 128 + 6 * c.var.len() + 17 * c.secret.expose().len()).sum::<usize>() + 16
 }
 
+/// The assignments to stdout, or with `--out` to a file only its owner can read, written whole
+/// by a rename (never through a symlink left in its place).
+fn write_out(ctx: &Ctx, file: Option<&std::path::Path>, text: &str, n: usize) -> Result<()> {
+    let Some(file) = file else { return out_line(text, false) };
+    crate::fsio::atomic_write(file, text.as_bytes())?;
+    ctx.say(format!("wrote {n} assignment{} to {} (0600)", if n == 1 { "" } else { "s" }, file.display()));
+    Ok(())
+}
+
 pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
+    if a.out.is_some() && a.format == EnvFormat::Github {
+        return Err(error::usage("--out does not go with --format github, which appends to $GITHUB_ENV")
+            .hint("drop --out, or pick --format dotenv, sh or json")
+            .into());
+    }
     let github_env = match a.format {
         EnvFormat::Github => Some(std::env::var_os("GITHUB_ENV").filter(|v| !v.is_empty()).ok_or_else(|| {
             error::usage("GITHUB_ENV is not set")
@@ -138,7 +152,7 @@ pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
         }
     }
     debug_assert_eq!(out.capacity(), cap, "the output buffer grew, leaving an unwiped copy");
-    out_line(&out, false)?;
+    write_out(ctx, a.out.as_deref(), &out, chosen.len())?;
     let names: Vec<&str> = chosen.iter().map(|c| c.name.as_str()).collect();
     opened.record_use(&names, "env");
     Ok(0)

@@ -9,9 +9,10 @@ use crate::dotenv;
 use crate::error::{self, Result};
 use crate::formats;
 use crate::input::secret_exact;
+use crate::secret::Secret;
 use crate::ui::read_secret;
 use crate::vault::{self, Kind, Meta};
-use crate::when::Expiry;
+use crate::when::{self, Expiry};
 
 pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     if let Some(file) = &a.dotenv {
@@ -24,36 +25,107 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     }
     let name = a.name.expect("clap requires a name without --dotenv");
     let m = &a.meta;
-    let meta = Meta::new(&name, m.env.as_deref(), &m.scopes, m.expires.as_deref(), m.note.as_deref(), Expiry::Never)?;
+    let mut meta =
+        Meta::new(&name, m.env.as_deref(), &m.scopes, m.expires.as_deref(), m.note.as_deref(), Expiry::Never)?;
+    let rotate = m.rotate_every.as_deref().map(when::parse_period).transpose()?;
+    meta.rotate_every = rotate.flatten();
     let secret = read_secret(&format!("Secret for '{name}' (input hidden): "))?;
-    hint_format(ctx, &name, secret.expose(), a.meta.env.is_some());
-    let mut acc = ctx.access()?;
-    let (env, expires_at) = acc.write_or_create(|op| {
-        op.payload.ensure_free(&name)?;
-        let r = meta.record(&name, Kind::Imported, None, secret);
-        op.event("imported", &r.name, &r.id, "");
-        let out = (r.env.clone(), r.expires_at);
-        op.payload.records.push(r);
-        Ok(out)
-    })?;
-    ctx.report_created(&acc);
-    ctx.say(format!("stored '{name}' as {env}; {}", expiry_words(expires_at)));
-    Ok(0)
-}
-
-/// Say what the secret looks like: a mistyped GitHub token, or the env name its tools expect.
-fn hint_format(ctx: &Ctx, name: &str, secret: &str, env_given: bool) {
-    let found = formats::recognise(secret);
+    let found = formats::recognise(secret.expose());
     if let Some(f) = &found
         && f.checksum_ok == Some(false)
     {
         ctx.say(format!("this looks like a {} token but its checksum is wrong: was it copied whole?", f.provider));
     }
-    let usual = found.as_ref().map(|f| (f.provider, f.env)).or_else(|| formats::by_name(name).map(|e| ("this", e)));
-    if let (false, Some((provider, env))) = (env_given, usual)
-        && vault::default_env(name) != env
+    // A secret in a provider's format goes where that provider's CLI reads it, unless the name
+    // is itself a provider's or --env said otherwise.
+    if let Some(f) = found.as_ref().filter(|f| f.cli_reads && m.env.is_none() && formats::by_name(&name).is_none()) {
+        meta.env = f.env.to_string();
+    }
+    if m.expires.is_none()
+        && let Some(exp) = formats::jwt_expiry(secret.expose())
     {
-        ctx.say(format!("{provider} tokens are usually read from {env}: `tokctl update {name} --env {env}`"));
+        meta.expiry = Expiry::At(exp);
+    }
+    let mut acc = ctx.access()?;
+    let (env, expires_at) = if a.replace {
+        replace(&mut acc, &name, m, meta, secret)?
+    } else {
+        acc.write_or_create(|op| {
+            op.payload.ensure_free(&name)?;
+            let r = meta.record(&name, Kind::Imported, None, secret);
+            op.event("imported", &r.name, &r.id, "");
+            let out = (r.env.clone(), r.expires_at);
+            op.payload.records.push(r);
+            Ok(out)
+        })?
+    };
+    ctx.report_created(&acc);
+    hint_env(ctx, &name, found.as_ref(), &env);
+    if expires_at.is_some_and(|t| t <= when::now()) {
+        ctx.say(format!("the token's own expiry (its `exp` claim) has passed: {}", expiry_words(expires_at)));
+    } else if a.replace {
+        ctx.say(format!("'{name}' has a new secret and is active again as {env}; {}", expiry_words(expires_at)));
+    } else {
+        ctx.say(format!("stored '{name}' as {env}; {}", expiry_words(expires_at)));
+    }
+    Ok(0)
+}
+
+/// `import NAME --replace`: a new secret in an existing record of any status. Its name, env,
+/// scopes and note stay unless given; it becomes an active imported token again, its expiry
+/// from --expires, the secret's own `exp`, or the lifetime it had.
+fn replace(
+    acc: &mut crate::access::Access,
+    name: &str,
+    m: &MetaArgs,
+    meta: Meta,
+    secret: Secret,
+) -> Result<(String, Option<i64>)> {
+    let now = when::now();
+    let expiry_given = m.expires.is_some() || !matches!(meta.expiry, Expiry::Never);
+    acc.write(|op| {
+        let r = op.payload.find_mut(name).map_err(|e| {
+            let msg = e.downcast_ref::<error::Error>().map(|x| x.message.clone()).unwrap_or_default();
+            error::not_found(msg)
+                .hint(format!("--replace needs an existing token; without it `tokctl import {name}` adds one"))
+        })?;
+        let was = r.status(now);
+        r.set_secret(secret, now);
+        r.revoked_at = None;
+        if r.kind == Kind::Minted {
+            r.kind = Kind::Imported;
+            r.prefix = None;
+        }
+        if m.env.is_some() {
+            r.env = meta.env.clone();
+        }
+        if !m.scopes.is_empty() {
+            r.scopes = meta.scopes.clone();
+        }
+        if m.note.is_some() {
+            r.note = meta.note.clone();
+        }
+        if m.rotate_every.is_some() {
+            r.rotate_every = meta.rotate_every;
+        }
+        let (at, life) =
+            if expiry_given { meta.expiry.resolve(now) } else { (r.lifetime.map(|l| now + l), r.lifetime) };
+        r.expires_at = at;
+        r.lifetime = life;
+        r.updated_at = now;
+        let (name, id, out) = (r.name.clone(), r.id.clone(), (r.env.clone(), r.expires_at));
+        op.event("replaced", &name, &id, format!("a new secret; was {}", was.as_str()));
+        Ok(out)
+    })
+}
+
+/// Say when the variable the token ended up in is not the one its provider's tools read.
+fn hint_env(ctx: &Ctx, name: &str, found: Option<&formats::Recognised>, env: &str) {
+    let usual = found.map(|f| (f.provider, f.env)).or_else(|| formats::by_name(name).map(|w| (w.provider, w.env)));
+    if let Some((provider, usual)) = usual
+        && usual != env
+    {
+        ctx.say(format!("{provider} tokens are usually read from {usual}: `tokctl update {name} --env {usual}`"));
     }
 }
 
@@ -73,6 +145,7 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
     if entries.is_empty() {
         return Err(error::usage(format!("{} holds no VAR=value lines", file.display())).into());
     }
+    let rotate_every = m.rotate_every.as_deref().map(when::parse_period).transpose()?.flatten();
     let mut records = Vec::with_capacity(entries.len());
     for e in entries {
         let name = dotenv::name_for(&e.var);
@@ -83,7 +156,8 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
         vault::check_name(&name).map_err(at)?;
         // Byte for byte: the quotes say where a value ends, so a trailing newline is its own.
         let secret = secret_exact(e.value.as_bytes().to_vec(), "the value").map_err(at)?;
-        let meta = Meta::new(&name, Some(&e.var), &m.scopes, m.expires.as_deref(), None, Expiry::Never)?;
+        let mut meta = Meta::new(&name, Some(&e.var), &m.scopes, m.expires.as_deref(), None, Expiry::Never)?;
+        meta.rotate_every = rotate_every;
         records.push(meta.record(&name, Kind::Imported, None, secret));
     }
     let mut acc = ctx.access()?;

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use crate::cli::{ListArgs, ShowArgs};
-use crate::commands::Ctx;
+use crate::commands::{Ctx, UNUSED_AFTER, idle_since};
 use crate::error::Result;
 use crate::ui::{self, BOLD, DIM, RED, YELLOW, paint, print_json};
-use crate::vault::{Record, Status};
+use crate::vault::{Record, Status, VaultKind};
 use crate::when;
 
 const SOON: i64 = 7 * 86_400;
@@ -30,7 +30,22 @@ pub fn record_json(r: &Record, last_used: Option<i64>, now: i64) -> Value {
         "revoked_at": t(r.revoked_at),
         "note": r.note,
         "fingerprint": r.fingerprint,
+        "rotate_every": r.rotate_every,
+        "rotation_due_at": t(r.rotation_due_at()),
     })
+}
+
+/// The STATUS cell: the status, and for an active token what needs care (rotation due, unused).
+fn status_cell(r: &Record, last: Option<i64>, uses_recorded: bool, now: i64) -> String {
+    let mut s = r.status(now).as_str().to_string();
+    if r.rotation_due(now) {
+        s.push_str(", rotate");
+    }
+    let idle = idle_since(r, last);
+    if uses_recorded && r.status(now) == Status::Active && now - idle >= UNUSED_AFTER {
+        s.push_str(&format!(", unused {}", when::relative(idle, now).trim_end_matches(" ago")));
+    }
+    s
 }
 
 pub fn list(ctx: &Ctx, a: ListArgs) -> Result<u8> {
@@ -65,11 +80,12 @@ pub fn list(ctx: &Ctx, a: ListArgs) -> Result<u8> {
         });
         return Ok(0);
     }
-    print_table(&rows, &last, now)?;
+    // A bundle records no uses: none of its tokens is "unused".
+    print_table(&rows, &last, op.header.kind != VaultKind::Bundle, now)?;
     Ok(0)
 }
 
-fn print_table(rows: &[&Record], last: &HashMap<String, i64>, now: i64) -> Result<()> {
+fn print_table(rows: &[&Record], last: &HashMap<String, i64>, uses_recorded: bool, now: i64) -> Result<()> {
     let head = ["NAME", "ENV", "SCOPES", "EXPIRES", "LAST USED", "STATUS"];
     let cells: Vec<[String; 6]> = rows
         .iter()
@@ -80,7 +96,7 @@ fn print_table(rows: &[&Record], last: &HashMap<String, i64>, now: i64) -> Resul
                 if r.scopes.is_empty() { "-".into() } else { ui::escape(&r.scopes.join(",")).into_owned() },
                 r.expires_at.map(|t| when::relative(t, now)).unwrap_or_else(|| "never".into()),
                 last.get(&r.id).map(|&t| when::relative(t, now)).unwrap_or_else(|| "never".into()),
-                r.status(now).as_str().to_string(),
+                status_cell(r, last.get(&r.id).copied(), uses_recorded, now),
             ]
         })
         .collect();
@@ -106,6 +122,9 @@ fn print_table(rows: &[&Record], last: &HashMap<String, i64>, now: i64) -> Resul
             Status::Revoked => line[5] = paint(DIM, &line[5]),
             Status::Active if due => line[3] = paint(YELLOW, &line[3]),
             Status::Active => {}
+        }
+        if r.status(now) == Status::Active && c[5] != "active" {
+            line[5] = paint(YELLOW, &line[5]);
         }
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
@@ -136,6 +155,18 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<u8> {
         ("created", t(Some(r.created_at), "")),
         ("updated", t(Some(r.updated_at), "")),
         ("expires", t(r.expires_at, "never")),
+        (
+            "rotate",
+            match r.rotate_every {
+                None => String::new(),
+                Some(p) => format!(
+                    "every {}; next {}{}",
+                    when::span_words(p),
+                    t(r.rotation_due_at(), ""),
+                    if r.rotation_due(now) { " (due)" } else { "" }
+                ),
+            },
+        ),
         ("last used", t(last, "never")),
         ("revoked", t(r.revoked_at, "no")),
         ("fingerprint", if r.fingerprint.is_empty() { "(too short to show)".into() } else { r.fingerprint.clone() }),
@@ -143,7 +174,7 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<u8> {
     ];
     let mut out = String::new();
     for (k, v) in lines {
-        if k == "note" && v.is_empty() {
+        if (k == "note" || k == "rotate") && v.is_empty() {
             continue;
         }
         // A note is anyone's text: its control characters are shown, never sent to the terminal.

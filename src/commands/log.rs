@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::cli::LogArgs;
 use crate::commands::Ctx;
 use crate::error::Result;
-use crate::journal::Chain;
+use crate::journal::{self, Chain};
 use crate::ui::{escape, out_line, print_json};
 use crate::when;
 
@@ -40,6 +40,9 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
     } else if entries.is_empty() {
         ctx.say("no events yet");
     } else {
+        // Columns as wide as their widest cell, so every event lines up.
+        let wide = |f: fn(&journal::Event) -> &str| entries.iter().map(|e| f(&e.event).chars().count()).max();
+        let (wa, wt) = (wide(|e| &e.action).unwrap_or(0), wide(|e| &e.token).unwrap_or(0));
         let mut out = String::new();
         for e in &entries {
             let mark = match &e.chain {
@@ -48,10 +51,18 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
                 Chain::Broken(why) => format!("  ✗ chain break: {why}"),
             };
             let e = &e.event;
+            let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())));
             // The detail names a program, which may be any bytes: escaped, like the rest.
-            let detail = if e.detail.is_empty() { String::new() } else { format!("  {}", escape(&e.detail)) };
-            let (action, token, mark) = (escape(&e.action), escape(&e.token), escape(&mark));
-            out.push_str(&format!("{}  {action:<11}  {token}{detail}{mark}\n", when::rfc3339(e.time)));
+            let (action, token, detail) = (escape(&e.action), escape(&e.token), escape(&e.detail));
+            let line = format!(
+                "{}  {}  {}  {detail}{}",
+                when::rfc3339(e.time),
+                pad(&action, wa),
+                pad(&token, wt),
+                escape(&mark)
+            );
+            out.push_str(line.trim_end());
+            out.push('\n');
         }
         out_line(&out, false)?;
     }

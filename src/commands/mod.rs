@@ -15,6 +15,7 @@ use crate::vault::Record;
 use crate::when;
 
 mod bundle;
+mod completion;
 mod create;
 mod doctor;
 pub(crate) mod env;
@@ -25,6 +26,7 @@ mod init;
 mod key;
 mod list;
 mod log;
+mod man;
 mod regenerate;
 mod remove;
 mod rollback;
@@ -107,6 +109,8 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Doctor(a) => doctor::run(ctx, a),
         Command::Trust(a) => trust::run(ctx, a),
         Command::AcceptRollback => rollback::accept(ctx),
+        Command::Completion(a) => completion::run(a),
+        Command::Man(a) => man::run(ctx, a),
         Command::Key(KeyCommand::Export) => key::export(ctx),
         Command::Key(KeyCommand::Rotate) => key::rotate(ctx),
         Command::Key(KeyCommand::Passphrase) => key::passphrase(ctx),
@@ -114,7 +118,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
     }
 }
 
-/// Say once on stderr when a token in use is due within 7 days.
+/// Say once on stderr when a token in use is due within 7 days, or due for rotation.
 pub fn warn_if_due(ctx: &Ctx, r: &Record, now: i64) {
     if let Some(t) = r.expires_at
         && t > now
@@ -122,4 +126,32 @@ pub fn warn_if_due(ctx: &Ctx, r: &Record, now: i64) {
     {
         ctx.say(format!("token '{}' expires {} ({})", r.name, when::relative(t, now), when::rfc3339(t)));
     }
+    if r.rotation_due(now) {
+        ctx.say(rotation_words(r, now));
+    }
+}
+
+/// A token unused this long is worth revoking (SPEC; `doctor --unused D` changes it).
+pub const UNUSED_AFTER: i64 = 90 * 86_400;
+
+/// Since when a token has sat idle: its last use, or when its current secret was set if that
+/// is later (a token regenerated or replaced today is not idle).
+pub fn idle_since(r: &Record, last_used: Option<i64>) -> i64 {
+    last_used.unwrap_or(i64::MIN).max(r.secret_set_at)
+}
+
+/// "token 'x' is due for rotation: …", with what to run for this kind of token.
+pub fn rotation_words(r: &Record, now: i64) -> String {
+    let every = r.rotate_every.map(when::span_words).unwrap_or_default();
+    let how = match r.kind {
+        crate::vault::Kind::Minted => format!("`tokctl regenerate {}`", r.name),
+        crate::vault::Kind::Imported => {
+            format!("issue a new one at its provider, then `tokctl import {} --replace`", r.name)
+        }
+    };
+    format!(
+        "token '{}' is due for rotation: its secret was set {} and is to be rotated every {every}; {how}",
+        r.name,
+        when::relative(r.secret_set_at, now)
+    )
 }

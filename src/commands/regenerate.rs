@@ -5,9 +5,10 @@ use crate::commands::Ctx;
 use crate::commands::create::expiry_words;
 use crate::crypto;
 use crate::error::{self, Result};
+use crate::formats;
 use crate::ui::{out_line, read_secret};
-use crate::vault::{Kind, Status};
-use crate::when;
+use crate::vault::{Kind, Record};
+use crate::when::{self, Expiry};
 
 pub fn run(ctx: &Ctx, a: RegenerateArgs) -> Result<u8> {
     let now = when::now();
@@ -17,21 +18,23 @@ pub fn run(ctx: &Ctx, a: RegenerateArgs) -> Result<u8> {
     let kind = {
         let op = acc.read()?;
         let r = op.payload.find(&a.name)?;
-        refuse_revoked(r.status(now), &a.name)?;
+        refuse_revoked(r)?;
         r.kind
     };
     let new = match kind {
         Kind::Imported => Some(read_secret(&format!("New secret for '{}' (input hidden): ", a.name))?),
         Kind::Minted => None,
     };
+    // A new JWT says itself when it expires, unless --expires says otherwise.
+    let expiry = expiry.or_else(|| new.as_ref().and_then(|s| formats::jwt_expiry(s.expose())).map(Expiry::At));
     let (secret, expires_at) = acc.write(|op| {
         let r = op.payload.find_mut(&a.name)?;
-        refuse_revoked(r.status(now), &a.name)?;
+        refuse_revoked(r)?;
         let secret = match (&new, &r.prefix) {
             (Some(s), _) => s.clone(),
             (None, p) => crypto::mint(p.as_deref().unwrap_or("tok_")),
         };
-        r.set_secret(secret.clone());
+        r.set_secret(secret.clone(), now);
         let (at, life) = match expiry {
             Some(x) => x.resolve(now),
             None => (r.lifetime.map(|l| now + l), r.lifetime),
@@ -50,10 +53,10 @@ pub fn run(ctx: &Ctx, a: RegenerateArgs) -> Result<u8> {
     Ok(0)
 }
 
-fn refuse_revoked(s: Status, name: &str) -> Result<()> {
-    if s == Status::Revoked {
-        return Err(error::unusable(format!("token '{name}' is revoked and cannot be regenerated"))
-            .hint(format!("create a new token instead, e.g. `tokctl delete {name}` then `tokctl create {name}`"))
+fn refuse_revoked(r: &Record) -> Result<()> {
+    if r.revoked_at.is_some() {
+        return Err(error::unusable(format!("token '{}' is revoked and cannot be regenerated", r.name))
+            .hint(r.revoked_hint())
             .into());
     }
     Ok(())

@@ -49,5 +49,6 @@ pub fn delete(ctx: &Ctx, a: ConfirmArgs) -> Result<u8> {
         op.event("deleted", &r.name, &r.id, "");
         Ok(())
     })?;
+    ctx.say(format!("deleted '{}' and its record", a.name));
     Ok(0)
 }

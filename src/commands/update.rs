@@ -19,6 +19,7 @@ pub fn run(ctx: &Ctx, a: UpdateArgs) -> Result<u8> {
     let add = vault::scope_set(&a.add_scopes)?;
     let remove = vault::scope_set(&a.remove_scopes)?;
     let expiry = a.expires.as_deref().map(|d| when::parse_expiry(d, now)).transpose()?;
+    let rotate = a.rotate_every.as_deref().map(when::parse_period).transpose()?;
     if a.rename.is_none()
         && a.env.is_none()
         && a.scopes.is_empty()
@@ -26,51 +27,64 @@ pub fn run(ctx: &Ctx, a: UpdateArgs) -> Result<u8> {
         && remove.is_empty()
         && expiry.is_none()
         && a.note.is_none()
+        && rotate.is_none()
     {
         return Err(error::usage("nothing to change")
-            .hint("give at least one of --rename, --scope, --add-scope, --remove-scope, --env, --expires, --note")
+            .hint(
+                "give at least one of --rename, --scope, --add-scope, --remove-scope, --env, --expires, --note, \
+                 --rotate-every",
+            )
             .into());
     }
-    ctx.access()?.write(|op| {
-        if let Some(n) = &a.rename
-            && n != &a.name
-        {
-            op.payload.ensure_free(n)?;
-        }
-        let r = op.payload.find_mut(&a.name)?;
-        let mut changed = Vec::new();
-        if let Some(n) = &a.rename {
-            r.name = n.clone();
-            changed.push(format!("renamed from {}", a.name));
-        }
-        if let Some(e) = &a.env {
-            r.env = e.clone();
-            changed.push(format!("env {e}"));
-        }
-        if !a.scopes.is_empty() {
-            r.scopes = replace.clone();
-        }
-        r.scopes.extend(add.iter().cloned());
-        r.scopes.retain(|s| !remove.contains(s));
-        r.scopes.sort();
-        r.scopes.dedup();
-        if !a.scopes.is_empty() || !add.is_empty() || !remove.is_empty() {
-            changed.push(format!("scopes {}", r.scopes.join(",")));
-        }
-        if let Some(x) = expiry {
-            let (at, life) = x.resolve(now);
-            r.expires_at = at;
-            r.lifetime = life;
-            changed.push(format!("expires {}", at.map(when::rfc3339).unwrap_or_else(|| "never".into())));
-        }
-        if let Some(n) = &a.note {
-            r.note = n.clone();
-            changed.push("note".into());
-        }
-        r.updated_at = now;
-        let (name, id) = (r.name.clone(), r.id.clone());
-        op.event("updated", &name, &id, changed.join("; "));
-        Ok(())
-    })?;
+    ctx.access()?
+        .write(|op| {
+            if let Some(n) = &a.rename
+                && n != &a.name
+            {
+                op.payload.ensure_free(n)?;
+            }
+            let r = op.payload.find_mut(&a.name)?;
+            let mut changed = Vec::new();
+            if let Some(n) = &a.rename {
+                r.name = n.clone();
+                changed.push(format!("renamed from {}", a.name));
+            }
+            if let Some(e) = &a.env {
+                r.env = e.clone();
+                changed.push(format!("env {e}"));
+            }
+            if !a.scopes.is_empty() {
+                r.scopes = replace.clone();
+            }
+            r.scopes.extend(add.iter().cloned());
+            r.scopes.retain(|s| !remove.contains(s));
+            r.scopes.sort();
+            r.scopes.dedup();
+            if !a.scopes.is_empty() || !add.is_empty() || !remove.is_empty() {
+                changed.push(format!("scopes {}", r.scopes.join(",")));
+            }
+            if let Some(x) = expiry {
+                let (at, life) = x.resolve(now);
+                r.expires_at = at;
+                r.lifetime = life;
+                changed.push(format!("expires {}", at.map(when::rfc3339).unwrap_or_else(|| "never".into())));
+            }
+            if let Some(n) = &a.note {
+                r.note = n.clone();
+                changed.push("note".into());
+            }
+            if let Some(p) = rotate {
+                r.rotate_every = p;
+                changed.push(format!("rotate every {}", p.map(when::span_words).unwrap_or_else(|| "never".into())));
+            }
+            r.updated_at = now;
+            let (name, id) = (r.name.clone(), r.id.clone());
+            let what = changed.join("; ");
+            op.event("updated", &name, &id, what.clone());
+            Ok((name, what))
+        })
+        .map(|(name, what)| {
+            ctx.say(format!("updated '{name}': {}", if what.is_empty() { "scopes unchanged" } else { &what }))
+        })?;
     Ok(0)
 }

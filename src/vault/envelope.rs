@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::record::{Kind, Payload, Record, new_id};
+use super::record::{Kind, Payload, PayloadV1, Record, new_id};
 use crate::crypto::{self, KdfParams, NONCE_LEN};
 use crate::error::{self, Result};
 use crate::secret::{Key, Secret};
@@ -244,15 +244,26 @@ impl Envelope {
         crypto::key_matches(key, &self.header.key_check)
     }
 
-    /// Decrypt with a key that passed the key check.
+    /// Decrypt with a key that passed the key check. A version-1 payload is decoded in its own
+    /// record layout (no rotation fields) and comes back as today's records.
     pub fn open(self, key: &Key) -> Result<Payload> {
+        let version = self.header.version;
         let plain = self.plaintext(key)?;
-        postcard::from_bytes(&plain).map_err(|_| damaged("the decrypted records do not decode"))
+        let undecodable = |_| damaged("the decrypted records do not decode");
+        if version == 1 {
+            return postcard::from_bytes::<PayloadV1>(&plain).map(Payload::from).map_err(undecodable);
+        }
+        postcard::from_bytes(&plain).map_err(undecodable)
     }
 
     /// Decrypt, keeping only the records named (those that exist). Read-only commands use this:
     /// the other records are walked without being copied.
     pub fn open_only(self, key: &Key, names: &[&str]) -> Result<Payload> {
+        if self.header.version == 1 {
+            let mut all = self.open(key)?;
+            all.records.retain(|r| names.contains(&r.name.as_str()));
+            return Ok(all);
+        }
         let plain = self.plaintext(key)?;
         let view: PayloadRef =
             postcard::from_bytes(&plain).map_err(|_| damaged("the decrypted records do not decode"))?;
@@ -306,6 +317,8 @@ struct RecordRef<'a> {
     hash: [u8; 32],
     #[serde(with = "serde_bytes")]
     fingerprint: &'a [u8],
+    secret_set_at: i64,
+    rotate_every: Option<i64>,
 }
 
 fn text(b: &[u8]) -> Result<String> {
@@ -331,6 +344,8 @@ impl RecordRef<'_> {
             secret: self.secret.map(|s| text(s).map(Secret::new)).transpose()?,
             hash: self.hash,
             fingerprint: text(self.fingerprint)?,
+            secret_set_at: self.secret_set_at,
+            rotate_every: self.rotate_every,
         })
     }
 }
@@ -394,9 +409,11 @@ mod tests {
                 secret: None,
                 hash: [0; 32],
                 fingerprint: String::new(),
+                secret_set_at: 7,
+                rotate_every: if i == 0 { Some(8) } else { None },
             };
             if i != 2 {
-                r.set_secret(Secret::new(format!("secret-number-{i}-long-enough")));
+                r.set_secret(Secret::new(format!("secret-number-{i}-long-enough")), 9);
             }
             p.records.push(r);
         }
@@ -519,6 +536,34 @@ mod tests {
         assert_eq!(code(Envelope::parse(&canonical).unwrap().open(&key)), Some(error::Code::Damaged));
     }
 
+    /// A payload in version 1's layout: each record without the rotation fields.
+    fn v1_plaintext(p: &Payload) -> Vec<u8> {
+        let mut out = postcard::to_stdvec(&(p.records.len() as u32)).unwrap();
+        for r in &p.records {
+            let old = (
+                &r.id,
+                &r.name,
+                r.kind,
+                &r.env,
+                &r.scopes,
+                r.created_at,
+                r.updated_at,
+                r.expires_at,
+                r.lifetime,
+                r.last_used_at,
+                r.revoked_at,
+                &r.note,
+                &r.prefix,
+                &r.secret,
+                r.hash,
+                &r.fingerprint,
+            );
+            out.extend(postcard::to_stdvec(&old).unwrap());
+        }
+        out.extend(p.log_key);
+        out
+    }
+
     /// What version 1 wrote: `toml`'s rendering of the header with no generation.
     fn v1_head(h: &Header) -> String {
         let mut head = h.write().replace("version = 2\n", "version = 1\n");
@@ -542,12 +587,16 @@ mod tests {
         let _ = seal(&mut h, &key, &Payload::default());
         let head = v1_head(&h);
         let nonce: [u8; NONCE_LEN] = crypto::unb64(&h.nonce).unwrap().try_into().unwrap();
-        let bytes = assemble(&head, &key, &nonce, &postcard::to_stdvec(&p).unwrap());
+        let bytes = assemble(&head, &key, &nonce, &v1_plaintext(&p));
         let env = Envelope::parse(&bytes).unwrap();
         assert_eq!((env.header.version, env.header.generation), (1, 0));
         let mut header = env.header.clone();
         let opened = env.open(&key).unwrap();
         assert_eq!(opened.records[0].name, "a");
+        assert_eq!(opened.log_key, p.log_key);
+        assert_eq!(opened.records[0].secret_set_at, p.records[0].updated_at);
+        let only = Envelope::parse(&bytes).unwrap().open_only(&key, &["a", "b"]).unwrap();
+        assert_eq!(only.records.len(), 1);
         let again = seal(&mut header, &key, &opened);
         let env = Envelope::parse(&again).unwrap();
         assert_eq!((env.header.version, env.header.generation), (2, 1));

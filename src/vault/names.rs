@@ -52,8 +52,17 @@ pub fn check_prefix(prefix: &str) -> Result<()> {
     Ok(())
 }
 
-/// `expo` → `EXPO_TOKEN`, `gh-token` → `GH_TOKEN`.
+/// The variable a token gets when none is given: a well-known provider name gets the variable
+/// its CLI reads (`bws` → `BWS_ACCESS_TOKEN`, `hf` → `HF_TOKEN`), any other name its own,
+/// upper-cased with `_TOKEN` (`my.svc` → `MY_SVC_TOKEN`, `gh-token` → `GH_TOKEN`).
 pub fn default_env(name: &str) -> String {
+    match crate::formats::by_name(name) {
+        Some(w) => w.env.to_string(),
+        None => derived_env(name),
+    }
+}
+
+fn derived_env(name: &str) -> String {
     let mut v: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
     if v.as_bytes()[0].is_ascii_digit() {
@@ -124,5 +133,9 @@ mod tests {
         assert_eq!(default_env("gh-token"), "GH_TOKEN");
         assert_eq!(default_env("bws.access"), "BWS_ACCESS_TOKEN");
         assert_eq!(default_env("9lives"), "_9LIVES_TOKEN");
+        assert_eq!(default_env("my.svc"), "MY_SVC_TOKEN");
+        assert_eq!(default_env("bws"), "BWS_ACCESS_TOKEN");
+        assert_eq!(default_env("cargo"), "CARGO_REGISTRY_TOKEN");
+        assert_eq!(default_env("hf"), "HF_TOKEN");
     }
 }

@@ -56,9 +56,92 @@ pub struct Record {
     /// SHA-256 of the secret, for `verify`.
     pub hash: [u8; 32],
     pub fingerprint: String,
+    /// When the current secret was set (created, imported, regenerated or replaced): what a
+    /// rotation period counts from. Format 2 on.
+    pub secret_set_at: i64,
+    /// How often the secret should be rotated, in seconds (`--rotate-every`). Format 2 on.
+    pub rotate_every: Option<i64>,
+}
+
+/// `Record` as format 1 wrote it: the same fields up to `fingerprint`, nothing after.
+#[derive(Deserialize)]
+pub(super) struct RecordV1 {
+    id: String,
+    name: String,
+    kind: Kind,
+    env: String,
+    scopes: Vec<String>,
+    created_at: i64,
+    updated_at: i64,
+    expires_at: Option<i64>,
+    lifetime: Option<i64>,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+    note: String,
+    prefix: Option<String>,
+    secret: Option<Secret>,
+    hash: [u8; 32],
+    fingerprint: String,
+}
+
+impl From<RecordV1> for Record {
+    /// A format-1 record had no rotation period; its secret was last set no later than its
+    /// last change.
+    fn from(r: RecordV1) -> Record {
+        Record {
+            secret_set_at: r.updated_at,
+            rotate_every: None,
+            id: r.id,
+            name: r.name,
+            kind: r.kind,
+            env: r.env,
+            scopes: r.scopes,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            expires_at: r.expires_at,
+            lifetime: r.lifetime,
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+            note: r.note,
+            prefix: r.prefix,
+            secret: r.secret,
+            hash: r.hash,
+            fingerprint: r.fingerprint,
+        }
+    }
+}
+
+/// `Payload` as format 1 wrote it.
+#[derive(Deserialize)]
+pub(super) struct PayloadV1 {
+    pub(super) records: Vec<RecordV1>,
+    pub(super) log_key: [u8; 32],
+}
+
+impl From<PayloadV1> for Payload {
+    fn from(mut p: PayloadV1) -> Payload {
+        let log_key = std::mem::take(&mut p.log_key);
+        Payload { records: std::mem::take(&mut p.records).into_iter().map(Record::from).collect(), log_key }
+    }
+}
+
+impl Drop for PayloadV1 {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.log_key);
+    }
 }
 
 impl Record {
+    /// When the secret is due for rotation, if it has a rotation period.
+    pub fn rotation_due_at(&self) -> Option<i64> {
+        self.rotate_every.map(|p| self.secret_set_at.saturating_add(p))
+    }
+
+    /// An active token whose rotation period has passed.
+    pub fn rotation_due(&self, now: i64) -> bool {
+        self.status(now) == Status::Active && self.rotation_due_at().is_some_and(|t| t <= now)
+    }
+
     pub fn status(&self, now: i64) -> Status {
         if self.revoked_at.is_some() {
             Status::Revoked
@@ -69,13 +152,16 @@ impl Record {
         }
     }
 
-    pub fn set_secret(&mut self, secret: Secret) {
+    /// Put in a new secret, set at `now`.
+    pub fn set_secret(&mut self, secret: Secret, now: i64) {
+        self.secret_set_at = now;
         self.hash = crypto::sha256(secret.expose().as_bytes());
         self.fingerprint = secret.fingerprint();
         self.secret = Some(secret);
     }
 
-    /// The secret of a token that may be used now, or the reason it may not (exit 4).
+    /// The secret of a token that may be used now, or the reason it may not (exit 4), with the
+    /// command that works for this token.
     pub fn usable_secret(&self, now: i64) -> Result<&Secret> {
         match (self.status(now), &self.secret) {
             (Status::Active, Some(s)) => Ok(s),
@@ -84,18 +170,40 @@ impl Record {
                 self.name,
                 self.revoked_at.map(|t| format!(" at {}", crate::when::rfc3339(t))).unwrap_or_default()
             ))
-            .hint(format!("issue a new one and store it with `tokctl import {}` or `tokctl create`", self.name))
+            .hint(self.revoked_hint())
             .into()),
             (Status::Expired, _) => Err(error::unusable(format!(
                 "token '{}' expired {}",
                 self.name,
                 crate::when::relative(self.expires_at.unwrap_or_default(), now)
             ))
-            .hint(format!(
-                "renew it with `tokctl regenerate {0}`, or `tokctl update {0} --expires 30d` if the provider still accepts it",
-                self.name
-            ))
+            .hint(match self.kind {
+                Kind::Minted => format!(
+                    "renew it with `tokctl regenerate {0}`, or `tokctl update {0} --expires 30d` to keep this secret",
+                    self.name
+                ),
+                Kind::Imported => format!(
+                    "store the provider's new token with `tokctl import {0} --replace`, \
+                     or `tokctl update {0} --expires 30d` if the provider still accepts this one",
+                    self.name
+                ),
+            })
             .into()),
+        }
+    }
+
+    /// What to do about a revoked token: it cannot be regenerated.
+    pub fn revoked_hint(&self) -> String {
+        match self.kind {
+            Kind::Imported => format!(
+                "issue a new one at the provider and store it in this record with `tokctl import {} --replace`",
+                self.name
+            ),
+            Kind::Minted => format!(
+                "a revoked token stays revoked: `tokctl delete {0}` then `tokctl create {0}` mints a new one \
+                 (or `tokctl import {0} --replace` stores one from elsewhere)",
+                self.name
+            ),
         }
     }
 }
@@ -106,6 +214,7 @@ pub struct Meta {
     pub scopes: Vec<String>,
     pub expiry: Expiry,
     pub note: String,
+    pub rotate_every: Option<i64>,
 }
 
 impl Meta {
@@ -132,7 +241,13 @@ impl Meta {
             Some(s) => when::parse_expiry(s, when::now())?,
             None => default_expiry,
         };
-        Ok(Meta { env, scopes: scope_set(scopes)?, expiry, note: note.unwrap_or_default().to_string() })
+        Ok(Meta {
+            env,
+            scopes: scope_set(scopes)?,
+            expiry,
+            note: note.unwrap_or_default().to_string(),
+            rotate_every: None,
+        })
     }
 
     pub fn record(self, name: &str, kind: Kind, prefix: Option<String>, secret: Secret) -> Record {
@@ -155,8 +270,10 @@ impl Meta {
             secret: None,
             hash: [0; 32],
             fingerprint: String::new(),
+            secret_set_at: now,
+            rotate_every: self.rotate_every,
         };
-        r.set_secret(secret);
+        r.set_secret(secret, now);
         r
     }
 }
@@ -215,12 +332,20 @@ impl Payload {
         .into())
     }
 
+    /// Refuse a name already taken (exit 7); the hint says what works for the token that has it.
     pub fn ensure_free(&self, name: &str) -> Result<()> {
-        if self.records.iter().any(|r| r.name == name) {
+        if let Some(r) = self.records.iter().find(|r| r.name == name) {
             return Err(error::conflict(format!("a token named '{name}' already exists"))
-                .hint(format!(
-                    "pick another name, or change it with `tokctl update {name}` / `tokctl regenerate {name}`"
-                ))
+                .hint(match r.kind {
+                    Kind::Imported => format!(
+                        "pick another name; or store the provider's new secret for it with \
+                         `tokctl import {name} --replace`, or change its metadata with `tokctl update {name}`"
+                    ),
+                    Kind::Minted => format!(
+                        "pick another name; or give it a new secret with `tokctl regenerate {name}`, \
+                         or change its metadata with `tokctl update {name}`"
+                    ),
+                })
                 .into());
         }
         Ok(())
@@ -269,6 +394,8 @@ mod tests {
             secret: Some(Secret::new("s".into())),
             hash: [0xaa; 32],
             fingerprint: String::new(),
+            secret_set_at: 1,
+            rotate_every: Some(300),
         };
         let p = Payload { records: vec![r], log_key: [0xbb; 32] };
         let mut want = vec![1]; // one record
@@ -278,6 +405,7 @@ mod tests {
         want.extend(b"\x00\x00\x01\x01s"); // note "", prefix None, secret Some("s")
         want.extend([0xaa; 32]); // hash: 32 bytes, no length
         want.push(0); // fingerprint ""
+        want.extend([2, 1, 0xd8, 0x04]); // secret_set_at 1, rotate_every Some(300)
         want.extend([0xbb; 32]); // log_key
         assert_eq!(postcard::to_stdvec(&p).unwrap(), want);
     }

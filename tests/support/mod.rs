@@ -229,10 +229,11 @@ impl Env {
         out
     }
 
-    /// `tokctl create NAME …`: the minted secret (remembered), checked for its shape.
+    /// `tokctl create NAME …`: the minted secret (remembered), checked for its shape. `--force`,
+    /// so tests may mint under providers' names (expo, gh…) too.
     #[track_caller]
     pub fn create(&self, name: &str, extra: &[&str]) -> String {
-        let mut args = vec!["create", name];
+        let mut args = vec!["create", "--force", name];
         args.extend_from_slice(extra);
         let secret = self.one_secret(self.ok(&args, b""));
         if !extra.contains(&"--prefix") {
@@ -244,7 +245,7 @@ impl Env {
     /// `tokctl create NAME --expires 30d …` with the clock at 2020-01-01: a token expired today.
     #[track_caller]
     pub fn create_expired(&self, name: &str, extra: &[&str]) -> String {
-        let mut args = vec!["create", name, "--expires", "30d"];
+        let mut args = vec!["create", "--force", name, "--expires", "30d"];
         args.extend_from_slice(extra);
         self.one_secret(self.ok_in_2020(&args, b""))
     }

@@ -162,24 +162,4 @@ mod tests {
         assert_eq!(jwt_expiry("a.b.c"), None);
         assert_eq!(jwt_expiry("0.48b4774c-68ff-4bc5-9c3a-d3e1b2f4a5c6.secretpart:keypart=="), None);
     }
-
-    #[test]
-    fn well_known_names_get_their_cli_variable() {
-        for (name, env) in [
-            ("expo", "EXPO_TOKEN"),
-            ("BWS", "BWS_ACCESS_TOKEN"),
-            ("bitwarden", "BWS_ACCESS_TOKEN"),
-            ("gh", "GH_TOKEN"),
-            ("github", "GH_TOKEN"),
-            ("gitlab", "GITLAB_TOKEN"),
-            ("npm", "NPM_TOKEN"),
-            ("cargo", "CARGO_REGISTRY_TOKEN"),
-            ("crates-io", "CARGO_REGISTRY_TOKEN"),
-            ("hf", "HF_TOKEN"),
-            ("huggingface", "HF_TOKEN"),
-        ] {
-            assert_eq!(by_name(name).map(|w| w.env), Some(env), "{name}");
-        }
-        assert_eq!(by_name("gh-work"), None);
-    }
 }

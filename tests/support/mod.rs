@@ -152,13 +152,19 @@ impl Env {
     }
 
     /// A `std` command running `program args…` in this test's environment: none of the caller's
-    /// `TOKCTL_*`, `NO_COLOR`, `XDG_*` or `GITHUB_*`, then this test's variables; cwd is the root.
+    /// `TOKCTL_*`, `NO_COLOR`, `XDG_*`, `GITHUB_*` or `CI` (CI itself sets it, and it chooses a
+    /// project file's `[ci]` vault), then this test's variables; cwd is the root.
     pub fn std_cmd_of<S: AsRef<OsStr>>(&self, program: impl AsRef<OsStr>, args: &[S]) -> process::Command {
         let mut c = process::Command::new(program);
         c.args(args);
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy();
-            if k.starts_with("TOKCTL_") || k == "NO_COLOR" || k.starts_with("XDG_") || k.starts_with("GITHUB_") {
+            if k.starts_with("TOKCTL_")
+                || k == "NO_COLOR"
+                || k == "CI"
+                || k.starts_with("XDG_")
+                || k.starts_with("GITHUB_")
+            {
                 c.env_remove(k.as_ref());
             }
         }

@@ -23,14 +23,19 @@ pub fn run(ctx: &Ctx, a: TrustArgs) -> Result<u8> {
         out_line(&out, false)?;
         return Ok(0);
     }
+    let named;
     let pf = match &a.file {
         Some(f) if a.revoke && !f.exists() => {
             // A file that is gone can still be forgotten by its path.
             let gone = std::path::absolute(f)?;
             return forget(ctx, &gone);
         }
-        Some(f) => project::load(f)?,
-        None => ctx.project()?.map(|p| project::load(&p.path)).transpose()?.ok_or_else(|| {
+        Some(f) => {
+            named = project::load(f)?;
+            &named
+        }
+        // The nearest file, as `lib::run` already read it.
+        None => ctx.project()?.ok_or_else(|| {
             error::not_found(format!("no {} here or in a parent directory", project::FILE_NAME))
                 .hint("name the file: tokctl trust PATH")
         })?,
@@ -38,7 +43,7 @@ pub fn run(ctx: &Ctx, a: TrustArgs) -> Result<u8> {
     if a.revoke {
         return forget(ctx, &pf.path);
     }
-    project::trust(&pf)?;
+    project::trust(pf)?;
     ctx.say(format!("trusted {}: it asks for {}", pf.path.display(), pf.asks()));
     ctx.say("a change to the file needs a new `tokctl trust`");
     Ok(0)

@@ -137,6 +137,23 @@ pub fn open_beside(path: &Path, append: bool) -> io::Result<File> {
     opts.read(true).open(path)
 }
 
+/// Open a file beside a vault (the log) for reading, with the same refusal of a planted
+/// symlink as `open_beside`, and of anything but a regular file (without blocking on a FIFO).
+pub fn open_beside_to_read(path: &Path) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut opts,
+        (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32,
+    );
+    let f = opts.open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    Ok(f)
+}
+
 pub fn lock(vault: &Path) -> Result<Lock> {
     let path = sibling(vault, ".lock");
     let file = open_beside(&path, false)

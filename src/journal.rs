@@ -11,7 +11,7 @@
 //! from. The log is bounded: when it grows past `MAX_BYTES`, the next write keeps the newest
 //! `KEEP` events, re-chained after a `log-compacted` event.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -150,23 +150,6 @@ fn encode(key: &Key, vault_id: &str, mut head: Head, generation: u64, events: Ve
     (out, head)
 }
 
-/// Open the log for reading, refusing a symlink planted in its place and anything but a
-/// regular file.
-fn open_read(path: &Path) -> std::io::Result<File> {
-    let mut opts = OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(
-        &mut opts,
-        (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32,
-    );
-    let f = opts.open(path)?;
-    if !f.metadata()?.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    Ok(f)
-}
-
 /// Append events after the newest line, under the log's own short lock. Best effort: a
 /// read-only bundle or a full disk must not fail the command. `generation` is the vault
 /// generation the caller saw.
@@ -217,13 +200,13 @@ fn head_of(f: &mut File, key: &Key, vault_id: &str) -> Option<Head> {
 
 /// The newest line of the log beside `vault`: its generation is the newest any tokctl saw.
 pub fn head(vault: &Path, key: &Key, vault_id: &str) -> Option<Head> {
-    let mut f = open_read(&path(vault)).ok()?;
+    let mut f = fsio::open_beside_to_read(&path(vault)).ok()?;
     head_of(&mut f, key, vault_id)
 }
 
 /// Every event, oldest first, each with its standing in the chain.
 pub fn read(vault: &Path, key: &Key, vault_id: &str) -> Report {
-    let Ok(f) = open_read(&path(vault)) else { return Report::default() };
+    let Ok(f) = fsio::open_beside_to_read(&path(vault)) else { return Report::default() };
     let mut bytes = Vec::new();
     if f.take(fsio::MAX_VAULT).read_to_end(&mut bytes).is_err() {
         return Report::default();

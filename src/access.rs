@@ -13,12 +13,13 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
+use crate::cache::{self, Cache};
 use crate::error::{self, Result};
 use crate::fsio;
 use crate::journal::{self, Event};
 use crate::keystore::{self, ENV_KEY, ENV_PASS};
 use crate::secret::Key;
-use crate::unlock::{self, Prompter, Source, Sources, Unlocked};
+use crate::unlock::{self, Cached, Prompter, Source, Sources, Unlocked};
 use crate::vault::{self, Envelope, Header, Payload, Slot, VaultKind};
 use crate::when;
 
@@ -37,6 +38,8 @@ pub struct Opened {
     pub key: Key,
     pub payload: Payload,
     pub source: Source,
+    /// For a key from the unlock cache: its first source and the generation the session saw.
+    pub cached: Option<Cached>,
     /// Events to append to the log once the change is on disk.
     pub events: Vec<Event>,
 }
@@ -107,6 +110,10 @@ pub struct Access<'a> {
     /// Set when `write_or_create` made the vault: how its key is kept.
     pub created: Option<String>,
     allow_rollback: bool,
+    skip_cache: bool,
+    /// Set while a write holds the lock: the rollback check then asks the OS keyring even for a
+    /// key that came from the cache.
+    writing: bool,
 }
 
 impl<'a> Access<'a> {
@@ -124,6 +131,8 @@ impl<'a> Access<'a> {
             known: None,
             created: None,
             allow_rollback: false,
+            skip_cache: false,
+            writing: false,
         })
     }
 
@@ -136,11 +145,28 @@ impl<'a> Access<'a> {
         let mut acc = Access::new(path, false, &unlock::Never)?;
         acc.sources = Sources {
             env_key: acc.sources.env_key.take(),
+            cache: None,
             keyring: &no_keyring,
             env_passphrase: None,
             person: &unlock::Never,
         };
         Ok(acc)
+    }
+
+    /// Do not take the key from the unlock cache (`tokctl unlock` proves access afresh); a key
+    /// found elsewhere may still be cached.
+    pub fn skip_cache_read(&mut self) {
+        self.skip_cache = true;
+    }
+
+    /// The unlock cache this command uses, if any.
+    pub fn cache(&self) -> Option<&Cache> {
+        self.sources.cache.as_deref()
+    }
+
+    /// What the cache said about the key this command holds, if it came from there.
+    pub fn cached(&self) -> Option<Cached> {
+        self.known.as_ref().and_then(|u| u.cached.clone())
     }
 
     /// The passphrase given for this vault during this command, if one was.
@@ -163,16 +189,21 @@ impl<'a> Access<'a> {
                 return Ok((u.key.clone(), u.source));
             }
         }
-        let u = if may_ask {
-            unlock::unlock(&self.path, env, &self.sources)?
-        } else {
-            unlock::unlock(&self.path, env, &self.sources.without_person())?
-        };
+        let mut sources = if may_ask { self.sources.copy() } else { self.sources.without_person() };
+        if self.skip_cache {
+            sources.cache = None;
+        }
+        let u = unlock::unlock(&self.path, env, &sources)?;
         let out = (u.key.clone(), u.source);
         // Keep a passphrase someone typed even when a later unlock came from elsewhere.
         let passphrase = u.passphrase.or_else(|| self.known.take().and_then(|k| k.passphrase));
-        self.known = Some(Unlocked { key: u.key, source: u.source, passphrase });
+        self.known = Some(Unlocked { key: u.key, source: u.source, passphrase, cached: u.cached });
         Ok(out)
+    }
+
+    /// The vault's header, read without unlocking it.
+    pub fn header(&self) -> Result<Header> {
+        Ok(Envelope::parse(&self.read_bytes()?)?.header)
     }
 
     fn read_bytes(&self) -> Result<Vec<u8>> {
@@ -233,9 +264,31 @@ impl<'a> Access<'a> {
     /// One attempt; `Ok(Err(bytes))` when the file changed under us and should be read again.
     fn open_once(&mut self, bytes: &[u8], only: Option<&[&str]>, may_ask: bool) -> Result<Result<Opened, Vec<u8>>> {
         let env = Envelope::parse(bytes)?;
+        // A key from the cache needs no keyring at all; look there first (it is second in the
+        // unlock order, after TOKCTL_VAULT_KEY), so no keyring call is started for nothing.
+        let fits = self.known.as_ref().is_some_and(|u| env.key_fits(&u.key));
+        if !fits
+            && !self.skip_cache
+            && self.sources.env_key.is_none()
+            && let Some(mut u) = self.sources.cache.as_deref().and_then(|c| unlock::from_cache(&env, c))
+        {
+            u.passphrase = self.known.take().and_then(|k| k.passphrase);
+            self.known = Some(u);
+        }
+        let origin = self.known.as_ref().filter(|u| env.key_fits(&u.key)).map(Unlocked::origin);
+        let keyring_check = match origin {
+            // Reads answered from the cache use the generation it recorded; writes ask the
+            // keyring too, since they move the record forward.
+            Some(Source::Keyring) if self.known.as_ref().is_some_and(|u| u.source == Source::Cache) => self.writing,
+            Some(Source::Keyring) | None => true,
+            Some(_) => false,
+        };
         // The keyring's record of this file's generation is asked for while the key is looked
         // up, not after it: two Secret Service round trips cost one.
-        let prefetch = (!self.allow_rollback && self.sources.env_key.is_none() && env.header.kind != VaultKind::Bundle)
+        let prefetch = (keyring_check
+            && !self.allow_rollback
+            && self.sources.env_key.is_none()
+            && env.header.kind != VaultKind::Bundle)
             .then(|| prefetch_generation(&env.header.vault_id, &self.path))
             .flatten();
         let (key, source) = self.key_for(&env, may_ask)?;
@@ -244,9 +297,10 @@ impl<'a> Access<'a> {
             Some(names) => env.open_only(&key, names)?,
             None => env.open(&key)?,
         };
-        let op = Opened { path: self.path.clone(), header, key, payload, source, events: Vec::new() };
+        let cached = self.cached();
+        let op = Opened { path: self.path.clone(), header, key, payload, source, cached, events: Vec::new() };
         if !self.allow_rollback {
-            let seen = newest_seen_with(&op, prefetch)?;
+            let seen = newest_seen_with(&op, prefetch, self.writing)?;
             if op.generation() < seen.generation {
                 // A writer replaces the file before it appends to the log, so a newer generation
                 // in the log while the file is still the one we read means an older copy.
@@ -256,8 +310,28 @@ impl<'a> Access<'a> {
                 }
                 return Err(rolled_back(&op, &seen));
             }
+            self.fill_cache(&op, seen.generation.max(op.generation()));
         }
         Ok(Ok(op))
+    }
+
+    /// Keep a key that came from the OS keyring (or, when the user set `TOKCTL_CACHE_TTL`, from a
+    /// passphrase) in the unlock cache; for a key from the cache, raise the generation it
+    /// recorded. Best effort: a cache that fails only costs the next command an unlock.
+    fn fill_cache(&self, op: &Opened, generation: u64) {
+        let Some(c) = self.cache() else { return };
+        if op.header.kind == VaultKind::Bundle {
+            return;
+        }
+        let tag = file_tag(&op.path);
+        let ttl = match (op.source, cache::policy()) {
+            (Source::Cache, _) => return c.raise(&op.header.vault_id, &tag, generation),
+            (Source::Keyring, Ok(cache::Policy::Ttl { secs, .. })) => secs,
+            (Source::Passphrase, Ok(cache::Policy::Ttl { secs, explicit: true })) => secs,
+            _ => return,
+        };
+        let entry = cache::Entry { key: op.key.clone(), origin: op.source, expires_at: 0, tag, generation };
+        let _ = c.store(&op.header.vault_id, entry, ttl);
     }
 
     /// Open a vault that is an older copy of itself, so `accept-rollback` can move it forward.
@@ -293,12 +367,15 @@ impl<'a> Access<'a> {
         let _lock = fsio::lock(&self.path)?;
         fsio::sweep_temps(&self.path);
         let bytes = self.read_bytes()?;
-        let mut op = self.open(&bytes, None, false)?;
+        self.writing = true;
+        let opened = self.open(&bytes, None, false);
+        self.writing = false;
+        let mut op = opened?;
         let mut out = f(&mut op)?;
         commit(&mut op)?;
         then(&op, &mut out);
         drop(_lock);
-        remember_generation(&op);
+        remember_generation(&op, self.cache());
         Ok(out)
     }
 
@@ -327,7 +404,7 @@ impl<'a> Access<'a> {
             commit(&mut op)?;
             (out, made, op)
         };
-        remember_generation(&op);
+        remember_generation(&op, self.cache());
         if made {
             self.created = Some(how);
         } else if in_keyring {
@@ -372,9 +449,16 @@ impl<'a> Access<'a> {
             (Err(_), None, _) => "protected by your passphrase".into(),
         };
         let source = if env_key.is_some() { Source::EnvKey } else { Source::New };
-        self.known = Some(Unlocked { key: key.clone(), source, passphrase: pass });
-        let op =
-            Opened { path: self.path.clone(), header, key, payload: Payload::default(), source, events: Vec::new() };
+        self.known = Some(Unlocked::new(key.clone(), source, pass));
+        let op = Opened {
+            path: self.path.clone(),
+            header,
+            key,
+            payload: Payload::default(),
+            source,
+            cached: None,
+            events: Vec::new(),
+        };
         Ok((op, how, stored.is_ok()))
     }
 }
@@ -386,7 +470,7 @@ pub struct Seen {
 }
 
 /// A tag for one vault file: its canonical path, hashed, so copies never trip each other.
-fn file_tag(path: &Path) -> String {
+pub fn file_tag(path: &Path) -> String {
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     crate::crypto::hex(&crate::crypto::sha256(canonical.as_os_str().as_encoded_bytes())[..12])
 }
@@ -395,7 +479,7 @@ fn file_tag(path: &Path) -> String {
 /// generation any writer or reader saw) and, when the key came from the OS keyring, there too
 /// (so a vault and its log rolled back together are still caught). A bundle keeps no history.
 pub fn newest_seen(op: &Opened) -> Result<Seen> {
-    newest_seen_with(op, None)
+    newest_seen_with(op, None, false)
 }
 
 type Prefetched = std::thread::JoinHandle<Result<Result<Option<u64>, keystore::Miss>>>;
@@ -409,7 +493,9 @@ fn prefetch_generation(vault_id: &str, path: &Path) -> Option<Prefetched> {
     Some(std::thread::spawn(move || keystore::load_generation(&id, &tag)))
 }
 
-fn newest_seen_with(op: &Opened, prefetched: Option<Prefetched>) -> Result<Seen> {
+/// The keyring is asked when the key came from it, and for a write with a key the cache got from
+/// it; a read answered from the cache uses the generation the cache recorded for this file.
+fn newest_seen_with(op: &Opened, prefetched: Option<Prefetched>, writing: bool) -> Result<Seen> {
     let mut seen = Seen { generation: 0, source: "nowhere" };
     if op.header.kind == VaultKind::Bundle {
         return Ok(seen);
@@ -421,7 +507,15 @@ fn newest_seen_with(op: &Opened, prefetched: Option<Prefetched>) -> Result<Seen>
         Some(t) => t.join().unwrap_or(Ok(Ok(None))),
         None => keystore::load_generation(&op.header.vault_id, &file_tag(&op.path)),
     };
-    if op.source == Source::Keyring
+    if let Some(c) = &op.cached
+        && c.tag == file_tag(&op.path)
+        && c.generation > seen.generation
+    {
+        seen = Seen { generation: c.generation, source: "the unlock cache" };
+    }
+    let origin = op.cached.as_ref().map(|c| c.origin).unwrap_or(op.source);
+    let ask = origin == Source::Keyring && (op.source == Source::Keyring || writing);
+    if ask
         && let Ok(Some(g)) = from_keyring()?
         && g > seen.generation
     {
@@ -447,9 +541,16 @@ fn rolled_back(op: &Opened, seen: &Seen) -> anyhow::Error {
 
 /// After a write, remember its generation in the OS keyring too (for a keyring vault), outside
 /// the lock: best effort, a keyring that fails only weakens detection of a later rollback.
-fn remember_generation(op: &Opened) {
-    if op.source == Source::Keyring && op.header.kind != VaultKind::Bundle {
+fn remember_generation(op: &Opened, cache: Option<&Cache>) {
+    if op.header.kind == VaultKind::Bundle {
+        return;
+    }
+    let origin = op.cached.as_ref().map(|c| c.origin).unwrap_or(op.source);
+    if origin == Source::Keyring {
         let _ = keystore::save_generation(&op.header.vault_id, &file_tag(&op.path), op.generation());
+    }
+    if let Some(c) = cache {
+        c.raise(&op.header.vault_id, &file_tag(&op.path), op.generation());
     }
 }
 

@@ -63,6 +63,35 @@ fn start_failure(program: &OsString, e: &io::Error) -> anyhow::Error {
     .into()
 }
 
+/// Put this process, about to become the user's command, in a new anonymous session keyring of
+/// its own, so the command cannot read the unlock cache (`cache`): a `tokctl` it runs unlocks
+/// again. Only a system call, so it is safe between fork and exec. A kernel without keyutils has
+/// no cache to protect.
+#[cfg(target_os = "linux")]
+fn leave_session_keyring() -> io::Result<()> {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) reads no memory of ours (the name is
+    // null), allocates nothing in this process and takes no user-space lock.
+    let r = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, std::ptr::null::<libc::c_char>()) };
+    if r >= 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::ENOSYS) { Ok(()) } else { Err(e) }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn leave_session_keyring() -> io::Result<()> {
+    Ok(())
+}
+
+/// Whether this process could reach a cached key: then a command that cannot leave the session
+/// keyring (the key quota is full, say) must not start. Where the cache is off or unavailable,
+/// there is nothing to keep from it.
+fn cache_in_reach() -> bool {
+    !matches!(crate::cache::open(), Ok(crate::cache::Availability::Off | crate::cache::Availability::Unavailable(_)))
+}
+
 /// For the masked child: get the user's core-dump limit back, die with tokctl, and on a
 /// terminal enter a session of its own through the helper.
 #[cfg(unix)]
@@ -70,6 +99,7 @@ fn prepare_child(cmd: &mut Command, session: Option<session::Setup>) {
     use std::os::unix::process::CommandExt;
     let limit = crate::os::original_core_limit();
     let parent = rustix::process::getpid();
+    let guard = cache_in_reach();
     // SAFETY: the closure runs in the child between fork and exec, where only async-signal-safe
     // work is allowed. It captures only `Copy` values and makes only system calls through rustix
     // (setrlimit, prctl(PR_SET_PDEATHSIG), getppid), which take no locks and do not allocate;
@@ -89,6 +119,12 @@ fn prepare_child(cmd: &mut Command, session: Option<session::Setup>) {
                 if rustix::process::getppid() != Some(parent) {
                     return Err(io::Error::from(rustix::io::Errno::SRCH));
                 }
+            }
+            // Where the cache could hold a key, a refusal stops the command from starting.
+            if let Err(e) = leave_session_keyring()
+                && guard
+            {
+                return Err(e);
             }
             #[cfg(not(target_os = "linux"))]
             let _ = parent;
@@ -112,6 +148,14 @@ pub fn replace(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
         // The command's own core-dump limit, set in this process: execve keeps it.
         if let Some(l) = crate::os::original_core_limit() {
             let _ = rustix::process::setrlimit(rustix::process::Resource::Core, l);
+        }
+        if let Err(e) = leave_session_keyring()
+            && cache_in_reach()
+        {
+            crate::os::harden();
+            return Err(anyhow::anyhow!(
+                "cannot start the command in a session keyring of its own, away from the unlock cache: {e}"
+            ));
         }
         let e = cmd.exec();
         // Still tokctl, with secrets in memory: lower the limit again before anything else.

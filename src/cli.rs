@@ -195,6 +195,26 @@ unused).")]
     )]
     Key(KeyCommand),
 
+    /// Keep the vault's key in this login session's unlock cache for a while
+    #[command(after_help = "Examples:\
+\n  tokctl unlock            # 15 minutes\
+\n  tokctl unlock --for 8h   # a working day on a headless box\
+\n\
+\nAfterwards every command of this login session (a desktop or SSH login, or `keyctl session`) \
+opens the vault with no keyring call and no passphrase until the time is up or `tokctl lock`. \
+The key is held by the kernel (keyutils) with a timeout; commands started by `tokctl exec` \
+cannot read it. Where a process has no login session of its own (containers, CI jobs, cron, \
+plain `su`) the cache is not available (exit 2) and commands unlock as before. Opening the vault \
+from the OS keyring also caches its key, for TOKCTL_CACHE_TTL (default 5m; 0 or off disables the \
+cache).")]
+    Unlock(UnlockArgs),
+
+    /// Remove the vault's key from this login session's unlock cache
+    #[command(after_help = "Examples:\
+\n  tokctl lock\
+\n  tokctl lock --all   # every vault this session has unlocked")]
+    Lock(LockArgs),
+
     /// Keep a vault that is an older copy of itself (after a backup restore), on purpose
     #[command(
         name = "accept-rollback",
@@ -339,6 +359,20 @@ pub struct ShowArgs {
     /// Print the record as JSON (the fields README.md lists; never the secret)
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UnlockArgs {
+    /// How long: 90s, 15m, 8h; at most 24h
+    #[arg(long = "for", value_name = "DURATION", default_value = "15m")]
+    pub duration: String,
+}
+
+#[derive(Args, Debug)]
+pub struct LockArgs {
+    /// Remove every vault's key that tokctl cached in this session, not only this vault's
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Args, Debug)]

@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 pub mod access;
+pub mod cache;
 #[allow(unsafe_code)]
 pub mod child;
 pub mod cli;

@@ -1,15 +1,19 @@
 //! The one place that knows the unlock order (SPEC "Unlock order"):
-//! `TOKCTL_VAULT_KEY` → the OS keyring (the vault's entry, then the one named by its key check) →
-//! `TOKCTL_PASSPHRASE` → a passphrase asked of a person, when the caller may ask one.
+//! `TOKCTL_VAULT_KEY` → the unlock cache (`cache`) → the OS keyring (the vault's entry, then the
+//! one named by its key check) → `TOKCTL_PASSPHRASE` → a passphrase asked of a person, when the
+//! caller may ask one. A cached key that does not fit the vault is dropped from the cache and the
+//! order goes on: a stale entry never gives an answer.
 //!
 //! Nothing here reads a terminal or prints: how a person is asked is the caller's `Prompter`
 //! (the terminal one lives in `ui`; doctor and completion pass `Never`). The sources are gathered
 //! once into `Sources`, so the policy itself can be tested without a keyring or a terminal.
 
 use std::path::Path;
+use std::rc::Rc;
 
 use zeroize::Zeroizing;
 
+use crate::cache::Cache;
 use crate::error::{self, Result};
 use crate::keystore::{self, ENV_KEY, ENV_PASS, Miss};
 use crate::secret::Key;
@@ -45,6 +49,7 @@ impl Prompter for Never {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
     EnvKey,
+    Cache,
     Keyring,
     Passphrase,
     New,
@@ -54,6 +59,7 @@ impl Source {
     pub fn describe(self) -> &'static str {
         match self {
             Source::EnvKey => "TOKCTL_VAULT_KEY",
+            Source::Cache => "the unlock cache",
             Source::Keyring => "the OS keyring",
             Source::Passphrase => "the passphrase",
             Source::New => "a new key",
@@ -68,6 +74,27 @@ pub struct Unlocked {
     pub key: Key,
     pub source: Source,
     pub passphrase: Option<Zeroizing<String>>,
+    /// For a key from the cache: where it came from first, and the newest generation of a vault
+    /// file (its tag) that the session saw.
+    pub cached: Option<Cached>,
+}
+
+#[derive(Clone)]
+pub struct Cached {
+    pub origin: Source,
+    pub tag: String,
+    pub generation: u64,
+}
+
+impl Unlocked {
+    pub fn new(key: Key, source: Source, passphrase: Option<Zeroizing<String>>) -> Unlocked {
+        Unlocked { key, source, passphrase, cached: None }
+    }
+
+    /// Where the key came from before any cache.
+    pub fn origin(&self) -> Source {
+        self.cached.as_ref().map(|c| c.origin).unwrap_or(self.source)
+    }
 }
 
 /// The keyring as the unlock order sees it: the stored key for an account (a vault id).
@@ -76,6 +103,8 @@ pub type KeyringLoad<'a> = &'a dyn Fn(&str) -> Result<Result<Key, Miss>>;
 /// Every source of a key, gathered once per command.
 pub struct Sources<'a> {
     pub env_key: Option<Key>,
+    /// The login session's unlock cache, when it is usable and on.
+    pub cache: Option<Rc<Cache>>,
     pub keyring: KeyringLoad<'a>,
     pub env_passphrase: Option<Zeroizing<String>>,
     pub person: &'a dyn Prompter,
@@ -88,18 +117,22 @@ fn load_from_keyring(account: &str) -> Result<Result<Key, Miss>> {
 impl<'a> Sources<'a> {
     /// The sources this process has: the environment, the OS keyring, and `person`.
     pub fn from_env(person: &'a dyn Prompter) -> Result<Sources<'a>> {
-        Ok(Sources {
-            env_key: keystore::env_key()?,
-            keyring: &load_from_keyring,
-            env_passphrase: keystore::env_passphrase(),
-            person,
-        })
+        let env_key = keystore::env_key()?;
+        // With the key in the environment the cache is never needed (and never asked).
+        let cache = if env_key.is_some() { None } else { crate::cache::open()?.usable().map(Rc::new) };
+        Ok(Sources { env_key, cache, keyring: &load_from_keyring, env_passphrase: keystore::env_passphrase(), person })
+    }
+
+    /// The same sources.
+    pub fn copy(&self) -> Sources<'a> {
+        Sources { person: self.person, ..self.without_person() }
     }
 
     /// The same sources with a person who is never asked (for steps taken under the lock).
     pub fn without_person(&self) -> Sources<'a> {
         Sources {
             env_key: self.env_key.clone(),
+            cache: self.cache.clone(),
             keyring: self.keyring,
             env_passphrase: self.env_passphrase.clone(),
             person: &Never,
@@ -112,21 +145,24 @@ impl<'a> Sources<'a> {
 pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
     if let Some(k) = &src.env_key {
         if env.key_fits(k) {
-            return Ok(Unlocked { key: k.clone(), source: Source::EnvKey, passphrase: None });
+            return Ok(Unlocked::new(k.clone(), Source::EnvKey, None));
         }
         return Err(error::locked(format!("{ENV_KEY} does not unlock the vault at {}", path.display()))
             .hint("it belongs to another vault or an older key; unset it or set it to this vault's `tokctl key export`")
             .into());
     }
+    if let Some(u) = src.cache.as_deref().and_then(|c| from_cache(env, c)) {
+        return Ok(u);
+    }
     let id = &env.header.vault_id;
     let mut why: Vec<String> = Vec::new();
     if let Some(key) = from_keyring(env, id, src.keyring, &mut why)? {
-        return Ok(Unlocked { key, source: Source::Keyring, passphrase: None });
+        return Ok(Unlocked::new(key, Source::Keyring, None));
     }
     if let Some(slot) = &env.header.passphrase {
         if let Some(p) = &src.env_passphrase {
             return match slot.unwrap_key(id, p.as_bytes()) {
-                Some(key) => Ok(Unlocked { key, source: Source::Passphrase, passphrase: Some(p.clone()) }),
+                Some(key) => Ok(Unlocked::new(key, Source::Passphrase, Some(p.clone()))),
                 None => {
                     Err(error::locked(format!("{ENV_PASS} is not the passphrase of the vault at {}", path.display()))
                         .hint("check the value, or unlock with TOKCTL_VAULT_KEY instead")
@@ -139,7 +175,7 @@ pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
             for attempt in 0..3 {
                 let p = src.person.passphrase(path, reason.as_deref().filter(|_| attempt == 0), attempt > 0)?;
                 if let Some(key) = slot.unwrap_key(id, p.as_bytes()) {
-                    return Ok(Unlocked { key, source: Source::Passphrase, passphrase: Some(p) });
+                    return Ok(Unlocked::new(key, Source::Passphrase, Some(p)));
                 }
             }
             return Err(error::locked("wrong passphrase, three times").hint("run the command again").into());
@@ -155,6 +191,19 @@ pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
         fix = format!("a bundle opens only with the key `tokctl bundle` printed: set {ENV_KEY} to it");
     }
     Err(error::locked(format!("cannot unlock the vault at {}: {cause}", path.display())).hint(fix).into())
+}
+
+/// The cached key for this vault when it fits; one that does not (the vault was re-keyed, or the
+/// entry is not this vault's) is dropped.
+pub fn from_cache(env: &Envelope, cache: &Cache) -> Option<Unlocked> {
+    let id = &env.header.vault_id;
+    let e = cache.load(id)?;
+    if !env.key_fits(&e.key) {
+        cache.forget(id);
+        return None;
+    }
+    let cached = Cached { origin: e.origin, tag: e.tag, generation: e.generation };
+    Some(Unlocked { key: e.key, source: Source::Cache, passphrase: None, cached: Some(cached) })
 }
 
 /// Where tokctl before key-named staging left a rotation's new key; still read, never written.
@@ -259,6 +308,7 @@ mod tests {
         let person = Scripted::new(true, &[]);
         let s = Sources {
             env_key: Some(key.clone()),
+            cache: None,
             keyring: &keyring,
             env_passphrase: Some(Zeroizing::new("correct horse".into())),
             person: &person,
@@ -278,7 +328,7 @@ mod tests {
         let main = move |acct: &str| -> Result<Result<Key, Miss>> {
             Ok(if acct == id { Ok(k2.clone()) } else { Err(Miss::NoEntry) })
         };
-        let s = Sources { env_key: None, keyring: &main, env_passphrase: None, person: &person };
+        let s = Sources { env_key: None, cache: None, keyring: &main, env_passphrase: None, person: &person };
         assert_eq!(unlock(Path::new("v"), &env, &s).unwrap().source, Source::Keyring);
 
         let staged_at = keystore::account_for(&env.header.vault_id, &env.header.key_check);
@@ -300,7 +350,7 @@ mod tests {
     fn a_person_is_asked_only_last_at_most_three_times_and_never_by_never() {
         let (env, _) = vault_with(Some("correct horse"));
         let person = Scripted::new(true, &["nope", "correct horse"]);
-        let s = Sources { env_key: None, keyring: &no_keyring, env_passphrase: None, person: &person };
+        let s = Sources { env_key: None, cache: None, keyring: &no_keyring, env_passphrase: None, person: &person };
         let u = unlock(Path::new("v"), &env, &s).unwrap();
         assert_eq!((u.source, person.asked.get()), (Source::Passphrase, 2));
 
@@ -332,7 +382,7 @@ mod tests {
             calls.set(calls.get() + 1);
             Ok(Err(Miss::Timeout(10)))
         };
-        let s = Sources { env_key: None, keyring: &slow, env_passphrase: None, person: &Never };
+        let s = Sources { env_key: None, cache: None, keyring: &slow, env_passphrase: None, person: &Never };
         let e = unlock(Path::new("v"), &env, &s).err().unwrap();
         assert_eq!(calls.get(), 1);
         assert!(format!("{e}").contains("did not answer"), "{e}");

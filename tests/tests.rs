@@ -3,6 +3,7 @@
 //! harness every test module uses.
 
 mod bad_input;
+mod cache;
 mod ci_recipe;
 mod concurrency;
 mod damage;

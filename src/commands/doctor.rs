@@ -34,6 +34,28 @@ impl Report {
     }
 }
 
+/// Whether the unlock cache is usable here, whether it holds this vault, and until when.
+fn cache_line(r: &mut Report, vault_id: &str, now: i64) {
+    use crate::cache::{self, Availability};
+    match cache::open() {
+        Err(e) => r.problem(Code::Usage, "cache", format!("{e}")),
+        Ok(Availability::Off) => r.line("cache", "– off (TOKCTL_CACHE_TTL is 0 or off)"),
+        Ok(Availability::Unavailable(why)) => r.line("cache", format!("– not available here: {why}")),
+        Ok(Availability::Usable(c)) => match c.load(vault_id) {
+            Some(e) => r.line(
+                "cache",
+                format!(
+                    "✓ holds this vault's key until {} ({}), first unlocked with {}",
+                    when::rfc3339(e.expires_at),
+                    when::relative(e.expires_at, now),
+                    e.origin.describe()
+                ),
+            ),
+            None => r.line("cache", "usable in this login session; this vault is not cached (`tokctl unlock`)"),
+        },
+    }
+}
+
 #[cfg(unix)]
 fn mode(p: &std::path::Path) -> String {
     use std::os::unix::fs::PermissionsExt;
@@ -108,6 +130,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         )
         .to_lowercase(),
     );
+    cache_line(&mut r, &env.header.vault_id, now);
     // The one unlock order, with no one to ask: doctor never waits on a terminal.
     let mut acc = match Access::new(&ctx.vault, ctx.default_path, &unlock::Never) {
         Ok(a) => a,
@@ -142,11 +165,12 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         match source {
             Source::Keyring => "held in the OS keyring (account = the vault id)".to_string(),
             Source::EnvKey => format!("given in {ENV_KEY}; the keyring was not asked"),
+            Source::Cache => "from the unlock cache (see `cache` above); the keyring was not asked".into(),
             Source::Passphrase => "wrapped by the passphrase (Argon2id); no keyring copy was found".into(),
             Source::New => "new".into(),
         },
     );
-    let op = Opened { path: acc.path.clone(), header, key, payload, source, events: Vec::new() };
+    let op = Opened { path: acc.path.clone(), header, key, payload, source, cached: acc.cached(), events: Vec::new() };
     match access::newest_seen(&op) {
         Ok(seen) if op.generation() < seen.generation => r.problem(
             Code::Damaged,

@@ -15,6 +15,7 @@ use crate::vault::Record;
 use crate::when;
 
 mod bundle;
+mod cache;
 mod completion;
 mod create;
 mod doctor;
@@ -109,6 +110,8 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Doctor(a) => doctor::run(ctx, a),
         Command::Trust(a) => trust::run(ctx, a),
         Command::AcceptRollback => rollback::accept(ctx),
+        Command::Unlock(a) => cache::unlock(ctx, a),
+        Command::Lock(a) => cache::lock(ctx, a),
         Command::Completion(a) => completion::run(a),
         Command::Man(a) => man::run(ctx, a),
         Command::Key(KeyCommand::Export) => key::export(ctx),

@@ -16,6 +16,7 @@
 pub mod keyring;
 pub mod mount;
 pub mod proc;
+pub mod session;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -67,6 +68,9 @@ pub struct Env {
     /// Variables set on every command, after the inherited ones tokctl reads were removed.
     vars: Vec<(String, String)>,
     secrets: Mutex<Vec<String>>,
+    /// The login session every command runs in; none (the per-user session keyring) unless
+    /// `in_session` made one.
+    pub session: Option<session::Session>,
 }
 
 impl Env {
@@ -93,7 +97,8 @@ impl Env {
         let home = root.join("home");
         std::fs::create_dir(&home).expect("home dir");
         let vault = root.join("vault").join("vault.toml");
-        let mut env = Env { tmp: Some(tmp), root, home, vault, vars: Vec::new(), secrets: Mutex::new(Vec::new()) };
+        let mut env =
+            Env { tmp: Some(tmp), root, home, vault, vars: Vec::new(), secrets: Mutex::new(Vec::new()), session: None };
         match mode {
             Mode::Keyring => {}
             Mode::EnvKey => {
@@ -105,6 +110,13 @@ impl Env {
             }
         }
         env
+    }
+
+    /// Run every later command in a login session of this test's own (see `session`), where the
+    /// unlock cache is usable.
+    pub fn in_session(&mut self) -> &mut Self {
+        self.session = Some(session::Session::start());
+        self
     }
 
     /// Set a variable on every later command. A key or passphrase set this way is remembered.
@@ -179,6 +191,7 @@ impl Env {
         for (k, v) in &self.vars {
             c.env(k, v);
         }
+        session::join(&mut c, self.session.as_ref().map(|s| s.name()));
         c
     }
 

@@ -1,0 +1,384 @@
+//! The unlock cache (SPEC "Unlock cache"): an unlocked vault's key kept for a while in the
+//! kernel's key retention service, so a login session pays for the Secret Service or Argon2id
+//! once, like `ssh-agent` or `sudo`, with no daemon of tokctl's own.
+//!
+//! One `user` key per vault id, `tokctl:<vault id>`, in the session keyring, readable only by
+//! its possessors (the processes of this login session), with a kernel timeout, so nothing is
+//! left behind when tokctl dies. The TTL is absolute from the moment the key is cached.
+//!
+//! Where this process has no session keyring of its own (no login session: a container, a CI
+//! job, cron, plain `su`) the kernel hands it the per-user session keyring, which every process
+//! of the user possesses; there the cache is unavailable. So it is where `TOKCTL_CACHE_TTL` is
+//! `0`/`off`, off Linux, and on a kernel without keyutils.
+//!
+//! An entry holds the key, where it first came from, when it expires, and the newest generation
+//! of one vault file seen (its tag), so a read answered from the cache still notices a copy of
+//! the vault older than what this session saw. A key that does not fit is dropped, never used.
+
+use std::time::Duration;
+
+use crate::error::{self, Result};
+use crate::secret::Key;
+use crate::unlock::Source;
+
+pub const ENV_TTL: &str = "TOKCTL_CACHE_TTL";
+/// After an unlock from the OS keyring, when `TOKCTL_CACHE_TTL` is not set.
+pub const DEFAULT_TTL: u64 = 5 * 60;
+/// `tokctl unlock` without `--for`.
+pub const DEFAULT_UNLOCK: u64 = 15 * 60;
+/// The longest any entry lives.
+pub const MAX_TTL: u64 = 24 * 3600;
+
+/// What `TOKCTL_CACHE_TTL` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// `0` or `off`: nothing is read or written.
+    Off,
+    /// Cache for this many seconds; `explicit` when the user set it (then a passphrase unlock
+    /// is cached too).
+    Ttl { secs: u64, explicit: bool },
+}
+
+/// Parse a cache duration: `90s`, `15m`, `2h`, `1d`, or a number of seconds; at most 24 hours.
+pub fn parse_ttl(s: &str, what: &str) -> Result<u64> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 's')) => (&t[..i], 1),
+        Some((i, 'm')) => (&t[..i], 60),
+        Some((i, 'h')) => (&t[..i], 3600),
+        Some((i, 'd')) => (&t[..i], 86_400),
+        _ => (t, 1),
+    };
+    let secs = num
+        .parse::<u64>()
+        .ok()
+        .filter(|_| num.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|&n| n > 0);
+    match secs {
+        Some(n) if n <= MAX_TTL => Ok(n),
+        Some(_) => Err(error::usage(format!("{what} '{}' is longer than 24 hours", crate::ui::escape(t)))
+            .hint("the unlock cache keeps a key at most 24h; give a shorter duration such as 8h")
+            .into()),
+        None => Err(error::usage(format!("{what} '{}' is not a duration", crate::ui::escape(t)))
+            .hint("use a duration such as 90s, 15m or 2h (TOKCTL_CACHE_TTL also takes 0 or off)")
+            .into()),
+    }
+}
+
+/// The policy from the environment. A value that is not a duration is a usage error (exit 2):
+/// a typo must not silently turn the cache on for longer than meant.
+pub fn policy() -> Result<Policy> {
+    match std::env::var_os(ENV_TTL) {
+        None => Ok(Policy::Ttl { secs: DEFAULT_TTL, explicit: false }),
+        Some(v) => {
+            let v = v.to_string_lossy();
+            let t = v.trim();
+            if t.is_empty() {
+                return Ok(Policy::Ttl { secs: DEFAULT_TTL, explicit: false });
+            }
+            if t == "0" || t.eq_ignore_ascii_case("off") {
+                return Ok(Policy::Off);
+            }
+            Ok(Policy::Ttl { secs: parse_ttl(t, ENV_TTL)?, explicit: true })
+        }
+    }
+}
+
+/// One cached key.
+pub struct Entry {
+    pub key: Key,
+    /// Where the key came from before it was cached.
+    pub origin: Source,
+    /// Unix time at which the kernel drops it.
+    pub expires_at: i64,
+    /// The vault file (its tag) whose newest generation is recorded, and that generation.
+    pub tag: String,
+    pub generation: u64,
+}
+
+const MAGIC: &[u8; 4] = b"TKC1";
+const TAG_LEN: usize = 24;
+/// magic, origin, expiry, generation, tag, key.
+const LEN: usize = 4 + 1 + 8 + 8 + TAG_LEN + 32;
+
+impl Entry {
+    fn encode(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        let mut b = zeroize::Zeroizing::new(Vec::with_capacity(LEN));
+        b.extend_from_slice(MAGIC);
+        b.push(match self.origin {
+            Source::Keyring => 1,
+            Source::Passphrase => 2,
+            _ => 3,
+        });
+        b.extend_from_slice(&self.expires_at.to_le_bytes());
+        b.extend_from_slice(&self.generation.to_le_bytes());
+        let mut tag = [b'-'; TAG_LEN];
+        let t = self.tag.as_bytes();
+        tag[..t.len().min(TAG_LEN)].copy_from_slice(&t[..t.len().min(TAG_LEN)]);
+        b.extend_from_slice(&tag);
+        b.extend_from_slice(self.key.bytes());
+        b
+    }
+
+    fn decode(b: &[u8]) -> Option<Entry> {
+        if b.len() != LEN || &b[..4] != MAGIC {
+            return None;
+        }
+        let origin = match b[4] {
+            1 => Source::Keyring,
+            2 => Source::Passphrase,
+            3 => Source::EnvKey,
+            _ => return None,
+        };
+        let expires_at = i64::from_le_bytes(b[5..13].try_into().ok()?);
+        let generation = u64::from_le_bytes(b[13..21].try_into().ok()?);
+        let tag = String::from_utf8(b[21..21 + TAG_LEN].to_vec()).ok()?.trim_end_matches('-').to_string();
+        let mut k = [0u8; 32];
+        k.copy_from_slice(&b[21 + TAG_LEN..]);
+        Some(Entry { key: Key::from_bytes(k), origin, expires_at, tag, generation })
+    }
+}
+
+/// Whether the cache can be used here, and why not.
+pub enum Availability {
+    Usable(Cache),
+    Off,
+    Unavailable(String),
+}
+
+impl Availability {
+    pub fn usable(self) -> Option<Cache> {
+        match self {
+            Availability::Usable(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// Why `unlock` cannot fill the cache, as the usage error (exit 2) it is.
+pub fn unusable(a: &Availability) -> Option<anyhow::Error> {
+    match a {
+        Availability::Usable(_) => None,
+        Availability::Off => Some(
+            error::usage(format!("the unlock cache is off ({ENV_TTL}=0 or off)"))
+                .hint(format!("unset {ENV_TTL}, or set it to a duration such as 15m"))
+                .into(),
+        ),
+        Availability::Unavailable(why) => Some(
+            error::usage(format!("the unlock cache is not available here: {why}"))
+                .hint("every command still works; each one unlocks the vault itself")
+                .into(),
+        ),
+    }
+}
+
+fn description(vault_id: &str) -> String {
+    format!("tokctl:{vault_id}")
+}
+
+/// The cache of this process's login session, if it has one and the policy allows it.
+pub fn open() -> Result<Availability> {
+    if policy()? == Policy::Off {
+        return Ok(Availability::Off);
+    }
+    Ok(imp::session())
+}
+
+pub use imp::Cache;
+
+#[cfg(target_os = "linux")]
+mod imp {
+    use linux_keyutils::{Key as KernelKey, KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
+
+    use super::*;
+
+    /// The login session's keyring.
+    pub struct Cache {
+        ring: KeyRing,
+    }
+
+    fn why(e: KeyError) -> String {
+        match e {
+            KeyError::OperationNotSupported => "this kernel has no key retention service (keyutils)".into(),
+            KeyError::AccessDenied | KeyError::PermissionDenied => {
+                "the session keyring refuses access (a sandbox or seccomp filter?)".into()
+            }
+            other => format!("the session keyring cannot be used ({other:?})"),
+        }
+    }
+
+    pub fn session() -> Availability {
+        let ring = match KeyRing::from_special_id(KeyRingIdentifier::Session, false) {
+            Ok(r) => r,
+            Err(e) => return Availability::Unavailable(why(e)),
+        };
+        let meta = match ring.metadata() {
+            Ok(m) => m,
+            Err(e) => return Availability::Unavailable(why(e)),
+        };
+        let uid = rustix::process::getuid().as_raw();
+        if meta.get_description().starts_with("_uid_ses.") {
+            return Availability::Unavailable(
+                "no login session: this process has only the per-user session keyring, which every \
+                 process of yours shares (containers, CI jobs, cron and plain `su` run like this; \
+                 `keyctl session -` starts one)"
+                    .into(),
+            );
+        }
+        if meta.get_uid() != uid {
+            return Availability::Unavailable(format!(
+                "the session keyring belongs to user {} (a `su` without a login?)",
+                meta.get_uid()
+            ));
+        }
+        Availability::Usable(Cache { ring })
+    }
+
+    impl Cache {
+        fn find(&self, vault_id: &str) -> Option<KernelKey> {
+            self.ring.search(&description(vault_id)).ok()
+        }
+
+        /// The entry for this vault, when there is one that has not expired.
+        pub fn load(&self, vault_id: &str) -> Option<Entry> {
+            let k = self.find(vault_id)?;
+            let mut buf = zeroize::Zeroizing::new([0u8; LEN + 1]);
+            let n = k.read(&mut *buf).ok()?;
+            let e = Entry::decode(&buf[..n.min(buf.len())]);
+            match e {
+                Some(e) if e.expires_at > crate::when::now() => Some(e),
+                _ => {
+                    // Unreadable or past its time (a clock that jumped): never used.
+                    let _ = k.invalidate();
+                    None
+                }
+            }
+        }
+
+        /// Cache `entry` for `ttl` seconds from now: possessor-only, with a kernel timeout. The
+        /// key is first made with no payload rights for anyone but its possessors.
+        pub fn store(&self, vault_id: &str, mut entry: Entry, ttl: u64) -> Result<()> {
+            let ttl = ttl.min(MAX_TTL);
+            entry.expires_at = crate::when::now() + ttl as i64;
+            let bytes = entry.encode();
+            let k = self.ring.add_key(&description(vault_id), &bytes[..]).map_err(|e| failed(vault_id, e))?;
+            let perms = KeyPermissionsBuilder::builder()
+                .posessor(
+                    Permission::VIEW | Permission::READ | Permission::WRITE | Permission::SEARCH | Permission::SETATTR,
+                )
+                .build();
+            let set = k.set_perms(perms).and_then(|_| k.set_timeout(ttl as usize));
+            if let Err(e) = set {
+                let _ = k.invalidate();
+                return Err(failed(vault_id, e));
+            }
+            Ok(())
+        }
+
+        /// Raise the recorded generation of the file `tag` (after a write, or a check that saw a
+        /// newer one). The expiry stays.
+        pub fn raise(&self, vault_id: &str, tag: &str, generation: u64) {
+            if let (Some(k), Some(mut e)) = (self.find(vault_id), self.load(vault_id))
+                && (e.tag != tag || e.generation < generation)
+            {
+                e.tag = tag.to_string();
+                e.generation = generation;
+                let b = e.encode();
+                let _ = k.update(&*b);
+            }
+        }
+
+        /// Drop this vault's entry; true when there was one.
+        pub fn forget(&self, vault_id: &str) -> bool {
+            self.find(vault_id).is_some_and(|k| k.invalidate().is_ok())
+        }
+
+        /// Drop every tokctl entry of this session; how many there were.
+        pub fn forget_all(&self) -> usize {
+            let Ok(links) = self.ring.get_links(4096) else { return 0 };
+            let mut n = 0;
+            for k in links.iter().filter_map(|l| l.as_key()) {
+                if k.metadata().is_ok_and(|m| m.get_description().starts_with("tokctl:")) && k.invalidate().is_ok() {
+                    n += 1;
+                }
+            }
+            n
+        }
+    }
+
+    fn failed(vault_id: &str, e: KeyError) -> anyhow::Error {
+        anyhow::anyhow!("cannot cache the key of vault {vault_id} in the session keyring: {e:?}")
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod imp {
+    use super::*;
+
+    pub struct Cache;
+
+    pub fn session() -> Availability {
+        Availability::Unavailable("it needs the Linux kernel's key retention service".into())
+    }
+
+    impl Cache {
+        pub fn load(&self, _: &str) -> Option<Entry> {
+            None
+        }
+        pub fn store(&self, _: &str, _: Entry, _: u64) -> Result<()> {
+            Ok(())
+        }
+        pub fn raise(&self, _: &str, _: &str, _: u64) {}
+        pub fn forget(&self, _: &str) -> bool {
+            false
+        }
+        pub fn forget_all(&self) -> usize {
+            0
+        }
+    }
+}
+
+/// How long the entry for `vault_id` has left, for `doctor`.
+pub fn remaining(cache: &Cache, vault_id: &str) -> Option<Duration> {
+    cache.load(vault_id).map(|e| Duration::from_secs((e.expires_at - crate::when::now()).max(0) as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_for_the_cache() {
+        assert_eq!(parse_ttl("90s", "x").unwrap(), 90);
+        assert_eq!(parse_ttl("15m", "x").unwrap(), 900);
+        assert_eq!(parse_ttl("2h", "x").unwrap(), 7200);
+        assert_eq!(parse_ttl("1d", "x").unwrap(), 86_400);
+        assert_eq!(parse_ttl("30", "x").unwrap(), 30);
+        for bad in ["", "0", "0m", "-5m", "+5m", "5x", "m", "25h", "2d", "1.5h", "99999999999999999999h"] {
+            assert!(parse_ttl(bad, "x").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_entry_reads_back_and_garbage_does_not() {
+        let e = Entry {
+            key: Key::random(),
+            origin: Source::Keyring,
+            expires_at: 1_900_000_000,
+            tag: "0123456789abcdef01234567".into(),
+            generation: 42,
+        };
+        let b = e.encode();
+        let d = Entry::decode(&b).unwrap();
+        assert_eq!(d.key.bytes(), e.key.bytes());
+        assert_eq!(
+            (d.origin, d.expires_at, d.tag.as_str(), d.generation),
+            (Source::Keyring, 1_900_000_000, e.tag.as_str(), 42)
+        );
+        assert!(Entry::decode(&b[..LEN - 1]).is_none());
+        let mut bad = b.to_vec();
+        bad[0] = b'X';
+        assert!(Entry::decode(&bad).is_none());
+    }
+}

@@ -1,0 +1,83 @@
+//! `tokctl unlock` / `tokctl lock`: fill and empty this login session's unlock cache.
+
+use crate::access::file_tag;
+use crate::cache::{self, Availability, Entry};
+use crate::cli::{LockArgs, UnlockArgs};
+use crate::commands::Ctx;
+use crate::error::{self, Result};
+use crate::vault::VaultKind;
+use crate::when;
+
+pub fn unlock(ctx: &Ctx, a: UnlockArgs) -> Result<u8> {
+    let secs = cache::parse_ttl(&a.duration, "--for")?;
+    let avail = cache::open()?;
+    if let Some(e) = cache::unusable(&avail) {
+        return Err(e);
+    }
+    let Some(c) = avail.usable() else { unreachable!("unusable() said it is usable") };
+    let mut acc = ctx.access()?;
+    // An explicit unlock proves access afresh (keyring or passphrase), then starts a new TTL.
+    acc.skip_cache_read();
+    let op = acc.read()?;
+    if op.header.kind == VaultKind::Bundle {
+        return Err(error::usage("a bundle is not cached: it opens only with TOKCTL_VAULT_KEY")
+            .hint("keep the bundle key in the environment of the job that uses it")
+            .into());
+    }
+    let entry = Entry {
+        key: op.key.clone(),
+        origin: op.source,
+        expires_at: 0,
+        tag: file_tag(&op.path),
+        generation: op.generation(),
+    };
+    c.store(&op.header.vault_id, entry, secs)?;
+    let until = when::rfc3339(when::now() + secs as i64);
+    ctx.say(format!(
+        "unlocked {} for {} (until {until}) in this login session; `tokctl lock` forgets it sooner",
+        op.path.display(),
+        words(secs)
+    ));
+    Ok(0)
+}
+
+pub fn lock(ctx: &Ctx, a: LockArgs) -> Result<u8> {
+    let c = match cache::open()? {
+        Availability::Usable(c) => c,
+        Availability::Off => {
+            ctx.say("the unlock cache is off (TOKCTL_CACHE_TTL): nothing is cached");
+            return Ok(0);
+        }
+        Availability::Unavailable(why) => {
+            ctx.say(format!("the unlock cache is not available here ({why}): nothing is cached"));
+            return Ok(0);
+        }
+    };
+    if a.all {
+        let n = c.forget_all();
+        ctx.say(match n {
+            0 => "no vault key was cached in this session".to_string(),
+            1 => "forgot 1 cached vault key".to_string(),
+            n => format!("forgot {n} cached vault keys"),
+        });
+        return Ok(0);
+    }
+    let acc = ctx.access()?;
+    let header = acc.header()?;
+    if c.forget(&header.vault_id) {
+        ctx.say(format!("locked {}: the next command unlocks it again", acc.path.display()));
+    } else {
+        ctx.say(format!("{} was not in the unlock cache", acc.path.display()));
+    }
+    Ok(0)
+}
+
+/// 15 minutes, 8 hours, 90 seconds.
+pub fn words(secs: u64) -> String {
+    let (n, unit) = match secs {
+        s if s % 3600 == 0 => (s / 3600, "hour"),
+        s if s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}

@@ -1,0 +1,264 @@
+//! The unlock cache (SPEC "Unlock cache") on the real kernel key retention service: every test
+//! runs its commands in a login session of its own (`Env::in_session`, a real session keyring)
+//! or, by default, in none (the per-user session keyring, as in a container or a CI job).
+
+use std::time::Duration;
+
+use crate::support::*;
+
+const PASS: &str = "correct horse battery staple";
+
+/// A passphrase-only vault (no keyring) holding `gh`, in a login session of its own.
+fn passphrase_vault_in_session() -> (Env, String) {
+    let mut env = Env::bare();
+    env.in_session();
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    let secret = env.create("gh", &["--env", "GH_TOKEN"]);
+    env.unset("TOKCTL_PASSPHRASE");
+    (env, secret)
+}
+
+/// `keyctl ARGS` in the test's session: (exit code, stdout, stderr).
+fn keyctl(env: &Env, args: &[&str]) -> Out {
+    env.run_cmd(env.std_cmd_of("keyctl", args), b"")
+}
+
+/// The kernel key id of this vault's cache entry, if the session holds one.
+fn entry(env: &Env) -> Option<String> {
+    let desc = format!("tokctl:{}", env.vault_id());
+    let out = keyctl(env, &["search", "@s", "user", &desc]);
+    (out.code == 0).then(|| out.stdout.trim().to_string())
+}
+
+#[test]
+fn unlock_once_then_commands_need_no_passphrase_until_lock() {
+    let (mut env, secret) = passphrase_vault_in_session();
+    // Without the cache nothing unlocks it.
+    env.fails(&["get", "gh"], b"", 5);
+    // A passphrase given in the environment is not cached unless the user asked for it.
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    assert_eq!(env.get("gh"), secret);
+    assert_eq!(entry(&env), None, "a passphrase unlock is cached only by `unlock` or a TOKCTL_CACHE_TTL the user set");
+
+    let out = env.succeeds(&["unlock", "--for", "10m"], b"");
+    assert!(out.stderr.contains("unlocked") && out.stderr.contains("10 minutes"), "{out}");
+    env.unset("TOKCTL_PASSPHRASE");
+    assert!(entry(&env).is_some(), "the key is in the session keyring");
+    assert_eq!(env.get("gh"), secret, "no passphrase, no prompt");
+    env.ok(&["update", "gh", "--note", "written from the cache"], b"");
+    env.ok(&["list"], b"");
+    let out = env.ok(&["exec", "-t", "gh", "--", "sh", "-c", "printf %s \"$GH_TOKEN\""], b"");
+    assert_eq!(out, secret);
+    let doctor = env.run(&["doctor"], b"");
+    assert!(doctor.stdout.contains("holds this vault's key until"), "{doctor}");
+    assert!(doctor.stdout.contains("with the unlock cache"), "{doctor}");
+
+    let out = env.succeeds(&["lock"], b"");
+    assert!(out.stderr.contains("locked"), "{out}");
+    assert_eq!(entry(&env), None);
+    env.fails(&["get", "gh"], b"", 5);
+    let doctor = env.run(&["doctor"], b"");
+    assert!(doctor.stdout.contains("this vault is not cached"), "{doctor}");
+}
+
+#[test]
+fn the_kernel_drops_the_key_when_its_time_is_up() {
+    let (mut env, secret) = passphrase_vault_in_session();
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    env.ok(&["unlock", "--for", "2s"], b"");
+    env.unset("TOKCTL_PASSPHRASE");
+    assert_eq!(env.get("gh"), secret);
+    // The kernel's timeout, not tokctl, ends it: the entry itself goes away.
+    wait_until("the kernel to expire the cached key", Duration::from_secs(20), || entry(&env).is_none().then_some(()));
+    env.fails(&["get", "gh"], b"", 5);
+    // Use does not extend it: absolute TTL. A fresh unlock, used all along, still ends on time.
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    env.ok(&["unlock", "--for", "3s"], b"");
+    env.unset("TOKCTL_PASSPHRASE");
+    let gone = wait_until("the cache to end while in use", Duration::from_secs(20), || {
+        let out = env.run(&["get", "gh"], b"");
+        (out.code != 0).then_some(out)
+    });
+    assert_eq!(gone.code, 5, "{gone}");
+}
+
+#[test]
+fn a_keyring_vault_is_cached_for_the_default_ttl_and_survives_a_dead_keyring() {
+    let pk = PrivateKeyring::start();
+    let mut env = Env::new(Mode::Keyring);
+    env.in_session();
+    env.set("DBUS_SESSION_BUS_ADDRESS", &pk.address);
+    let secret = env.create("gh", &[]);
+    assert_eq!(env.get("gh"), secret);
+    let doctor = env.run(&["doctor"], b"");
+    let line = doctor.stdout.lines().find(|l| l.starts_with("cache")).unwrap_or_default().to_string();
+    assert!(line.contains("first unlocked with the OS keyring"), "{doctor}");
+    assert!(line.contains("in 5 minutes") || line.contains("in 4 minutes"), "the default TTL is 5m: {line}");
+    // The keyring dies; the session keeps working from the cache.
+    drop(pk);
+    assert_eq!(env.get("gh"), secret);
+    let out = env.ok(&["exec", "-t", "gh=T", "--", "sh", "-c", "printf %s \"$T\""], b"");
+    assert_eq!(out, secret);
+    // With the cache off, the dead keyring is what it is: exit 5.
+    env.set("TOKCTL_CACHE_TTL", "off");
+    let out = env.fails(&["get", "gh"], b"", 5);
+    assert!(out.stderr.to_lowercase().contains("keyring"), "{out}");
+}
+
+#[test]
+fn cache_ttl_zero_turns_it_off_entirely() {
+    let mut env = Env::keyring();
+    env.in_session();
+    env.set("TOKCTL_CACHE_TTL", "0");
+    let secret = env.create("gh", &[]);
+    assert_eq!(env.get("gh"), secret);
+    assert_eq!(entry(&env), None, "nothing written");
+    let out = env.fails(&["unlock"], b"", 2);
+    assert!(out.stderr.contains("off") && out.stderr.contains("TOKCTL_CACHE_TTL"), "{out}");
+    // A cached key is not read either while it is off.
+    env.unset("TOKCTL_CACHE_TTL");
+    assert_eq!(env.get("gh"), secret);
+    assert!(entry(&env).is_some());
+    env.set("TOKCTL_CACHE_TTL", "off");
+    env.set("TOKCTL_KEYRING", "none");
+    env.fails(&["get", "gh"], b"", 5);
+    let doctor = env.run(&["doctor"], b"");
+    assert!(doctor.stdout.contains("cache      – off"), "{doctor}");
+}
+
+#[test]
+fn bad_durations_are_usage_errors() {
+    let (mut env, _) = passphrase_vault_in_session();
+    let before = env.snapshot();
+    for d in ["25h", "0", "-5m", "soon", "1.5h"] {
+        let out = env.fails(&["unlock", &format!("--for={d}")], b"", 2);
+        assert!(out.stderr.contains("--for"), "{out}");
+    }
+    env.set("TOKCTL_CACHE_TTL", "forever");
+    let out = env.fails(&["get", "gh"], b"", 2);
+    assert!(out.stderr.contains("TOKCTL_CACHE_TTL") && out.stderr.contains("duration"), "{out}");
+    assert_unchanged(&before, &env.snapshot(), &out);
+}
+
+#[test]
+fn without_a_login_session_the_cache_is_unavailable_and_all_else_works() {
+    // The default: the per-user session keyring, as a container, a CI job or cron has.
+    let env = Env::keyring();
+    let secret = env.create("gh", &[]);
+    let out = env.fails(&["unlock"], b"", 2);
+    assert!(out.stderr.contains("not available") && out.stderr.contains("no login session"), "{out}");
+    assert_eq!(env.get("gh"), secret);
+    let keys = env.run_cmd(env.std_cmd_of("keyctl", &["show", "@s"]), b"");
+    assert!(!keys.stdout.contains("tokctl:"), "nothing cached in the shared keyring\n{keys}");
+    let doctor = env.run(&["doctor"], b"");
+    assert!(doctor.stdout.contains("cache      – not available here: no login session"), "{doctor}");
+    let out = env.succeeds(&["lock"], b"");
+    assert!(out.stderr.contains("not available"), "{out}");
+}
+
+#[test]
+fn a_command_started_by_exec_cannot_read_the_cached_key() {
+    let (mut env, secret) = passphrase_vault_in_session();
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    env.ok(&["unlock"], b"");
+    env.unset("TOKCTL_PASSPHRASE");
+    let id = entry(&env).expect("cached");
+    let ours = keyctl(&env, &["rdescribe", "@s"]).stdout;
+    // The entry is for possessors only: no rights for the user, group or others.
+    let desc = keyctl(&env, &["rdescribe", &id]).stdout;
+    let perm = u32::from_str_radix(desc.split(';').nth(3).unwrap_or("?"), 16).expect("a permission mask");
+    assert_eq!(perm & 0x00ff_ffff, 0, "possessor-only: {desc}");
+
+    let desc_name = format!("tokctl:{}", env.vault_id());
+    for mask in [&[][..], &["--mask"]] {
+        let script = format!(
+            "keyctl rdescribe @s; keyctl search @s user {desc_name} && echo FOUND; keyctl print {id} && echo READ; \
+             printf 'token=%s\\n' \"$GH_TOKEN\""
+        );
+        let mut args = vec!["exec"];
+        args.extend_from_slice(mask);
+        args.extend(["-t", "gh", "--", "sh", "-c", &script]);
+        let out = env.run(&args, b"");
+        assert_eq!(out.code, 0, "{out}");
+        assert_ne!(out.stdout.lines().next().unwrap_or_default(), ours.trim(), "a session keyring of its own\n{out}");
+        assert!(!out.stdout.contains("FOUND") && !out.stdout.contains("READ"), "the child reached the key\n{out}");
+        let shown = if mask.is_empty() { secret.clone() } else { "***".to_string() };
+        assert!(out.stdout.contains(&format!("token={shown}")), "the token itself was injected\n{out}");
+    }
+    // A tokctl the command runs unlocks again (and here nothing unlocks it).
+    let inner = env.run(&["exec", "-t", "gh", "--", BIN, "get", "gh"], b"");
+    assert_eq!(inner.code, 5, "{inner}");
+    // The parent session still has it.
+    assert_eq!(env.get("gh"), secret);
+}
+
+#[test]
+fn key_commands_drop_the_entry_and_a_stale_entry_never_answers() {
+    let mut env = Env::keyring();
+    env.in_session();
+    let secret = env.create("gh", &[]);
+    assert_eq!(env.get("gh"), secret);
+    assert!(entry(&env).is_some(), "cached after a keyring unlock");
+    env.ok(&["key", "rotate"], b"");
+    assert_eq!(entry(&env), None, "rotation dropped it");
+    assert_eq!(env.get("gh"), secret);
+    assert!(entry(&env).is_some(), "cached again, with the new key");
+
+    // A rotation the cache did not see (made with the cache off): the entry is stale.
+    env.set("TOKCTL_CACHE_TTL", "off");
+    env.ok(&["key", "rotate"], b"");
+    env.unset("TOKCTL_CACHE_TTL");
+    let stale = entry(&env).expect("the stale entry is still there");
+    assert_eq!(env.get("gh"), secret, "the stale key is dropped and the keyring answers");
+    assert_ne!(entry(&env), Some(stale), "the stale entry was replaced");
+
+    assert_eq!(env.get("gh"), secret);
+}
+
+#[test]
+fn a_stale_or_planted_entry_is_dropped_and_never_answers() {
+    let (mut env, secret) = passphrase_vault_in_session();
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    env.ok(&["unlock"], b"");
+    // Re-keyed where the cache is off: the entry now holds a key that no longer fits.
+    env.set("TOKCTL_CACHE_TTL", "off");
+    env.ok(&["key", "rotate"], b"");
+    env.unset("TOKCTL_CACHE_TTL");
+    env.unset("TOKCTL_PASSPHRASE");
+    assert!(entry(&env).is_some(), "the stale entry is still there");
+    let before = env.snapshot();
+    // Nothing else unlocks it: exit 5, never a wrong answer, never a new key, the vault as it was.
+    let out = env.fails(&["get", "gh"], b"", 5);
+    assert!(!out.stdout.contains(&secret), "{out}");
+    assert_unchanged(&before, &env.snapshot(), &out);
+    assert_eq!(entry(&env), None, "the stale entry was dropped");
+
+    // Something else of the session planted an entry under the vault's name: not a key tokctl
+    // wrote, so it is dropped unused.
+    let desc = format!("tokctl:{}", env.vault_id());
+    let planted =
+        keyctl(&env, &["add", "user", &desc, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "@s"]);
+    assert_eq!(planted.code, 0, "{planted}");
+    env.fails(&["get", "gh"], b"", 5);
+    assert_eq!(entry(&env), None, "the planted entry was dropped");
+    assert_unchanged(&before, &env.snapshot(), &"after the planted entry");
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    assert_eq!(env.get("gh"), secret);
+}
+
+#[test]
+fn a_rollback_is_caught_on_a_read_from_the_cache() {
+    let mut env = Env::keyring();
+    env.in_session();
+    let secret = env.create("gh", &[]);
+    let old_vault = env.vault_bytes();
+    let old_log = std::fs::read(env.log_path()).unwrap();
+    env.ok(&["revoke", "gh"], b"");
+    assert!(entry(&env).is_some(), "cached");
+    // A sync tool puts back the older vault and its log together.
+    std::fs::write(&env.vault, &old_vault).unwrap();
+    std::fs::write(env.log_path(), &old_log).unwrap();
+    let out = env.fails(&["get", "gh"], b"", 6);
+    assert!(out.stderr.contains("older copy") && out.stderr.contains("unlock cache"), "{out}");
+    assert!(!out.stdout.contains(&secret), "the revoked secret came back\n{out}");
+}

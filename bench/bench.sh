@@ -43,6 +43,8 @@ cp "$target/release/tokctl" "$B"
 export HOME="$work/home" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
 mkdir -p "$HOME"
 unset TOKCTL_VAULT TOKCTL_VAULT_KEY TOKCTL_PASSPHRASE TOKCTL_KEYRING TOKCTL_KEYRING_TIMEOUT NO_COLOR
+# The keyring rows measure the Secret Service: no unlock cache, whatever session this runs in.
+export TOKCTL_CACHE_TTL=off
 export TOKCTL_VAULT="$work/unused.toml" # anything that forgets its own path fails on a missing vault
 
 say() { printf 'bench: %s\n' "$*" >&2; }

@@ -31,6 +31,8 @@ trap 'rm -rf "$work"' EXIT
 export HOME="$work/home" XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data"
 mkdir -p "$HOME"
 unset TOKCTL_VAULT TOKCTL_VAULT_KEY TOKCTL_PASSPHRASE TOKCTL_KEYRING TOKCTL_KEYRING_TIMEOUT NO_COLOR CI
+# The keyring rows measure the Secret Service: no unlock cache, whatever session this runs in.
+export TOKCTL_CACHE_TTL=off
 cp "$old" "$work/old"
 cp "$new" "$work/new"
 

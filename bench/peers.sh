@@ -5,7 +5,8 @@
 #   PEERS_PATH=/dir/a:/dir/b bench/peers.sh   # extra directories to look for the peers in
 #
 # One hyperfine run, side by side: the floors (`env X=y /bin/true`, `secret-tool lookup`),
-# tokctl get/exec with the key from the environment and from the Secret Service on 1 and 1,000
+# tokctl get/exec with the key from the environment, from the Secret Service, from a passphrase
+# and from the unlock cache (warm: a keyring vault and a passphrase vault) on 1 and 1,000
 # tokens, and every peer that is installed (envio, fnox, pass, gopass, python keyring, dotenvx)
 # with 1 and 1,000 secrets. A peer that is not installed is skipped with the reason printed.
 #
@@ -23,6 +24,13 @@ cd "$root"
 # ---- 1. build, then re-run inside a private D-Bus session with a throw-away gnome-keyring -----
 # shellcheck source=bench/common.sh
 source "$here/common.sh"
+# The whole run is one login session (`keyctl session -`), so the unlock cache is usable; rows
+# that measure an uncached path say TOKCTL_CACHE_TTL=off.
+if [ -z "${TOKCTL_BENCH_SESSION:-}" ]; then
+  command -v keyctl >/dev/null || { echo "peers: keyctl is missing (apt-get install keyutils)" >&2; exit 1; }
+  export TOKCTL_BENCH_SESSION=1
+  exec keyctl session - "$here/peers.sh" "$@"
+fi
 bench_enter peers "$here/peers.sh" "$@"
 
 # ---- inside the keyring session ----------------------------------------------------------------
@@ -56,6 +64,7 @@ target=${target:-${CARGO_TARGET_DIR:-$root/target}}
 work=$(mktemp -d "${TMPDIR:-/tmp}/tokctl-peers.XXXXXX")
 cleanup() {
   [ -n "${GNUPGHOME:-}" ] && [ -d "$GNUPGHOME" ] && gpgconf --kill gpg-agent 2>/dev/null || true
+  [ -n "$FNOX" ] && [ -d "$work/f1" ] && (cd "$work/f1" && "$FNOX" daemon stop >/dev/null 2>&1) || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -121,14 +130,32 @@ add "secret-tool lookup" "Secret Service (floor)" "secret-tool lookup service to
 check "$ONEVAL" "env TOKCTL_VAULT=$V1 $B get x"
 check "$MIDVAL" "env TOKCTL_VAULT=$VN $B get $MIDT"
 check "$MIDVAL" "env TOKCTL_VAULT_KEY=$KN TOKCTL_VAULT=$VN $B exec -t $MIDT -- /bin/sh -c 'printf %s \"\$VAR_$(printf %05d $((N / 2)))\"'"
+# The same vaults again, warm in the unlock cache: the keyring vaults (one keyring unlock fills
+# it), and a passphrase vault, filled by `tokctl unlock`. Their TTL outlasts the run.
+VP="$work/pass.toml"
+PP='correct horse battery staple'
+printf '%s' "$ONEVAL" | env TOKCTL_KEYRING=none TOKCTL_PASSPHRASE="$PP" TOKCTL_VAULT="$VP" "$B" -q import x >/dev/null
+for v in "$V1" "$VN"; do env TOKCTL_VAULT="$v" "$B" -q unlock --for 2h; done
+env TOKCTL_KEYRING=none TOKCTL_PASSPHRASE="$PP" TOKCTL_VAULT="$VP" "$B" -q unlock --for 2h
+check "$ONEVAL" "env TOKCTL_KEYRING=none TOKCTL_VAULT=$VP $B get x"
+check "$ONEVAL" "env TOKCTL_KEYRING=none TOKCTL_VAULT=$V1 $B get x"
+OFF="TOKCTL_CACHE_TTL=off"
 add "tokctl get, 1, env key" "vault file, key in env" "env TOKCTL_VAULT_KEY=$K1 TOKCTL_VAULT=$V1 $B get x"
-add "tokctl get, 1, keyring" "vault file, key in Secret Service" "env TOKCTL_VAULT=$V1 $B get x"
+add "tokctl get, 1, keyring" "vault file, key in Secret Service" "env $OFF TOKCTL_VAULT=$V1 $B get x"
+add "tokctl get, 1, cached (keyring vault)" "vault file, key in the unlock cache" "env TOKCTL_VAULT=$V1 $B get x"
+add "tokctl get, 1, passphrase" "vault file, Argon2id passphrase" "env $OFF TOKCTL_KEYRING=none TOKCTL_PASSPHRASE='$PP' TOKCTL_VAULT=$VP $B get x"
+add "tokctl get, 1, cached (passphrase vault)" "vault file, key in the unlock cache" "env TOKCTL_KEYRING=none TOKCTL_VAULT=$VP $B get x"
 add "tokctl get, $N, env key" "vault file, key in env" "env TOKCTL_VAULT_KEY=$KN TOKCTL_VAULT=$VN $B get $MIDT"
-add "tokctl get, $N, keyring" "vault file, key in Secret Service" "env TOKCTL_VAULT=$VN $B get $MIDT"
+add "tokctl get, $N, keyring" "vault file, key in Secret Service" "env $OFF TOKCTL_VAULT=$VN $B get $MIDT"
+add "tokctl get, $N, cached (keyring vault)" "vault file, key in the unlock cache" "env TOKCTL_VAULT=$VN $B get $MIDT"
 add "tokctl exec, 1, env key" "vault file, key in env" "env TOKCTL_VAULT_KEY=$K1 TOKCTL_VAULT=$V1 $B exec -t x -- /bin/true"
-add "tokctl exec, 1, keyring" "vault file, key in Secret Service" "env TOKCTL_VAULT=$V1 $B exec -t x -- /bin/true"
+add "tokctl exec, 1, keyring" "vault file, key in Secret Service" "env $OFF TOKCTL_VAULT=$V1 $B exec -t x -- /bin/true"
+add "tokctl exec, 1, cached (keyring vault)" "vault file, key in the unlock cache" "env TOKCTL_VAULT=$V1 $B exec -t x -- /bin/true"
+add "tokctl exec, 1, passphrase" "vault file, Argon2id passphrase" "env $OFF TOKCTL_KEYRING=none TOKCTL_PASSPHRASE='$PP' TOKCTL_VAULT=$VP $B exec -t x -- /bin/true"
+add "tokctl exec, 1, cached (passphrase vault)" "vault file, key in the unlock cache" "env TOKCTL_KEYRING=none TOKCTL_VAULT=$VP $B exec -t x -- /bin/true"
 add "tokctl exec, $N, env key" "vault file, key in env" "env TOKCTL_VAULT_KEY=$KN TOKCTL_VAULT=$VN $B exec -t $MIDT -- /bin/true"
-add "tokctl exec, $N, keyring" "vault file, key in Secret Service" "env TOKCTL_VAULT=$VN $B exec -t $MIDT -- /bin/true"
+add "tokctl exec, $N, keyring" "vault file, key in Secret Service" "env $OFF TOKCTL_VAULT=$VN $B exec -t $MIDT -- /bin/true"
+add "tokctl exec, $N, cached (keyring vault)" "vault file, key in the unlock cache" "env TOKCTL_VAULT=$VN $B exec -t $MIDT -- /bin/true"
 
 # ---- 4. peers ------------------------------------------------------------------------------------
 # envio: profiles encrypted with a key held in the Secret Service (its keyring option).
@@ -191,6 +218,18 @@ setup_fnox() {
   add "fnox get, $N" "Secret Service (keychain provider)" "env X=y $FN get $MIDV"
   add "fnox exec, 1" "Secret Service (keychain provider)" "env X=y $F1 exec -- /bin/true"
   add "fnox exec, $N" "Secret Service (keychain provider)" "env X=y $FN exec -- /bin/true"
+  # And with its per-user daemon, which caches what it resolved (fnox's own answer to the same
+  # problem as tokctl's unlock cache).
+  local D1="$FNOX -c $work/f1/fnox.toml" DN="$FNOX -c $work/fN/fnox.toml"
+  if (cd "$work/f1" && "$FNOX" daemon start >/dev/null 2>&1) && check "$ONEVAL" "$D1 get X" && check "$MIDVAL" "$DN get $MIDV" &&
+    (cd "$work/f1" && "$FNOX" daemon status 2>&1 | grep -qiv 'not running'); then
+    add "fnox get, 1, daemon" "Secret Service (keychain), cached by the fnox daemon" "env X=y $D1 get X"
+    add "fnox get, $N, daemon" "Secret Service (keychain), cached by the fnox daemon" "env X=y $DN get $MIDV"
+    add "fnox exec, 1, daemon" "Secret Service (keychain), cached by the fnox daemon" "env X=y $D1 exec -- /bin/true"
+    add "fnox exec, $N, daemon" "Secret Service (keychain), cached by the fnox daemon" "env X=y $DN exec -- /bin/true"
+  else
+    skip "fnox daemon" "\`fnox daemon start\` did not give a running daemon here"
+  fi
 }
 
 # fnox again with its age provider (file backend; the identity in FNOX_AGE_KEY), if age-keygen is there.

@@ -325,7 +325,13 @@ impl<'a> Access<'a> {
         }
         let tag = file_tag(&op.path);
         let ttl = match (op.source, cache::policy()) {
-            (Source::Cache, _) => return c.raise(&op.header.vault_id, &tag, generation),
+            (Source::Cache, _) => {
+                // Only when there is something new to record: a read costs no keyring write.
+                if op.cached.as_ref().is_none_or(|k| k.tag != tag || k.generation < generation) {
+                    c.raise(&op.header.vault_id, &tag, generation);
+                }
+                return;
+            }
             (Source::Keyring, Ok(cache::Policy::Ttl { secs, .. })) => secs,
             (Source::Passphrase, Ok(cache::Policy::Ttl { secs, explicit: true })) => secs,
             _ => return,

@@ -267,3 +267,32 @@ fn a_rollback_is_caught_on_a_read_from_the_cache() {
     assert!(entry(&env).is_some());
     assert_eq!(env.get("gh"), secret);
 }
+
+#[test]
+fn another_user_cannot_read_the_cached_key_and_tokctl_under_su_does_not_use_it() {
+    if !require_root() {
+        return;
+    }
+    let (mut env, _secret) = passphrase_vault_in_session();
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    env.ok(&["unlock"], b"");
+    env.unset("TOKCTL_PASSPHRASE");
+    let id = entry(&env).expect("cached");
+    let session = env.session.as_ref().unwrap().name().to_string();
+    // A second user in a session of its own (its login): not by id, not by joining ours by name.
+    let script = format!(
+        "keyctl print {id} && echo READ; keyctl session {session} keyctl search @s user tokctl:{v} && echo FOUND; true",
+        v = env.vault_id()
+    );
+    let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups", "keyctl", "session", "-", "sh", "-c", &script];
+    let out = env.run_cmd(env.std_cmd_of("setpriv", &nobody), b"");
+    assert_eq!(out.code, 0, "{out}");
+    assert!(!out.stdout.contains("READ") && !out.stdout.contains("FOUND"), "another user reached the key\n{out}");
+    assert!(out.stderr.contains("Permission denied"), "refused, not missing: {out}");
+    // A plain `su` keeps the session keyring of the user it came from: tokctl, now another user,
+    // says the cache is not available there instead of using (or filling) someone else's.
+    let su = ["--reuid=65534", "--regid=65534", "--clear-groups", BIN, "unlock"];
+    let out = env.run_cmd(env.std_cmd_of("setpriv", &su), b"");
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains("belongs to user 0"), "{out}");
+}

@@ -68,6 +68,7 @@ fn start_failure(program: &OsString, e: &io::Error) -> anyhow::Error {
 /// again. Only a system call, so it is safe between fork and exec. A kernel without keyutils has
 /// no cache to protect.
 #[cfg(target_os = "linux")]
+#[cfg_attr(not(unix), allow(dead_code))]
 fn leave_session_keyring() -> io::Result<()> {
     const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
     // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) reads no memory of ours (the name is
@@ -81,6 +82,7 @@ fn leave_session_keyring() -> io::Result<()> {
 }
 
 #[cfg(not(target_os = "linux"))]
+#[cfg_attr(not(unix), allow(dead_code))]
 fn leave_session_keyring() -> io::Result<()> {
     Ok(())
 }
@@ -88,6 +90,7 @@ fn leave_session_keyring() -> io::Result<()> {
 /// Whether this process could reach a cached key: then a command that cannot leave the session
 /// keyring (the key quota is full, say) must not start. Where the cache is off or unavailable,
 /// there is nothing to keep from it.
+#[cfg_attr(not(unix), allow(dead_code))]
 fn cache_in_reach() -> bool {
     !matches!(crate::cache::open(), Ok(crate::cache::Availability::Off | crate::cache::Availability::Unavailable(_)))
 }

@@ -26,6 +26,8 @@ pub const MAX_BYTES: u64 = 1024 * 1024;
 pub const KEEP: usize = 2000;
 /// How much of the log's end is read to find the newest event before falling back to all of it.
 const TAIL: u64 = 64 * 1024;
+/// What is read first: enough for the newest line whenever it is readable (`head_of`).
+const SHORT_TAIL: u64 = 4 * 1024;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Event {
@@ -169,33 +171,54 @@ pub fn append(vault: &Path, key: &Key, vault_id: &str, generation: u64, events: 
     let _ = f.write_all(format!("\n{text}").as_bytes());
 }
 
-/// The newest readable line of an open log, reading only its end when that suffices.
+/// The newest readable line of an open log, reading only its end when that suffices: first its
+/// last `SHORT_TAIL` bytes (a line is about 130), then its last `TAIL`, then all of it.
 fn head_of(f: &mut File, key: &Key, vault_id: &str) -> Option<Head> {
     let len = f.metadata().ok()?.len();
-    let from = len.saturating_sub(TAIL);
-    f.seek(SeekFrom::Start(from)).ok()?;
     let mut tail = Vec::new();
-    f.read_to_end(&mut tail).ok()?;
-    let text = String::from_utf8_lossy(&tail);
-    // The first line of a partial read may be cut: it is only used when the read began at 0.
-    let lines: Vec<&str> = text.lines().collect();
-    let skip = usize::from(from > 0);
-    for line in lines.iter().skip(skip).rev() {
-        match open_line(key, vault_id, line) {
-            Some(Line::V2(l)) => {
-                return Some(Head { seq: Some(l.seq), hash: line_hash(line), generation: l.generation });
-            }
-            Some(Line::V1(_)) => return Some(Head { seq: None, hash: line_hash(line), generation: 0 }),
-            None => {}
+    for window in [SHORT_TAIL, TAIL] {
+        let from = len.saturating_sub(window);
+        f.seek(SeekFrom::Start(from)).ok()?;
+        tail.clear();
+        f.read_to_end(&mut tail).ok()?;
+        // The first line of a partial read may be cut: it is only used when the read began at 0.
+        if let Some(head) = newest_line(&tail, from > 0, key, vault_id) {
+            return Some(head);
         }
-    }
-    if from == 0 {
-        return None;
+        if from == 0 {
+            return None;
+        }
     }
     f.seek(SeekFrom::Start(0)).ok()?;
     let mut all = String::new();
     f.read_to_string(&mut all).ok()?;
     walk(&all, key, vault_id).head
+}
+
+/// The newest line of `bytes` that opens, looking from the end: only the lines it tries are
+/// decoded, not the whole text. The lines are those of `str::lines` over the lossy text (a
+/// `\n` is never part of an invalid UTF-8 sequence, so decoding a line alone gives the same
+/// text); with `cut`, the first one is left out.
+fn newest_line(bytes: &[u8], cut: bool, key: &Key, vault_id: &str) -> Option<Head> {
+    let mut lines = bytes.split(|b| *b == b'\n');
+    if cut {
+        lines.next();
+    }
+    // Every piece but the last ended in `\n`: `str::lines` drops a `\r` before it.
+    let mut ended = false;
+    for raw in lines.rev() {
+        let raw = if ended { raw.strip_suffix(b"\r").unwrap_or(raw) } else { raw };
+        ended = true;
+        let line = String::from_utf8_lossy(raw);
+        match open_line(key, vault_id, &line) {
+            Some(Line::V2(l)) => {
+                return Some(Head { seq: Some(l.seq), hash: line_hash(&line), generation: l.generation });
+            }
+            Some(Line::V1(_)) => return Some(Head { seq: None, hash: line_hash(&line), generation: 0 }),
+            None => {}
+        }
+    }
+    None
 }
 
 /// The newest line of the log beside `vault`: its generation is the newest any tokctl saw.
@@ -329,5 +352,44 @@ mod tests {
         let mut foreign = l.clone();
         foreign.insert(2, other[1].clone());
         assert_eq!(walk_lines(&foreign, &key).unreadable, 1, "a line sealed under another key");
+    }
+
+    #[test]
+    fn the_head_read_from_the_end_is_the_head_of_the_whole_log() {
+        let key = Key::random();
+        let l = lines(40, &key);
+        // Unreadable bytes after the newest line, from none to more than the whole `TAIL`.
+        for (sep, junk) in
+            [("\n", 0), ("\r\n", 0), ("\n", 100), ("\r\n", SHORT_TAIL as usize + 50), ("\n", TAIL as usize + 50)]
+        {
+            for newline_at_end in [false, true] {
+                let mut bytes = l.join(sep).into_bytes();
+                if junk > 0 {
+                    bytes.extend_from_slice(sep.as_bytes());
+                    // Short lines, cut anywhere by the windows; invalid UTF-8 unless the
+                    // whole log is read (as text: a log not UTF-8 there has no head, as before).
+                    let garbage: Vec<u8> = (0..junk)
+                        .map(|i| match i % 61 {
+                            60 => b'\n',
+                            _ if junk as u64 > TAIL => b'#',
+                            _ => 0xC3 - (i % 3) as u8 * 0x40,
+                        })
+                        .collect();
+                    bytes.extend_from_slice(&garbage);
+                }
+                if newline_at_end {
+                    bytes.extend_from_slice(sep.as_bytes());
+                }
+                let want = walk(&String::from_utf8_lossy(&bytes), &key, "v_1").head;
+                assert!(want.is_some());
+                let mut f = tempfile::tempfile().unwrap();
+                f.write_all(&bytes).unwrap();
+                assert_eq!(
+                    head_of(&mut f, &key, "v_1"),
+                    want,
+                    "{sep:?} then {junk} bytes, newline at end: {newline_at_end}"
+                );
+            }
+        }
     }
 }

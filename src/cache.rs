@@ -66,6 +66,12 @@ pub fn parse_ttl(s: &str, what: &str) -> Result<u64> {
     }
 }
 
+/// `0`, `00`, `0s`, `0m`…: a zero duration, which means off.
+fn is_zero(t: &str) -> bool {
+    let digits = t.strip_suffix(['s', 'm', 'h', 'd']).unwrap_or(t);
+    !digits.is_empty() && digits.bytes().all(|b| b == b'0')
+}
+
 /// The policy from the environment. A value that is not a duration is a usage error (exit 2):
 /// a typo must not silently turn the cache on for longer than meant.
 pub fn policy() -> Result<Policy> {
@@ -77,7 +83,7 @@ pub fn policy() -> Result<Policy> {
             if t.is_empty() {
                 return Ok(Policy::Ttl { secs: DEFAULT_TTL, explicit: false });
             }
-            if t == "0" || t.eq_ignore_ascii_case("off") {
+            if t.eq_ignore_ascii_case("off") || is_zero(t) {
                 return Ok(Policy::Off);
             }
             Ok(Policy::Ttl { secs: parse_ttl(t, ENV_TTL)?, explicit: true })
@@ -98,6 +104,8 @@ pub struct Entry {
 }
 
 const MAGIC: &[u8; 4] = b"TKC1";
+/// A million writes a second for thirty years is below 2^50.
+const MAX_GENERATION: u64 = 1 << 50;
 const TAG_LEN: usize = 24;
 /// magic, origin, expiry, generation, tag, key.
 const LEN: usize = 4 + 1 + 8 + 8 + TAG_LEN + 32;
@@ -133,6 +141,11 @@ impl Entry {
         };
         let expires_at = i64::from_le_bytes(b[5..13].try_into().ok()?);
         let generation = u64::from_le_bytes(b[13..21].try_into().ok()?);
+        // Beyond any count of writes a vault can see: planted, to raise a rollback alarm that
+        // `accept-rollback` would then carry into the vault.
+        if generation > MAX_GENERATION {
+            return None;
+        }
         let tag = String::from_utf8(b[21..21 + TAG_LEN].to_vec()).ok()?.trim_end_matches('-').to_string();
         let mut k = [0u8; 32];
         k.copy_from_slice(&b[21 + TAG_LEN..]);
@@ -256,36 +269,49 @@ mod imp {
             }
         }
 
-        /// Cache `entry` for `ttl` seconds from now: possessor-only, with a kernel timeout. The
-        /// key is first made with no payload rights for anyone but its possessors.
+        /// Cache `entry` for `ttl` seconds from now.
         pub fn store(&self, vault_id: &str, mut entry: Entry, ttl: u64) -> Result<()> {
             let ttl = ttl.min(MAX_TTL);
             entry.expires_at = crate::when::now() + ttl as i64;
+            self.put(vault_id, &entry, ttl).map_err(|e| failed(vault_id, e))
+        }
+
+        /// Put a new kernel key in the session keyring. It is made in this thread's own keyring,
+        /// which nothing else can reach, given its permissions (possessors only) and its timeout,
+        /// and only then linked into the session keyring, where it displaces whatever had its
+        /// name. So the payload never goes into a key someone else made (`add_key` would update
+        /// one in place, keeping its owner's permissions and no timeout).
+        fn put(&self, vault_id: &str, entry: &Entry, ttl: u64) -> std::result::Result<(), KeyError> {
+            let staging = KeyRing::from_special_id(KeyRingIdentifier::Thread, true)?;
             let bytes = entry.encode();
-            let k = self.ring.add_key(&description(vault_id), &bytes[..]).map_err(|e| failed(vault_id, e))?;
-            let perms = KeyPermissionsBuilder::builder()
-                .posessor(
-                    Permission::VIEW | Permission::READ | Permission::WRITE | Permission::SEARCH | Permission::SETATTR,
-                )
-                .build();
-            let set = k.set_perms(perms).and_then(|_| k.set_timeout(ttl as usize));
-            if let Err(e) = set {
+            let k = staging.add_key(&description(vault_id), &bytes[..])?;
+            let base =
+                || Permission::VIEW | Permission::READ | Permission::WRITE | Permission::SEARCH | Permission::SETATTR;
+            let linked = k
+                .set_perms(KeyPermissionsBuilder::builder().posessor(base() | Permission::LINK).build())
+                .and_then(|_| k.set_timeout(ttl.max(1) as usize))
+                .and_then(|_| self.ring.link_key(k))
+                .and_then(|_| k.set_perms(KeyPermissionsBuilder::builder().posessor(base()).build()));
+            let _ = staging.unlink_key(k);
+            if linked.is_err() {
                 let _ = k.invalidate();
-                return Err(failed(vault_id, e));
             }
-            Ok(())
+            linked
         }
 
         /// Raise the recorded generation of the file `tag` (after a write, or a check that saw a
-        /// newer one). The expiry stays.
+        /// newer one), in a new key with the same expiry. Two commands raising at once may
+        /// leave the lower of their values: that weakens the check, it never raises an alarm.
         pub fn raise(&self, vault_id: &str, tag: &str, generation: u64) {
-            if let (Some(k), Some(mut e)) = (self.find(vault_id), self.load(vault_id))
+            if let Some(mut e) = self.load(vault_id)
                 && (e.tag != tag || e.generation < generation)
             {
-                e.tag = tag.to_string();
-                e.generation = generation;
-                let b = e.encode();
-                let _ = k.update(&*b);
+                let left = e.expires_at - crate::when::now();
+                if left > 0 {
+                    e.tag = tag.to_string();
+                    e.generation = generation;
+                    let _ = self.put(vault_id, &e, left as u64);
+                }
             }
         }
 

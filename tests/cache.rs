@@ -264,8 +264,9 @@ fn a_rollback_is_caught_on_a_read_from_the_cache() {
     // Kept on purpose (the log went back too, so nothing says it was revoked), the older copy
     // moves past the generation the cache saw: reads from the cache accept it from now on.
     env.ok(&["accept-rollback"], b"");
-    assert!(entry(&env).is_some());
+    assert_eq!(entry(&env), None, "what the cache recorded was overruled: dropped");
     assert_eq!(env.get("gh"), secret);
+    assert!(entry(&env).is_some(), "and filled again");
 }
 
 #[test]
@@ -295,4 +296,119 @@ fn another_user_cannot_read_the_cached_key_and_tokctl_under_su_does_not_use_it()
     let out = env.run_cmd(env.std_cmd_of("setpriv", &su), b"");
     assert_eq!(out.code, 2, "{out}");
     assert!(out.stderr.contains("belongs to user 0"), "{out}");
+}
+
+/// Something of the session plants `tokctl:<id>` writable by its possessors but with no
+/// setattr/search for them and read rights for everyone: `unlock` must not write the vault key
+/// into it (`add_key` would update a matching key in place, keeping those rights and no timeout).
+#[test]
+fn unlock_never_writes_the_key_into_a_planted_entry() {
+    let (mut env, secret) = passphrase_vault_in_session();
+    let desc = format!("tokctl:{}", env.vault_id());
+    let planted = keyctl(&env, &["add", "user", &desc, "junk", "@s"]);
+    assert_eq!(planted.code, 0, "{planted}");
+    let id = planted.stdout.trim().to_string();
+    assert_eq!(keyctl(&env, &["setperm", &id, "0x04030303"]).code, 0);
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    env.ok(&["unlock"], b"");
+    let payload = env.run_cmd(env.std_cmd_of("sh", &["-c", &format!("keyctl pipe {id} | wc -c")]), b"");
+    // Displaced, it is gone (or still holds its junk): never the 77 bytes of an entry.
+    assert_ne!(payload.stdout.trim(), "77", "the vault key went into the planted key\n{payload}");
+    // The real entry displaced it from the session keyring, with the right permissions.
+    let ours = entry(&env).expect("cached");
+    assert_ne!(ours, id);
+    let desc = keyctl(&env, &["rdescribe", &ours]).stdout;
+    assert!(desc.starts_with("user;0;0;2f000000;"), "possessor view/read/write/search/setattr only: {desc}");
+    env.unset("TOKCTL_PASSPHRASE");
+    assert_eq!(env.get("gh"), secret);
+}
+
+/// Something of the session rewrites the entry's generation floor to 2^64-1: the entry is not
+/// believed (no false alarm to act on), and `accept-rollback` never takes a number from the cache.
+#[test]
+fn a_planted_generation_floor_cannot_disable_rollback_detection() {
+    let (mut env, secret) = passphrase_vault_in_session();
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    env.ok(&["unlock"], b"");
+    let id = entry(&env).expect("cached");
+    let poison = |floor: u64| {
+        format!(
+            "keyctl pipe {id} | python3 -c 'import sys; b=bytearray(sys.stdin.buffer.read()); \
+             b[13:21]=({floor}).to_bytes(8,\"little\"); sys.stdout.buffer.write(b)' | keyctl pupdate {id}"
+        )
+    };
+    assert_eq!(env.run_cmd(env.std_cmd_of("sh", &["-c", &poison(u64::MAX)]), b"").code, 0);
+    assert_eq!(env.get("gh"), secret, "an absurd floor is no entry at all");
+    // A plausible but false one is an alarm (anything in the session can do that much); following
+    // its hint moves the vault only past what the log and the keyring saw.
+    env.ok(&["unlock"], b"");
+    let id = entry(&env).expect("cached");
+    let poison = format!(
+        "keyctl pipe {id} | python3 -c 'import sys; b=bytearray(sys.stdin.buffer.read()); \
+         b[13:21]=(1000000).to_bytes(8,\"little\"); sys.stdout.buffer.write(b)' | keyctl pupdate {id}"
+    );
+    assert_eq!(env.run_cmd(env.std_cmd_of("sh", &["-c", &poison]), b"").code, 0);
+    env.fails(&["get", "gh"], b"", 6);
+    env.ok(&["accept-rollback"], b"");
+    assert_eq!(entry(&env), None, "accept-rollback dropped the entry");
+    let generation: u64 = std::fs::read_to_string(&env.vault)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("generation = ").map(|g| g.trim().parse().unwrap()))
+        .expect("a generation line");
+    assert!(generation < 100, "the planted number did not reach the vault: {generation}");
+    // Rollback detection still works.
+    env.set("TOKCTL_CACHE_TTL", "off");
+    let old = env.vault_bytes();
+    env.ok(&["revoke", "gh"], b"");
+    std::fs::write(&env.vault, &old).unwrap();
+    env.fails(&["get", "gh"], b"", 6);
+}
+
+/// A command started by `exec --mask` has tokctl, not the user's shell, as its parent, so it
+/// cannot install a session keyring of its own on the shell (KEYCTL_SESSION_TO_PARENT) and wait
+/// there for the next unlock. (Without --mask the command replaces tokctl and its parent is the
+/// shell: the README says what that allows.)
+#[test]
+fn a_command_under_exec_mask_cannot_hijack_the_shells_session_keyring() {
+    let (env, _secret) = passphrase_vault_in_session();
+    let stolen = env.root.join("stolen");
+    let evil = env.root.join("evil.py");
+    std::fs::write(
+        &evil,
+        format!(
+            r#"import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+K = {keyctl}
+desc, out = sys.argv[1].encode(), sys.argv[2]
+if os.fork() == 0:
+    os.setsid()
+    for _ in range(60):
+        kid = libc.syscall(K, 10, ctypes.c_long(-3), b"user", desc, 0)
+        if kid > 0:
+            buf = ctypes.create_string_buffer(128)
+            n = libc.syscall(K, 11, kid, buf, 128)
+            if n > 0:
+                open(out, "wb").write(buf.raw[:n]); os._exit(0)
+        time.sleep(0.1)
+    os._exit(1)
+print("session_to_parent", libc.syscall(K, 18), ctypes.get_errno())
+"#,
+            keyctl = libc::SYS_keyctl
+        ),
+    )
+    .unwrap();
+    let desc = format!("tokctl:{}", env.vault_id());
+    let script = format!(
+        "before=$(keyctl rdescribe @s); TOKCTL_PASSPHRASE='{PASS}' {BIN} unlock; \
+         {BIN} exec --mask -t gh -- python3 {evil} {desc} {stolen}; \
+         sleep 0.5; [ \"$(keyctl rdescribe @s)\" = \"$before\" ] && echo SAME-SESSION; \
+         TOKCTL_PASSPHRASE='{PASS}' {BIN} unlock; sleep 4",
+        evil = evil.display(),
+        stolen = stolen.display()
+    );
+    let out = env.run_cmd(env.std_cmd_of("sh", &["-c", &script]), b"");
+    assert!(out.stdout.contains("session_to_parent"), "the attack ran\n{out}");
+    assert!(out.stdout.contains("SAME-SESSION"), "the shell's session keyring was replaced\n{out}");
+    assert!(!stolen.exists(), "the command read the key the shell cached afterwards\n{out}");
 }

@@ -63,6 +63,11 @@ pub fn lock(ctx: &Ctx, a: LockArgs) -> Result<u8> {
         return Ok(0);
     }
     let acc = ctx.access()?;
+    if !acc.path.exists() {
+        return Err(error::not_found(format!("no vault at {}", acc.path.display()))
+            .hint("`tokctl lock --all` forgets the key of every vault this session has cached")
+            .into());
+    }
     let header = acc.header()?;
     if c.forget(&header.vault_id) {
         ctx.say(format!("locked {}: the next command unlocks it again", acc.path.display()));

@@ -8,6 +8,11 @@ use crate::when;
 pub fn accept(ctx: &Ctx) -> Result<u8> {
     let mut acc = ctx.access()?;
     acc.allow_rollback();
+    // What was seen comes from the log and the OS keyring only: a generation in the unlock
+    // cache could have been put there by anything in the session, and would be carried into the
+    // vault. The entry is dropped at the end; the next command fills it again.
+    acc.skip_cache_read();
+    forget_cached(&acc);
     let (generation, seen) = {
         let op = acc.read()?;
         (op.generation(), access::newest_seen(&op)?)
@@ -56,6 +61,7 @@ pub fn accept(ctx: &Ctx) -> Result<u8> {
         }
         Ok((revoked, lost))
     })?;
+    forget_cached(&acc);
     ctx.say(format!("kept the older copy (generation {generation}) as the current vault"));
     if !revoked.is_empty() {
         ctx.say(format!("revoked again, as the log says they were: {}", revoked.join(", ")));
@@ -64,4 +70,11 @@ pub fn accept(ctx: &Ctx) -> Result<u8> {
         ctx.say(format!("check {l}"));
     }
     Ok(0)
+}
+
+/// Drop this vault's unlock-cache entry: what it recorded is what was just overruled.
+fn forget_cached(acc: &crate::access::Access) {
+    if let (Ok(Some(c)), Ok(h)) = (crate::cache::open().map(crate::cache::Availability::usable), acc.header()) {
+        c.forget(&h.vault_id);
+    }
 }

@@ -330,24 +330,20 @@ fn a_planted_generation_floor_cannot_disable_rollback_detection() {
     let (mut env, secret) = passphrase_vault_in_session();
     env.set("TOKCTL_PASSPHRASE", PASS);
     env.ok(&["unlock"], b"");
-    let id = entry(&env).expect("cached");
     let poison = |floor: u64| {
-        format!(
+        let id = entry(&env).expect("cached");
+        let script = format!(
             "keyctl pipe {id} | python3 -c 'import sys; b=bytearray(sys.stdin.buffer.read()); \
              b[13:21]=({floor}).to_bytes(8,\"little\"); sys.stdout.buffer.write(b)' | keyctl pupdate {id}"
-        )
+        );
+        assert_eq!(env.run_cmd(env.std_cmd_of("sh", &["-c", &script]), b"").code, 0);
     };
-    assert_eq!(env.run_cmd(env.std_cmd_of("sh", &["-c", &poison(u64::MAX)]), b"").code, 0);
+    poison(u64::MAX);
     assert_eq!(env.get("gh"), secret, "an absurd floor is no entry at all");
     // A plausible but false one is an alarm (anything in the session can do that much); following
     // its hint moves the vault only past what the log and the keyring saw.
     env.ok(&["unlock"], b"");
-    let id = entry(&env).expect("cached");
-    let poison = format!(
-        "keyctl pipe {id} | python3 -c 'import sys; b=bytearray(sys.stdin.buffer.read()); \
-         b[13:21]=(1000000).to_bytes(8,\"little\"); sys.stdout.buffer.write(b)' | keyctl pupdate {id}"
-    );
-    assert_eq!(env.run_cmd(env.std_cmd_of("sh", &["-c", &poison]), b"").code, 0);
+    poison(1_000_000);
     env.fails(&["get", "gh"], b"", 6);
     env.ok(&["accept-rollback"], b"");
     assert_eq!(entry(&env), None, "accept-rollback dropped the entry");

@@ -44,6 +44,8 @@ impl Prompter for Never {
 /// How the key was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
+    /// A remote store: the server holds the records; there is no vault key.
+    Remote,
     EnvKey,
     Keyring,
     Passphrase,
@@ -53,6 +55,7 @@ pub enum Source {
 impl Source {
     pub fn describe(self) -> &'static str {
         match self {
+            Source::Remote => "the server (no vault key)",
             Source::EnvKey => "TOKCTL_VAULT_KEY",
             Source::Keyring => "the OS keyring",
             Source::Passphrase => "the passphrase",

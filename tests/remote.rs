@@ -395,3 +395,21 @@ fn login_keeps_the_server_token_in_the_os_keyring_and_logout_forgets_it() {
     let out = bare.fails(&["login", &bao.url("kr")], bao.root_token.as_bytes(), 5);
     assert!(out.stderr.contains("BAO_TOKEN"), "{out}");
 }
+
+#[test]
+fn tls_is_verified_and_bao_cacert_names_a_private_ca() {
+    let Some(bao) = Bao::start_tls() else { return };
+    let url = format!("openbao+{}/secret/tls", bao.addr);
+    assert!(url.starts_with("openbao+https://127.0.0.1:"), "{url}");
+    let mut env = bao.env("tls");
+    env.set("TOKCTL_VAULT", &url);
+    env.vault = PathBuf::from(&url);
+    // The dev server's CA is no public one: refused, and the message says what to set.
+    let out = env.fails(&["list"], b"", 1);
+    assert!(out.stderr.contains("BAO_CACERT"), "{out}");
+    env.set("BAO_CACERT", bao.ca().to_str().unwrap());
+    let secret = env.create("svc", &[]);
+    assert_eq!(bao.ok(&["kv", "get", "-field=token", "secret/tls/svc"]).trim(), secret);
+    env.set("BAO_CACERT", env.path("missing.pem").to_str().unwrap());
+    env.fails(&["get", "svc"], b"", 2);
+}

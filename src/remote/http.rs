@@ -193,6 +193,15 @@ impl Client {
     }
 
     fn unreachable(&self, e: ureq::Error) -> anyhow::Error {
+        let text = e.to_string();
+        if text.contains("certificate") {
+            return anyhow::anyhow!(
+                "the server at {} did not present a certificate tokctl can trust: {}\n\
+                 if a private CA signed it, set BAO_CACERT (or VAULT_CACERT) to that CA's PEM file",
+                self.base,
+                crate::ui::escape(&text)
+            );
+        }
         let why = match &e {
             ureq::Error::Timeout(_) => format!("no answer within {} s ({ENV_TIMEOUT})", self.timeout),
             other => other.to_string(),

@@ -46,14 +46,27 @@ pub struct Bao {
 impl Bao {
     /// A running dev server, or `None` when there is no `bao` (outside CI).
     pub fn start() -> Option<Bao> {
+        Bao::start_with(false)
+    }
+
+    /// `start`, serving https with a certificate from a CA of its own (`ca()`).
+    pub fn start_tls() -> Option<Bao> {
+        Bao::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Option<Bao> {
         let bin = bao_bin()?;
         let mut rng = Rng::seeded();
         let root_token = format!("root-{:016x}{:016x}", rng.next(), rng.next());
         for _ in 0..3 {
             let dir = tempfile::Builder::new().prefix("tokctl-bao-").tempdir().unwrap();
             let addr = format!("127.0.0.1:{}", free_port());
-            let child = Command::new(&bin)
-                .args(["server", "-dev", "-dev-no-store-token"])
+            let mut c = Command::new(&bin);
+            c.args(["server", "-dev", "-dev-no-store-token"]);
+            if tls {
+                c.arg("-dev-tls").arg(format!("-dev-tls-cert-dir={}", dir.path().display()));
+            }
+            let child = c
                 .arg(format!("-dev-root-token-id={root_token}"))
                 .arg(format!("-dev-listen-address={addr}"))
                 .env_clear()
@@ -64,8 +77,13 @@ impl Bao {
                 .stderr(std::fs::File::create(dir.path().join("server.log")).unwrap())
                 .spawn()
                 .expect("start bao server");
-            let mut b =
-                Bao { child, bin: bin.clone(), addr: format!("http://{addr}"), root_token: root_token.clone(), dir };
+            let mut b = Bao {
+                child,
+                bin: bin.clone(),
+                addr: format!("{}://{addr}", if tls { "https" } else { "http" }),
+                root_token: root_token.clone(),
+                dir,
+            };
             if b.wait_ready() {
                 return Some(b);
             }
@@ -82,16 +100,23 @@ impl Bao {
                 return false;
             }
             let url = format!("{}/v1/sys/health", self.addr);
-            let ok = Command::new("curl")
-                .args(["-sf", "-o", "/dev/null", "--max-time", "2", &url])
-                .status()
-                .is_ok_and(|s| s.success());
+            let mut curl = Command::new("curl");
+            curl.args(["-sf", "-o", "/dev/null", "--max-time", "2"]);
+            if self.addr.starts_with("https") {
+                curl.arg("--cacert").arg(self.ca());
+            }
+            let ok = curl.arg(&url).status().is_ok_and(|s| s.success());
             if ok {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         false
+    }
+
+    /// The CA that signed a TLS server's certificate (PEM).
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("vault-ca.pem")
     }
 
     /// `openbao+http://127.0.0.1:PORT/secret/PREFIX`.
@@ -108,6 +133,9 @@ impl Bao {
             .env("PATH", "/usr/bin:/bin")
             .env("BAO_ADDR", &self.addr)
             .env("BAO_TOKEN", token);
+        if self.addr.starts_with("https") {
+            c.env("BAO_CACERT", self.ca());
+        }
         c
     }
 

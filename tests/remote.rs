@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::support::bao::{Bao, bao_bin};
+use crate::support::bao::Bao;
 use crate::support::*;
 
 /// A running server, or return (a message said why; in CI a missing `bao` already failed).
@@ -374,9 +374,6 @@ fn an_unreachable_server_is_exit_1_within_the_timeout_naming_bundle() {
 
 #[test]
 fn login_keeps_the_server_token_in_the_os_keyring_and_logout_forgets_it() {
-    if bao_bin().is_none() {
-        return;
-    }
     let bao = server!();
     let mut env = Env::keyring();
     env.set("TOKCTL_VAULT", &bao.url("kr"));

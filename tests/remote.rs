@@ -26,6 +26,10 @@ fn every_command_works_on_a_remote_store_and_bao_kv_reads_what_it_wrote() {
     let bao = server!();
     let env = bao.env("team");
 
+    // init: nothing to make, but it checks the store answers.
+    let out = env.succeeds(&["init"], b"");
+    assert!(out.stderr.contains("answers"), "{out}");
+
     // create: the secret and the record in one secret's data; the mirror in custom_metadata.
     let secret = env.create("deploy", &["--scope", "repo:write", "--env", "DEPLOY_TOKEN", "--note", "for CI"]);
     assert_eq!(bao.ok(&["kv", "get", "-field=token", "secret/team/deploy"]).trim(), secret);

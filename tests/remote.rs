@@ -414,3 +414,57 @@ fn tls_is_verified_and_bao_cacert_names_a_private_ca() {
     env.set("BAO_CACERT", env.path("missing.pem").to_str().unwrap());
     env.fails(&["get", "svc"], b"", 2);
 }
+
+/// `tokctl update` with its first write (and its retry's) held back by strace, after it has read the
+/// record, while `bao kv patch` writes a new version: the check-and-set loses, the update runs
+/// again on the fresh data and keeps both changes; losing twice is exit 7 with nothing lost.
+#[test]
+fn a_write_that_loses_its_check_and_set_runs_again_once_then_is_exit_7() {
+    let bao = server!();
+    let env = bao.env("cas");
+    env.create("svc", &[]);
+    let update = |delays: &str, scope: &str, patches: &[&str]| -> Out {
+        let log = env.path(&format!("strace-{scope}.log"));
+        let mut c = env.std_cmd_of(
+            "strace",
+            &[
+                "-f",
+                "-o",
+                log.to_str().unwrap(),
+                "-e",
+                "trace=sendto",
+                "-e",
+                &format!("inject=sendto:delay_enter=3000000:when={delays}"),
+                crate::support::BIN,
+                "update",
+                "svc",
+                "--add-scope",
+                scope,
+            ],
+        );
+        c.env("TOKCTL_VAULT", bao.url("cas"));
+        let running = env.spawn(c);
+        // Each patch lands once tokctl has read the record (its GET of the data is logged).
+        for (i, note) in patches.iter().enumerate() {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while std::fs::read_to_string(&log).unwrap_or_default().matches("GET /v1/secret/data/cas/svc").count() <= i
+            {
+                assert!(Instant::now() < deadline, "tokctl never read the record");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            bao.ok(&["kv", "patch", "secret/cas/svc", &format!("note={note}")]);
+        }
+        running.finish(RUN_TIMEOUT)
+    };
+    // The requests are sent as LIST, GET, POST head, POST body: the 3rd send is the first write,
+    // the 7th the write of the run on fresh data.
+    let out = update("3", "first", &["from-bao"]);
+    assert_eq!(out.code, 0, "{out}");
+    let d = data(&bao, "secret/cas/svc");
+    assert_eq!((d["note"].as_str(), d["scopes"][0].as_str()), (Some("from-bao"), Some("first")), "{d}");
+    let out = update("3..7+4", "second", &["one", "two"]);
+    assert_eq!(out.code, 7, "{out}");
+    assert!(out.stderr.contains("changed on the server"), "{out}");
+    let d = data(&bao, "secret/cas/svc");
+    assert_eq!((d["note"].as_str(), d["scopes"].as_array().map(Vec::len)), (Some("two"), Some(1)), "{d}");
+}

@@ -145,6 +145,13 @@ fn a_secret_another_client_wrote_with_only_a_token_is_a_valid_token() {
     env.ok(&["update", "gh", "--add-scope", "repo"], b"");
     let d = data(&bao, "secret/shared/gh");
     assert_eq!((d["owner"].as_str(), d["scopes"][0].as_str()), (Some("platform-team"), Some("repo")));
+    // A field tokctl cannot read is "damaged", naming the secret and the field; others still work.
+    bao.ok(&["kv", "put", "secret/shared/bad", "token=some-secret-value-123", "expires=next tuesday"]);
+    env.remember("some-secret-value-123");
+    let out = env.fails(&["get", "bad"], b"", 6);
+    assert!(out.stderr.contains("secret/shared/bad") && out.stderr.contains("'expires'"), "{out}");
+    let list = env.run(&["list", "--json"], b"");
+    assert!(!list.stdout.contains("some-secret-value-123") && !list.stdout.contains("ghp_"), "{list}");
 }
 
 #[test]

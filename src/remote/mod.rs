@@ -490,3 +490,51 @@ pub fn record_from(name: &str, d: &Map<String, Value>, written: i64) -> Result<R
     }
     Ok(r)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Option<Location>> {
+        Location::parse(Path::new(s))
+    }
+
+    #[test]
+    fn locations_split_into_server_mount_and_prefix() {
+        let l = parse("openbao+https://bao.example.com:8200/secret/team/ci").unwrap().unwrap();
+        assert_eq!(
+            (l.base.as_str(), l.mount.as_str(), l.prefix.as_str()),
+            ("https://bao.example.com:8200", "secret", "team/ci")
+        );
+        assert_eq!(l.path("data", "gh"), "secret/data/team/ci/gh");
+        assert_eq!(l.kv_path("gh"), "secret/team/ci/gh");
+        let l = parse("vault+http://[::1]:8200//kv/").unwrap().unwrap();
+        assert_eq!((l.base.as_str(), l.mount.as_str(), l.prefix.as_str()), ("http://[::1]:8200", "kv", ""));
+        assert_eq!(l.path("metadata", "x"), "kv/metadata/x");
+        for ok in ["openbao+http://localhost/s", "openbao+http://127.0.0.2:1/s", "openbao+https://h/s"] {
+            assert!(parse(ok).unwrap().is_some(), "{ok}");
+        }
+        assert!(parse("/home/me/vault.toml").unwrap().is_none());
+        assert!(parse("openbao-notes.toml").unwrap().is_none());
+    }
+
+    #[test]
+    fn unsafe_or_malformed_locations_are_usage_errors() {
+        for bad in [
+            "openbao+http://10.1.2.3/secret",
+            "openbao+http://localhost.evil.com/secret",
+            "openbao+http://[::2]/secret",
+            "openbao+https://h:99999/s",
+            "openbao+https://h:/s",
+            "openbao+https://u@h/s",
+            "openbao+https://h/s?x=1",
+            "openbao+https://h/s/../t",
+            "openbao+https:///s",
+            "openbao+https://h",
+            "openbao+ftp://h/s",
+        ] {
+            let e = parse(bad).expect_err(bad);
+            assert_eq!(e.downcast_ref::<error::Error>().map(|e| e.code), Some(error::Code::Usage), "{bad}");
+        }
+    }
+}

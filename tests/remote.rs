@@ -170,6 +170,9 @@ fn a_read_only_token_reads_and_its_writes_exit_5_naming_the_path() {
     env.remember(&ro);
     assert_eq!(env.get("svc"), secret);
     env.ok(&["list"], b"");
+    // doctor: a read-only token is fine for reading, and says what it may not do.
+    let doc = env.ok(&["doctor"], b"");
+    assert!(doc.contains("policies default, ro") && doc.contains("read-only for tokctl"), "{doc}");
     let out = env.fails(&["update", "svc", "--note", "x"], b"", 5);
     assert!(out.stderr.contains("secret/data/ro/svc") && out.stderr.contains("create/update"), "{out}");
     let out = env.fails(&["create", "other", "--force"], b"", 5);

@@ -222,9 +222,11 @@ pub fn doctor(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
             );
             match d["ttl"].as_i64() {
                 Some(0) => r.line("ttl", "✓ the token does not expire"),
-                Some(t) if t < 3600 => {
-                    r.problem(Some(Code::Locked), "ttl", format!("the token expires in {}", when::span_words(t)))
-                }
+                Some(t) if t < 300 => r.problem(
+                    Some(Code::Locked),
+                    "ttl",
+                    format!("the token expires in {}: renew it, or log in again", when::span_words(t)),
+                ),
                 Some(t) => r.line("ttl", format!("✓ the token expires in {}", when::span_words(t))),
                 None => r.line("ttl", "– unknown"),
             }
@@ -257,10 +259,14 @@ pub fn doctor(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
                 let caps: Vec<&str> =
                     c.body[p.as_str()].as_array().into_iter().flatten().filter_map(|x| x.as_str()).collect();
                 let words = if caps.is_empty() { "none".to_string() } else { caps.join(", ") };
-                if caps.contains(&"deny") || caps.is_empty() {
-                    r.problem(Some(Code::Locked), "access", format!("{p}: {words}"));
-                } else {
+                let granted = !caps.is_empty() && !caps.contains(&"deny");
+                if granted {
                     r.line("access", format!("✓ {p}: {words}"));
+                } else if p == &paths[0] {
+                    // Without reading the data nothing works; the rest only limits what may change.
+                    r.problem(Some(Code::Locked), "access", format!("{p}: {words} (tokens cannot be read)"));
+                } else {
+                    r.line("access", format!("– {p}: {words} (read-only for tokctl)"));
                 }
             }
         }

@@ -201,21 +201,19 @@ impl Store {
             _ => return Err(unexpected(&r, "a read of", &path)),
         }
         let meta = r.body["data"]["metadata"].take();
-        let Value::Object(data) = r.body["data"]["data"].take() else { return Ok(None) };
+        // Taken out of the reply: the one copy of the secret left is in `data`, wiped with it.
+        let Value::Object(mut data) = r.body["data"]["data"].take() else { return Ok(None) };
         let version = meta["version"].as_u64().unwrap_or(0);
         let written = meta["created_time"].as_str().and_then(parse_time).unwrap_or_else(when::now);
-        let record = record_from(name, &data, written).map_err(|why| {
-            error::damaged(format!("{}: {why}", self.loc.kv_path(name))).hint(
-                "fix that field with `bao kv patch`, or remove it; tokctl reads its fields as docs/FORMAT.md says",
-            )
-        })?;
-        // Wipe the response's copy of the secret now; `data` keeps the one written back.
-        if let Value::Object(m) = &mut r.body
-            && let Some(Value::String(s)) =
-                m.get_mut("data").and_then(|d| d.get_mut("data")).and_then(|d| d.get_mut("token"))
-        {
-            zeroize::Zeroize::zeroize(s);
-        }
+        let record = match record_from(name, &data, written) {
+            Ok(r) => r,
+            Err(why) => {
+                wipe(&mut data);
+                return Err(error::damaged(format!("{}: {why}", self.loc.kv_path(name)))
+                    .hint("fix that field with `bao kv patch`, or remove it; docs/FORMAT.md says how tokctl reads each")
+                    .into());
+            }
+        };
         Ok(Some(Entry { record, version, data }))
     }
 
@@ -321,8 +319,12 @@ impl Store {
             let old = before.iter().find(|e| e.record.id == r.id);
             match old {
                 Some(e) if e.record.name == r.name => {
-                    let data = data_from(r, &e.data);
-                    if data == data_from(&e.record, &e.data) {
+                    let mut data = data_from(r, &e.data);
+                    let mut was = data_from(&e.record, &e.data);
+                    let same = data == was;
+                    wipe(&mut was);
+                    if same {
+                        wipe(&mut data);
                         continue;
                     }
                     let version = self.put(&r.name, data, e.version)?;
@@ -359,8 +361,21 @@ fn clip(s: &str) -> String {
 }
 
 fn wipe_token(mut body: Value) {
-    if let Some(Value::String(s)) = body.get_mut("data").and_then(|d| d.get_mut("token")) {
+    if let Some(Value::Object(m)) = body.get_mut("data") {
+        wipe(m);
+    }
+}
+
+/// Wipe the secret in a secret's data (serde_json's strings are not wiped on drop).
+fn wipe(data: &mut Map<String, Value>) {
+    if let Some(Value::String(s)) = data.get_mut("token") {
         zeroize::Zeroize::zeroize(s);
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        wipe(&mut self.data);
     }
 }
 

@@ -109,6 +109,15 @@ fn every_command_works_on_a_remote_store_and_bao_kv_reads_what_it_wrote() {
     assert_eq!(env.names(), vec!["deploy"], "the revoked record stays; the deleted one is gone");
     env.fails(&["get", "npm-ci"], b"", 3);
 
+    // import --dotenv: many records in one command, read back in parallel by list and exec.
+    let dotenv: String = (0..12).map(|i| format!("BULK_{i}_TOKEN=bulk-secret-{i:02}-abcdefgh\n")).collect();
+    env.ok(&["import", "--dotenv", "-", "--scope", "bulk"], dotenv.as_bytes());
+    (0..12).for_each(|i| env.remember(&format!("bulk-secret-{i:02}-abcdefgh")));
+    assert_eq!(env.names().len(), 13, "{:?}", env.names());
+    let out = env.ok(&["exec", "--scope", "bulk", "--", "sh", "-c", "printf %s \"$BULK_7_TOKEN\""], b"");
+    assert_eq!(out, "bulk-secret-07-abcdefgh");
+    assert_eq!(bao.ok(&["kv", "get", "-field=token", "secret/team/bulk-11-token"]).trim(), "bulk-secret-11-abcdefgh");
+
     // create on an existing name is a conflict, as on a file.
     env.create("again", &[]);
     env.fails(&["create", "again", "--force"], b"", 7);

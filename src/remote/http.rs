@@ -4,8 +4,8 @@
 //!
 //! Nothing here runs unless the vault is a URL: no agent, no TLS set-up, no root store.
 
-use std::cell::RefCell;
 use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -110,7 +110,8 @@ pub struct Client {
     agent: ureq::Agent,
     base: String,
     timeout: u64,
-    token: RefCell<Option<(Zeroizing<String>, Auth)>>,
+    /// Found on the first request; shared by the threads that read records in parallel.
+    token: OnceLock<(Zeroizing<String>, Auth)>,
     account: String,
 }
 
@@ -150,7 +151,7 @@ impl Client {
             agent: config.into(),
             base: loc.base.clone(),
             timeout,
-            token: RefCell::new(None),
+            token: OnceLock::new(),
             account: keyring_account(loc),
         })
     }
@@ -217,9 +218,7 @@ impl Client {
     /// An authenticated request. 403 is exit 5 naming the path and the capability (or saying
     /// that the token itself was refused).
     pub fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply> {
-        self.login_if_needed()?;
-        let token = self.token.borrow();
-        let (t, auth) = token.as_ref().expect("logged in above");
+        let (t, auth) = self.login()?;
         let r = self.send_as(Some(t), &method, path, body)?;
         if r.status == 403 {
             // A wrong token and a missing capability both answer 403: ask about the token.
@@ -244,13 +243,12 @@ impl Client {
     }
 
     /// The token, from the environment, AppRole, or the OS keyring, in that order.
-    fn login_if_needed(&self) -> Result<()> {
-        if self.token.borrow().is_some() {
-            return Ok(());
+    pub fn login(&self) -> Result<&(Zeroizing<String>, Auth)> {
+        if let Some(t) = self.token.get() {
+            return Ok(t);
         }
         let got = self.find_token()?;
-        *self.token.borrow_mut() = Some(got);
-        Ok(())
+        Ok(self.token.get_or_init(|| got))
     }
 
     fn find_token(&self) -> Result<(Zeroizing<String>, Auth)> {
@@ -300,7 +298,6 @@ impl Client {
 
     /// How this process authenticated, once it has.
     pub fn auth(&self) -> Result<Auth> {
-        self.login_if_needed()?;
-        Ok(self.token.borrow().as_ref().expect("logged in above").1)
+        Ok(self.login()?.1)
     }
 }

@@ -18,6 +18,7 @@ use crate::error::{self, Result};
 use crate::fsio;
 use crate::journal::{self, Event};
 use crate::keystore::{self, ENV_KEY, ENV_PASS};
+use crate::remote::{self, Entry, Location, Lost, Store};
 use crate::secret::Key;
 use crate::unlock::{self, Cached, Prompter, Source, Sources, Unlocked};
 use crate::vault::{self, Envelope, Header, Payload, Slot, VaultKind};
@@ -49,10 +50,21 @@ impl Opened {
         self.events.push(Event::new(when::now(), action, name, id, detail));
     }
 
-    /// Record a use: best effort, never fails the command. A bundle is a read-only artefact
-    /// (committed, opened in CI), so nothing is written beside it.
+    /// Whether uses are recorded: not in a bundle, a read-only artefact (committed, opened in
+    /// CI), nor on a remote store, where every read would become a write (its audit device
+    /// sees the uses instead).
+    pub fn tracks_uses(&self) -> bool {
+        self.header.kind != VaultKind::Bundle && !self.is_remote()
+    }
+
+    /// Whether the records came from a remote store rather than a vault file.
+    pub fn is_remote(&self) -> bool {
+        remote::is_url(&self.path)
+    }
+
+    /// Record a use: best effort, never fails the command.
     pub fn record_use(&self, names: &[&str], how: &str) {
-        if self.header.kind == VaultKind::Bundle {
+        if !self.tracks_uses() {
             return;
         }
         let now = when::now();
@@ -69,8 +81,11 @@ impl Opened {
         self.header.generation
     }
 
-    /// The history, oldest first, with the chain's state.
+    /// The history, oldest first, with the chain's state (a remote store keeps none here).
     pub fn history(&self) -> journal::Report {
+        if self.is_remote() {
+            return journal::Report::default();
+        }
         journal::read(&self.path, &self.payload.log_key(), &self.header.vault_id)
     }
 
@@ -100,6 +115,11 @@ fn is_locked(e: &anyhow::Error) -> bool {
     e.downcast_ref::<error::Error>().is_some_and(|x| x.code == error::Code::Locked)
 }
 
+/// The keyring as an unlock source that is never asked.
+fn no_keyring(_: &str) -> Result<Result<Key, keystore::Miss>> {
+    Ok(Err(keystore::Miss::Off))
+}
+
 /// One command's way into one vault.
 pub struct Access<'a> {
     pub path: PathBuf,
@@ -114,6 +134,8 @@ pub struct Access<'a> {
     /// Set while a write holds the lock: the rollback check then asks the OS keyring even for a
     /// key that came from the cache.
     writing: bool,
+    /// Set when the vault is a remote store: every read and write goes to the server.
+    remote: Option<Box<Store>>,
 }
 
 impl<'a> Access<'a> {
@@ -121,6 +143,26 @@ impl<'a> Access<'a> {
     /// that is a symlink is followed to its target, which every read, write and lock then uses;
     /// a path that exists but is no regular file is refused before anything is made beside it.
     pub fn new(path: &Path, default_path: bool, person: &'a dyn Prompter) -> Result<Access<'a>> {
+        if let Some(loc) = Location::parse(path)? {
+            return Ok(Access {
+                default_path: false,
+                path: path.to_path_buf(),
+                // A remote store is never cached and never uses the vault-key sources.
+                sources: Sources {
+                    env_key: None,
+                    cache: None,
+                    keyring: &no_keyring,
+                    env_passphrase: None,
+                    person: &unlock::Never,
+                },
+                known: None,
+                created: None,
+                allow_rollback: false,
+                skip_cache: true,
+                writing: false,
+                remote: Some(Box::new(Store::new(loc)?)),
+            });
+        }
         let resolved = fsio::resolve(path)?;
         fsio::check_vault_path(&resolved)?;
         Ok(Access {
@@ -133,15 +175,74 @@ impl<'a> Access<'a> {
             allow_rollback: false,
             skip_cache: false,
             writing: false,
+            remote: None,
         })
+    }
+
+    /// The remote store, when the vault is one.
+    pub fn remote(&self) -> Option<&Store> {
+        self.remote.as_deref()
+    }
+
+    /// The records of a remote store (only `only`, when given), and the entries they came from.
+    fn remote_open(&self, only: Option<&[&str]>) -> Result<(Opened, Vec<Entry>)> {
+        let store = self.remote.as_deref().expect("called for a remote store");
+        let entries = match only {
+            Some(names) => {
+                let mut v = Vec::new();
+                for n in names {
+                    crate::vault::check_name(n)?;
+                    match store.read(n)? {
+                        Some(e) => v.push(e),
+                        // Missing: every record, so the error (and its suggestion) is the same.
+                        None => return self.remote_open(None),
+                    }
+                }
+                v
+            }
+            None => store.read_all()?,
+        };
+        let key = Key::random();
+        let payload = Payload { records: entries.iter().map(|e| e.record.clone()).collect(), log_key: [0; 32] };
+        // A remote store has no envelope: this header and key are never sealed or written.
+        let op = Opened {
+            path: self.path.clone(),
+            header: Header::new(VaultKind::Personal, &key),
+            key,
+            payload,
+            source: Source::Remote,
+            cached: None,
+            events: Vec::new(),
+        };
+        Ok((op, entries))
+    }
+
+    /// Read the store, run `f`, and write what changed with check-and-set; a lost race is run
+    /// once more on fresh data, then is exit 7.
+    fn remote_write<T>(&mut self, mut f: impl FnMut(&mut Opened) -> Result<T>) -> Result<T> {
+        for attempt in 0..2 {
+            let (mut op, before) = self.remote_open(None)?;
+            let out = f(&mut op)?;
+            let store = self.remote.as_deref().expect("called for a remote store");
+            match store.commit(&before, &op.payload) {
+                Err(e) if attempt == 0 && e.downcast_ref::<Lost>().is_some() => continue,
+                Err(e) => {
+                    return Err(match e.downcast_ref::<Lost>() {
+                        Some(lost) => error::conflict(lost.to_string())
+                            .hint("another client wrote it at the same time; run the command again on the new data")
+                            .into(),
+                        None => e,
+                    });
+                }
+                Ok(()) => return Ok(out),
+            }
+        }
+        unreachable!("the second attempt returns")
     }
 
     /// Access that unlocks with `TOKCTL_VAULT_KEY` alone: no keyring, no passphrase, no one
     /// asked. For a project file exempt from trust, which may only open its own bundle.
     pub fn env_key_only(path: &Path) -> Result<Access<'a>> {
-        fn no_keyring(_: &str) -> Result<Result<Key, keystore::Miss>> {
-            Ok(Err(keystore::Miss::Off))
-        }
         let mut acc = Access::new(path, false, &unlock::Never)?;
         acc.sources = Sources {
             env_key: acc.sources.env_key.take(),
@@ -212,6 +313,9 @@ impl<'a> Access<'a> {
 
     /// Read and unlock an existing vault. Never writes.
     pub fn read(&mut self) -> Result<Opened> {
+        if self.remote.is_some() {
+            return Ok(self.remote_open(None)?.0);
+        }
         self.read_with(None)
     }
 
@@ -219,6 +323,9 @@ impl<'a> Access<'a> {
     /// large vault. A name that is missing gets every record, so its error (and suggestion) is
     /// the same; the key found the first time is reused. The result is never committed.
     pub fn read_only(&mut self, names: &[&str]) -> Result<Opened> {
+        if self.remote.is_some() {
+            return Ok(self.remote_open(Some(names))?.0);
+        }
         let op = self.read_with(Some(names))?;
         if names.iter().all(|n| op.payload.records.iter().any(|r| r.name == *n)) {
             return Ok(op);
@@ -348,8 +455,12 @@ impl<'a> Access<'a> {
     /// Change an existing vault under the writers' lock. Everything a person must answer is
     /// asked before the lock is taken; under it the file is read again. `f` returning an error
     /// leaves the file exactly as it was. A missing vault is "not found" and nothing is created.
-    pub fn write<T>(&mut self, f: impl FnOnce(&mut Opened) -> Result<T>) -> Result<T> {
-        self.write_then(f, |_, _| ())
+    /// On a remote store `f` may run twice: once more on fresh data after a lost race.
+    pub fn write<T>(&mut self, mut f: impl FnMut(&mut Opened) -> Result<T>) -> Result<T> {
+        if self.remote.is_some() {
+            return self.remote_write(f);
+        }
+        self.write_then(&mut f, |_, _| ())
     }
 
     /// `write`, then `then` with the lock still held once the new vault is on disk: for a
@@ -388,9 +499,12 @@ impl<'a> Access<'a> {
     /// Like `write`, but a missing vault is created first (`init`, `create`, `import`). Its key is
     /// made and stored before any directory or lock file exists, so a refusal leaves nothing
     /// behind; `created` then says how the key is kept.
-    pub fn write_or_create<T>(&mut self, f: impl FnOnce(&mut Opened) -> Result<T>) -> Result<T> {
+    pub fn write_or_create<T>(&mut self, mut f: impl FnMut(&mut Opened) -> Result<T>) -> Result<T> {
+        if self.remote.is_some() {
+            return self.remote_write(f);
+        }
         if self.path.exists() {
-            return self.write(f);
+            return self.write(&mut f);
         }
         let (fresh, how, in_keyring) = self.fresh()?;
         let dir = fsio::parent(&self.path);

@@ -14,8 +14,9 @@ Exit status: 0 ok, 1 unexpected failure, 2 usage error, 3 not found, 4 token exp
 #[derive(Parser, Debug)]
 #[command(name = "tokctl", version, about, after_help = AFTER, max_term_width = 100)]
 pub struct Cli {
-    /// The vault file to use [default: <data dir>/tokctl/vault.toml]
-    #[arg(long, global = true, env = "TOKCTL_VAULT", value_name = "PATH")]
+    /// The vault file, or a remote store (openbao+https://HOST:PORT/MOUNT/PREFIX) [default: <data
+    /// dir>/tokctl/vault.toml]
+    #[arg(long, global = true, env = "TOKCTL_VAULT", value_name = "PATH|URL")]
     pub vault: Option<PathBuf>,
 
     /// When to colour output (NO_COLOR is respected under `auto`)
@@ -169,6 +170,28 @@ its environment.")]
 key as the one CI secret (TOKCTL_VAULT_KEY) and commit the bundle. Your personal key cannot \
 open it, nor its key your vault.")]
     Bundle(BundleArgs),
+
+    /// Copy tokens to another vault or remote store
+    #[command(after_help = "Examples:\
+\n  tokctl copy -t deploy -t npm --to openbao+https://bao.example.com:8200/secret/team\
+\n  tokctl --vault openbao+https://bao.example.com:8200/secret/team copy -t deploy --to ~/vault.toml\
+\n\
+\nA name that already exists at LOCATION is a conflict (exit 7): nothing is overwritten.")]
+    Copy(CopyArgs),
+
+    /// Keep a token for a remote store in the OS keyring, read from stdin
+    #[command(after_help = "Example:\
+\n  bao print token | tokctl login openbao+https://bao.example.com:8200/secret/team\
+\n\
+\nThe token is checked with the server, then kept under service `tokctl`, account \
+`server:https://HOST:PORT`: one login serves every mount and prefix on that server. BAO_TOKEN, \
+VAULT_TOKEN and AppRole (BAO_ROLE_ID + BAO_SECRET_ID) come first when set.")]
+    Login(LoginArgs),
+
+    /// Forget the token `tokctl login` kept for a remote store
+    #[command(after_help = "Example:\
+\n  tokctl logout openbao+https://bao.example.com:8200/secret/team")]
+    Logout(LoginArgs),
 
     /// The vault's history, newest first
     #[command(after_help = "Example:\
@@ -489,6 +512,23 @@ pub struct BundleArgs {
     /// Where to write the bundle
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct CopyArgs {
+    /// A token to copy (repeatable)
+    #[arg(short = 't', long = "token", value_name = "NAME", required = true)]
+    pub tokens: Vec<String>,
+    /// The vault file or remote store to copy them to
+    #[arg(long, value_name = "PATH|URL")]
+    pub to: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// The remote store: openbao+https://HOST:PORT/MOUNT/PREFIX (or vault+https://…)
+    #[arg(value_name = "URL")]
+    pub url: PathBuf,
 }
 
 #[derive(Args, Debug)]

@@ -199,6 +199,24 @@ pub fn save(account: &str, label: &str, key: &Key) -> Result<Result<(), Miss>> {
     bounded(move || entry(&account, &label)?.set_secret(text.as_bytes()).map_err(explain))
 }
 
+/// A text secret kept under `account`: a remote server's token, kept by `tokctl login`.
+pub fn load_text(account: &str) -> Result<Result<Zeroizing<String>, Miss>> {
+    let account = account.to_string();
+    let got = bounded(move || entry(&account, "tokctl server token")?.get_secret())?;
+    Ok(got.and_then(|bytes| {
+        let bytes = Zeroizing::new(bytes);
+        std::str::from_utf8(&bytes)
+            .map(|t| Zeroizing::new(t.to_string()))
+            .map_err(|_| Miss::Failed("the stored entry is not text".into()))
+    }))
+}
+
+/// Keep `text` under `account`, labelled `label`.
+pub fn save_text(account: &str, label: &str, text: Zeroizing<String>) -> Result<Result<(), Miss>> {
+    let (account, label) = (account.to_string(), label.to_string());
+    bounded(move || entry(&account, &label)?.set_secret(text.as_bytes()).map_err(explain))
+}
+
 /// What a Secret Service without a default collection is missing, and how to make one.
 const NO_DEFAULT: &str = "the Secret Service has no default collection (no login keyring) to keep keys in; \
      log in to a desktop session once, or make one: printf 'PASSWORD\\n' | gnome-keyring-daemon --unlock";

@@ -28,6 +28,7 @@ pub mod os;
 pub mod project;
 #[cfg(test)]
 mod props;
+pub mod remote;
 pub mod secret;
 pub mod select;
 pub mod ui;

@@ -90,7 +90,12 @@ impl ProjectFile {
         } else {
             self.project.vault.as_ref()
         };
-        v.map(|v| self.dir.join(v))
+        v.map(|v| self.resolve(v))
+    }
+
+    /// A vault named by the file: a path relative to it, or a remote store's URL as it is.
+    fn resolve(&self, v: &Path) -> PathBuf {
+        if crate::remote::is_url(v) { v.to_path_buf() } else { self.dir.join(v) }
     }
 
     /// What the file asks for, in one line, for the user to judge.
@@ -101,10 +106,10 @@ impl ProjectFile {
             parts.push(format!("tokens {}", env.join(", ")));
         }
         if let Some(v) = &self.project.vault {
-            parts.push(format!("the vault {}", self.dir.join(v).display()));
+            parts.push(format!("the vault {}", self.resolve(v).display()));
         }
         if let Some(v) = &self.project.ci.vault {
-            parts.push(format!("in CI the vault {}", self.dir.join(v).display()));
+            parts.push(format!("in CI the vault {}", self.resolve(v).display()));
         }
         if parts.is_empty() { "nothing".into() } else { parts.join("; ") }
     }

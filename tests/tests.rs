@@ -22,6 +22,7 @@ mod lifecycle;
 mod mask_tty;
 mod packaging;
 mod process_leaks;
+mod remote;
 mod rotation;
 mod support;
 mod trust;

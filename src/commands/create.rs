@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
     let mut acc = ctx.access()?;
     let (env, expires_at) = acc.write_or_create(|op| {
         op.payload.ensure_free(&a.name)?;
-        let r = meta.record(&a.name, Kind::Minted, Some(a.prefix.clone()), secret.clone());
+        let r = meta.clone().record(&a.name, Kind::Minted, Some(a.prefix.clone()), secret.clone());
         op.event("created", &r.name, &r.id, format!("scopes: {}", r.scopes.join(",")));
         let out = (r.env.clone(), r.expires_at);
         op.payload.records.push(r);

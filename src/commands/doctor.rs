@@ -68,6 +68,9 @@ fn mode(_: &std::path::Path) -> String {
 }
 
 pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
+    if crate::remote::is_url(&ctx.vault) {
+        return crate::commands::remote::doctor(ctx, a);
+    }
     let now = when::now();
     let within = when::parse_window(a.within.as_deref().unwrap_or("7d"), now)?;
     let unused = a.unused.as_deref().map(|d| when::parse_window(d, now)).transpose()?.unwrap_or(UNUSED_AFTER);
@@ -168,6 +171,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
             Source::Cache => "from the unlock cache (see `cache` above); the keyring was not asked".into(),
             Source::Passphrase => "wrapped by the passphrase (Argon2id); no keyring copy was found".into(),
             Source::New => "new".into(),
+            Source::Remote => "none: the server holds the tokens".into(),
         },
     );
     let op = Opened { path: acc.path.clone(), header, key, payload, source, cached: acc.cached(), events: Vec::new() };

@@ -52,7 +52,7 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     } else {
         acc.write_or_create(|op| {
             op.payload.ensure_free(&name)?;
-            let r = meta.record(&name, Kind::Imported, None, secret);
+            let r = meta.clone().record(&name, Kind::Imported, None, secret.clone());
             op.event("imported", &r.name, &r.id, "");
             let out = (r.env.clone(), r.expires_at);
             op.payload.records.push(r);
@@ -90,7 +90,7 @@ fn replace(
                 .hint(format!("--replace needs an existing token; without it `tokctl import {name}` adds one"))
         })?;
         let was = r.status(now);
-        r.set_secret(secret, now);
+        r.set_secret(secret.clone(), now);
         r.revoked_at = None;
         if r.kind == Kind::Minted {
             r.kind = Kind::Imported;
@@ -164,7 +164,7 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
     let (added, skipped) = acc.write_or_create(|op| {
         let mut index: std::collections::HashSet<String> = op.payload.records.iter().map(|r| r.name.clone()).collect();
         let (mut added, mut skipped) = (0, 0);
-        for r in records {
+        for r in records.iter().cloned() {
             if index.contains(&r.name) {
                 if skip_existing {
                     skipped += 1;

@@ -10,6 +10,9 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
     }
     let mut acc = ctx.access()?;
     acc.write_or_create(|_| Ok(()))?;
+    if acc.remote().is_some() {
+        ctx.say(format!("{} answers and can be listed; a remote store needs nothing created", ctx.vault.display()));
+    }
     ctx.report_created(&acc);
     Ok(0)
 }

@@ -8,7 +8,7 @@ use crate::cli::{ListArgs, ShowArgs};
 use crate::commands::{Ctx, UNUSED_AFTER, idle_since};
 use crate::error::Result;
 use crate::ui::{self, BOLD, DIM, RED, YELLOW, paint, print_json};
-use crate::vault::{Record, Status, VaultKind};
+use crate::vault::{Record, Status};
 use crate::when;
 
 const SOON: i64 = 7 * 86_400;
@@ -81,7 +81,7 @@ pub fn list(ctx: &Ctx, a: ListArgs) -> Result<u8> {
         return Ok(0);
     }
     // A bundle records no uses: none of its tokens is "unused".
-    print_table(&rows, &last, op.header.kind != VaultKind::Bundle, now)?;
+    print_table(&rows, &last, op.tracks_uses(), now)?;
     Ok(0)
 }
 

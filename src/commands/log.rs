@@ -10,7 +10,11 @@ use crate::ui::{escape, out_line, print_json};
 use crate::when;
 
 pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
-    let op = ctx.access()?.read()?;
+    let mut acc = ctx.access()?;
+    if acc.remote().is_some() {
+        return crate::commands::remote::log(ctx, &mut acc, a);
+    }
+    let op = acc.read()?;
     // Follow a token across renames by its id; a deleted token is found by its last name.
     let id = a.name.as_ref().and_then(|n| op.payload.find(n).ok().map(|r| r.id.clone()));
     let report = op.history();

@@ -29,6 +29,7 @@ mod list;
 mod log;
 mod man;
 mod regenerate;
+mod remote;
 mod remove;
 mod rollback;
 mod trust;
@@ -91,6 +92,9 @@ impl Ctx {
 
 /// Run one subcommand; the `u8` is the process exit status on success.
 pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
+    if crate::remote::is_url(&ctx.vault) {
+        remote::refuse_file_only(&command)?;
+    }
     match command {
         Command::Init => init::run(ctx),
         Command::Create(a) => create::run(ctx, a),
@@ -107,6 +111,9 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Env(a) => env::run(ctx, a),
         Command::Bundle(a) => bundle::run(ctx, a),
         Command::Log(a) => log::run(ctx, a),
+        Command::Copy(a) => remote::copy(ctx, a),
+        Command::Login(a) => remote::login(ctx, a),
+        Command::Logout(a) => remote::logout(ctx, a),
         Command::Doctor(a) => doctor::run(ctx, a),
         Command::Trust(a) => trust::run(ctx, a),
         Command::AcceptRollback => rollback::accept(ctx),

@@ -209,6 +209,7 @@ impl Record {
 }
 
 /// Validated metadata for a new record: what `create` and `import` were told, checked.
+#[derive(Clone)]
 pub struct Meta {
     pub env: String,
     pub scopes: Vec<String>,

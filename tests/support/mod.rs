@@ -13,6 +13,7 @@
 //! `keyring` (the Secret Service).
 #![allow(dead_code)] // every test module uses a different part of this
 
+pub mod bao;
 pub mod keyring;
 pub mod mount;
 pub mod proc;
@@ -164,7 +165,7 @@ impl Env {
     }
 
     /// A `std` command running `program args…` in this test's environment: none of the caller's
-    /// `TOKCTL_*`, `NO_COLOR`, `XDG_*`, `GITHUB_*` or `CI` (CI itself sets it, and it chooses a
+    /// `TOKCTL_*`, `NO_COLOR`, `XDG_*`, `GITHUB_*`, `BAO_*`, `VAULT_*` or `CI` (CI itself sets it, and it chooses a
     /// project file's `[ci]` vault), then this test's variables; cwd is the root.
     pub fn std_cmd_of<S: AsRef<OsStr>>(&self, program: impl AsRef<OsStr>, args: &[S]) -> process::Command {
         let mut c = process::Command::new(program);
@@ -176,6 +177,8 @@ impl Env {
                 || k == "CI"
                 || k.starts_with("XDG_")
                 || k.starts_with("GITHUB_")
+                || k.starts_with("BAO_")
+                || k.starts_with("VAULT_")
             {
                 c.env_remove(k.as_ref());
             }
@@ -283,7 +286,7 @@ impl Env {
 
     /// The one line a command printed, remembered as a secret.
     #[track_caller]
-    fn one_secret(&self, stdout: String) -> String {
+    pub fn one_secret(&self, stdout: String) -> String {
         let secret = stdout.strip_suffix('\n').unwrap_or_else(|| panic!("prints one line: {stdout:?}")).to_string();
         assert!(!secret.is_empty() && !secret.contains('\n'), "prints one line: {stdout:?}");
         self.remember(&secret);

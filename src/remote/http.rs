@@ -1,0 +1,303 @@
+//! The HTTP side of a remote store: one blocking `ureq` agent (rustls with ring, Mozilla's roots
+//! compiled in, or `BAO_CACERT`/`VAULT_CACERT` alone for a private CA), the credentials tokctl
+//! uses to reach the server, and the server's answers turned into tokctl's exit codes.
+//!
+//! Nothing here runs unless the vault is a URL: no agent, no TLS set-up, no root store.
+
+use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::Location;
+use crate::error::{self, Result};
+use crate::keystore;
+
+pub const ENV_TIMEOUT: &str = "TOKCTL_REMOTE_TIMEOUT";
+/// Where AppRole is mounted: the default path, `auth/approle`.
+pub const APPROLE_LOGIN: &str = "auth/approle/login";
+/// The largest answer read from a server.
+const MAX_BODY: u64 = 16 << 20;
+
+/// The environment variables that may carry credentials for the server, in the order tried.
+pub const TOKEN_VARS: [&str; 2] = ["BAO_TOKEN", "VAULT_TOKEN"];
+pub const ROLE_VARS: [&str; 2] = ["BAO_ROLE_ID", "BAO_SECRET_ID"];
+const CACERT_VARS: [&str; 2] = ["BAO_CACERT", "VAULT_CACERT"];
+
+/// The credential variables this process used to reach a server: `exec` keeps them from its
+/// child (unless a token is injected under that name).
+static USED: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+
+pub fn credentials_used() -> Vec<&'static str> {
+    USED.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+fn mark_used(vars: &[&'static str]) {
+    USED.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(vars);
+}
+
+/// How this process authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Auth {
+    EnvToken(&'static str),
+    AppRole,
+    Keyring,
+}
+
+impl Auth {
+    pub fn words(self) -> String {
+        match self {
+            Auth::EnvToken(v) => format!("the token in {v}"),
+            Auth::AppRole => format!("AppRole ({} + {}, {APPROLE_LOGIN})", ROLE_VARS[0], ROLE_VARS[1]),
+            Auth::Keyring => "the token kept by `tokctl login` in the OS keyring".into(),
+        }
+    }
+}
+
+pub fn timeout_secs() -> Result<u64> {
+    match std::env::var(ENV_TIMEOUT) {
+        Err(_) => Ok(10),
+        Ok(v) => v.trim().parse::<u64>().ok().filter(|s| *s > 0 && *s <= 3600).ok_or_else(|| {
+            error::usage(format!("{ENV_TIMEOUT}='{v}' is not a number of seconds"))
+                .hint(format!("set {ENV_TIMEOUT} to a whole number from 1 to 3600, or unset it (10 s)"))
+                .into()
+        }),
+    }
+}
+
+/// The account of a server's token in the OS keyring (service `tokctl`): `server:` and the
+/// server's scheme, host and port, so one login serves every mount and prefix on it.
+pub fn keyring_account(loc: &Location) -> String {
+    format!("server:{}", loc.base)
+}
+
+pub enum Method {
+    Get,
+    List,
+    Post,
+    Delete,
+}
+
+impl Method {
+    /// The capability a Vault policy grants for this method.
+    pub fn capability(&self) -> &'static str {
+        match self {
+            Method::Get => "read",
+            Method::List => "list",
+            Method::Post => "create/update",
+            Method::Delete => "delete",
+        }
+    }
+}
+
+/// A server's answer: the status and the JSON body (`Null` when there is none).
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn errors(&self) -> String {
+        let errs: Vec<&str> = self.body["errors"].as_array().into_iter().flatten().filter_map(|e| e.as_str()).collect();
+        let s = errs.join("; ");
+        crate::ui::escape(s.split_whitespace().collect::<Vec<_>>().join(" ").as_str()).into_owned()
+    }
+}
+
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    timeout: u64,
+    /// Found on the first request; shared by the threads that read records in parallel.
+    token: OnceLock<(Zeroizing<String>, Auth)>,
+    account: String,
+}
+
+impl Client {
+    pub fn new(loc: &Location) -> Result<Client> {
+        let timeout = timeout_secs()?;
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if let Some((var, path)) = CACERT_VARS.iter().find_map(|v| std::env::var_os(v).map(|p| (*v, p))) {
+            let pem = crate::fsio::read_opt(std::path::Path::new(&path), crate::fsio::MAX_SMALL)?.ok_or_else(|| {
+                error::usage(format!("{var} names {}, which does not exist", std::path::Path::new(&path).display()))
+                    .hint(format!("point {var} at the PEM file of your server's certificate authority"))
+            })?;
+            let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+                .filter_map(|i| match i {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(error::usage(format!(
+                    "{var}: no PEM certificate in {}",
+                    std::path::Path::new(&path).display()
+                ))
+                .hint(format!("point {var} at the PEM file of your server's certificate authority"))
+                .into());
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        }
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .https_only(loc.base.starts_with("https://"))
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(timeout)))
+            .tls_config(tls.build())
+            .build();
+        Ok(Client {
+            agent: config.into(),
+            base: loc.base.clone(),
+            timeout,
+            token: OnceLock::new(),
+            account: keyring_account(loc),
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// One request, without authentication; transport failures are exit 1 with the offline path.
+    pub fn send_as(&self, token: Option<&str>, method: &Method, path: &str, body: Option<&Value>) -> Result<Reply> {
+        let url = match method {
+            Method::List => format!("{}/v1/{path}?list=true", self.base),
+            _ => format!("{}/v1/{path}", self.base),
+        };
+        macro_rules! with {
+            ($r:expr) => {{
+                let r = $r.header("X-Vault-Request", "true");
+                match token {
+                    Some(t) => r.header("X-Vault-Token", t),
+                    None => r,
+                }
+            }};
+        }
+        let sent = match method {
+            Method::Get | Method::List => with!(self.agent.get(&url)).call(),
+            Method::Delete => with!(self.agent.delete(&url)).call(),
+            Method::Post => {
+                let text = Zeroizing::new(body.unwrap_or(&Value::Null).to_string());
+                with!(self.agent.post(&url)).header("Content-Type", "application/json").send(text.as_bytes())
+            }
+        };
+        let mut res = sent.map_err(|e| self.unreachable(e))?;
+        let status = res.status().as_u16();
+        let text = Zeroizing::new(
+            res.body_mut().with_config().limit(MAX_BODY).read_to_string().map_err(|e| self.unreachable(e))?,
+        );
+        let body =
+            if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
+        Ok(Reply { status, body })
+    }
+
+    fn unreachable(&self, e: ureq::Error) -> anyhow::Error {
+        let text = e.to_string();
+        if text.contains("certificate") {
+            return anyhow::anyhow!(
+                "the server at {} did not present a certificate tokctl can trust: {}\n\
+                 if a private CA signed it, set BAO_CACERT (or VAULT_CACERT) to that CA's PEM file",
+                self.base,
+                crate::ui::escape(&text)
+            );
+        }
+        let why = match &e {
+            ureq::Error::Timeout(_) => format!("no answer within {} s ({ENV_TIMEOUT})", self.timeout),
+            other => other.to_string(),
+        };
+        anyhow::anyhow!(
+            "cannot reach the server at {}: {why}\n\
+             check the address and your network; to work offline, keep a bundle made while online: \
+             `tokctl bundle -t NAME… --out FILE`",
+            self.base
+        )
+    }
+
+    /// An authenticated request. 403 is exit 5 naming the path and the capability (or saying
+    /// that the token itself was refused).
+    pub fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply> {
+        let (t, auth) = self.login()?;
+        let r = self.send_as(Some(t), &method, path, body)?;
+        if r.status == 403 {
+            // A wrong token and a missing capability both answer 403: ask about the token.
+            let me = self.send_as(Some(t), &Method::Get, "auth/token/lookup-self", None)?;
+            if me.status == 403 {
+                return Err(error::locked(format!("the server at {} refused {}", self.base, auth.words()))
+                    .hint(
+                        "the token is wrong, expired or revoked: set a valid BAO_TOKEN (or VAULT_TOKEN), \
+                         or `tokctl login URL` again",
+                    )
+                    .into());
+            }
+            return Err(error::locked(format!(
+                "permission denied: the token may not {} {path} on {}",
+                method.capability(),
+                self.base
+            ))
+            .hint(format!("ask for a policy granting \"{}\" on \"{path}\"", method.capability().replace('/', "\", \"")))
+            .into());
+        }
+        Ok(r)
+    }
+
+    /// The token, from the environment, AppRole, or the OS keyring, in that order.
+    pub fn login(&self) -> Result<&(Zeroizing<String>, Auth)> {
+        if let Some(t) = self.token.get() {
+            return Ok(t);
+        }
+        let got = self.find_token()?;
+        Ok(self.token.get_or_init(|| got))
+    }
+
+    fn find_token(&self) -> Result<(Zeroizing<String>, Auth)> {
+        for v in TOKEN_VARS {
+            if let Ok(t) = std::env::var(v)
+                && !t.is_empty()
+            {
+                mark_used(&[v]);
+                return Ok((Zeroizing::new(t), Auth::EnvToken(v)));
+            }
+        }
+        if let (Ok(role), Ok(secret)) = (std::env::var(ROLE_VARS[0]), std::env::var(ROLE_VARS[1])) {
+            mark_used(&ROLE_VARS);
+            let (role, secret) = (Zeroizing::new(role), Zeroizing::new(secret));
+            let body = json!({"role_id": *role, "secret_id": *secret});
+            let r = self.send_as(None, &Method::Post, APPROLE_LOGIN, Some(&body))?;
+            let token = r.body["auth"]["client_token"].as_str().filter(|t| !t.is_empty());
+            return match (r.status, token) {
+                (200, Some(t)) => Ok((Zeroizing::new(t.to_string()), Auth::AppRole)),
+                (400 | 403, _) => Err(error::locked(format!(
+                    "the server at {} refused the AppRole login ({} + {}): {}",
+                    self.base,
+                    ROLE_VARS[0],
+                    ROLE_VARS[1],
+                    r.errors()
+                ))
+                .hint("check the role id and secret id (a secret id may be used up or expired)")
+                .into()),
+                _ => Err(anyhow::anyhow!(
+                    "the AppRole login at {}/v1/{APPROLE_LOGIN} failed (HTTP {}): {}",
+                    self.base,
+                    r.status,
+                    r.errors()
+                )),
+            };
+        }
+        match keystore::load_text(&self.account)? {
+            Ok(t) => Ok((t, Auth::Keyring)),
+            Err(miss) => Err(error::locked(format!("no credentials for the server at {}", self.base))
+                .hint(format!(
+                    "set BAO_TOKEN (or VAULT_TOKEN), or BAO_ROLE_ID and BAO_SECRET_ID for AppRole, \
+                     or keep a token with `tokctl login URL` (OS keyring: {miss})"
+                ))
+                .into()),
+        }
+    }
+
+    /// How this process authenticated, once it has.
+    pub fn auth(&self) -> Result<Auth> {
+        Ok(self.login()?.1)
+    }
+}

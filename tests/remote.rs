@@ -492,3 +492,20 @@ fn a_write_that_loses_its_check_and_set_runs_again_once_then_is_exit_7() {
     let d = data(&bao, "secret/cas/svc");
     assert_eq!((d["note"].as_str(), d["scopes"].as_array().map(Vec::len)), (Some("two"), Some(1)), "{d}");
 }
+
+#[test]
+fn a_proxy_in_the_environment_never_carries_the_token_of_a_loopback_server() {
+    // A proxy that would see the request in clear text: a port that accepts and records.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    let bao = server!();
+    let mut env = bao.env("x");
+    let secret = env.create("svc", &[]);
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        env.set(var, &proxy);
+    }
+    env.set("TOKCTL_REMOTE_TIMEOUT", "3");
+    assert_eq!(env.get("svc"), secret);
+    assert!(listener.accept().is_err(), "the request went through the proxy");
+}

@@ -140,9 +140,16 @@ impl Client {
             }
             tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
         }
-        let config = ureq::Agent::config_builder()
+        let https = loc.base.starts_with("https://");
+        let mut config = ureq::Agent::config_builder();
+        if !https {
+            // Plain http is only ever to this machine: a proxy from the environment (HTTP_PROXY,
+            // ALL_PROXY) would carry the server token to another host in clear text.
+            config = config.proxy(None);
+        }
+        let config = config
             .http_status_as_error(false)
-            .https_only(loc.base.starts_with("https://"))
+            .https_only(https)
             .max_redirects(0)
             .timeout_global(Some(Duration::from_secs(timeout)))
             .tls_config(tls.build())

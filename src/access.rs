@@ -43,9 +43,22 @@ pub struct Opened {
     pub cached: Option<Cached>,
     /// Events to append to the log once the change is on disk.
     pub events: Vec<Event>,
+    /// `file_tag` of `path`, worked out once when first needed (it canonicalizes the path).
+    tag: std::cell::OnceCell<String>,
 }
 
 impl Opened {
+    pub fn new(
+        path: PathBuf,
+        header: Header,
+        key: Key,
+        payload: Payload,
+        source: Source,
+        cached: Option<Cached>,
+    ) -> Opened {
+        Opened { path, header, key, payload, source, cached, events: Vec::new(), tag: Default::default() }
+    }
+
     pub fn event(&mut self, action: &str, name: &str, id: &str, detail: impl Into<String>) {
         self.events.push(Event::new(when::now(), action, name, id, detail));
     }
@@ -55,6 +68,11 @@ impl Opened {
     /// sees the uses instead).
     pub fn tracks_uses(&self) -> bool {
         self.header.kind != VaultKind::Bundle && !self.is_remote()
+    }
+
+    /// This vault file's tag (see `file_tag`).
+    pub fn tag(&self) -> &str {
+        self.tag.get_or_init(|| file_tag(&self.path))
     }
 
     /// Whether the records came from a remote store rather than a vault file.
@@ -205,15 +223,8 @@ impl<'a> Access<'a> {
         let key = Key::random();
         let payload = Payload { records: entries.iter().map(|e| e.record.clone()).collect(), log_key: [0; 32] };
         // A remote store has no envelope: this header and key are never sealed or written.
-        let op = Opened {
-            path: self.path.clone(),
-            header: Header::new(VaultKind::Personal, &key),
-            key,
-            payload,
-            source: Source::Remote,
-            cached: None,
-            events: Vec::new(),
-        };
+        let header = Header::new(VaultKind::Personal, &key);
+        let op = Opened::new(self.path.clone(), header, key, payload, Source::Remote, None);
         Ok((op, entries))
     }
 
@@ -405,7 +416,7 @@ impl<'a> Access<'a> {
             None => env.open(&key)?,
         };
         let cached = self.cached();
-        let op = Opened { path: self.path.clone(), header, key, payload, source, cached, events: Vec::new() };
+        let op = Opened::new(self.path.clone(), header, key, payload, source, cached);
         if !self.allow_rollback {
             let seen = newest_seen_with(&op, prefetch, self.writing)?;
             if op.generation() < seen.generation {
@@ -430,12 +441,12 @@ impl<'a> Access<'a> {
         if op.header.kind == VaultKind::Bundle {
             return;
         }
-        let tag = file_tag(&op.path);
+        let tag = op.tag();
         let ttl = match (op.source, cache::policy()) {
             (Source::Cache, _) => {
                 // Only when there is something new to record: a read costs no keyring write.
                 if op.cached.as_ref().is_none_or(|k| k.tag != tag || k.generation < generation) {
-                    c.raise(&op.header.vault_id, &tag, generation);
+                    c.raise(&op.header.vault_id, tag, generation);
                 }
                 return;
             }
@@ -443,7 +454,8 @@ impl<'a> Access<'a> {
             (Source::Passphrase, Ok(cache::Policy::Ttl { secs, explicit: true })) => secs,
             _ => return,
         };
-        let entry = cache::Entry { key: op.key.clone(), origin: op.source, expires_at: 0, tag, generation };
+        let entry =
+            cache::Entry { key: op.key.clone(), origin: op.source, expires_at: 0, tag: tag.to_string(), generation };
         let _ = c.store(&op.header.vault_id, entry, ttl);
     }
 
@@ -570,15 +582,7 @@ impl<'a> Access<'a> {
         };
         let source = if env_key.is_some() { Source::EnvKey } else { Source::New };
         self.known = Some(Unlocked::new(key.clone(), source, pass));
-        let op = Opened {
-            path: self.path.clone(),
-            header,
-            key,
-            payload: Payload::default(),
-            source,
-            cached: None,
-            events: Vec::new(),
-        };
+        let op = Opened::new(self.path.clone(), header, key, Payload::default(), source, None);
         Ok((op, how, stored.is_ok()))
     }
 }
@@ -590,7 +594,7 @@ pub struct Seen {
 }
 
 /// A tag for one vault file: its canonical path, hashed, so copies never trip each other.
-pub fn file_tag(path: &Path) -> String {
+fn file_tag(path: &Path) -> String {
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     crate::crypto::hex(&crate::crypto::sha256(canonical.as_os_str().as_encoded_bytes())[..12])
 }
@@ -625,10 +629,10 @@ fn newest_seen_with(op: &Opened, prefetched: Option<Prefetched>, writing: bool) 
     }
     let from_keyring = || match prefetched {
         Some(t) => t.join().unwrap_or(Ok(Ok(None))),
-        None => keystore::load_generation(&op.header.vault_id, &file_tag(&op.path)),
+        None => keystore::load_generation(&op.header.vault_id, op.tag()),
     };
     if let Some(c) = &op.cached
-        && c.tag == file_tag(&op.path)
+        && c.tag == op.tag()
         && c.generation > seen.generation
     {
         seen = Seen { generation: c.generation, source: "the unlock cache" };
@@ -667,10 +671,10 @@ fn remember_generation(op: &Opened, cache: Option<&Cache>) {
     }
     let origin = op.cached.as_ref().map(|c| c.origin).unwrap_or(op.source);
     if origin == Source::Keyring {
-        let _ = keystore::save_generation(&op.header.vault_id, &file_tag(&op.path), op.generation());
+        let _ = keystore::save_generation(&op.header.vault_id, op.tag(), op.generation());
     }
     if let Some(c) = cache {
-        c.raise(&op.header.vault_id, &file_tag(&op.path), op.generation());
+        c.raise(&op.header.vault_id, op.tag(), op.generation());
     }
 }
 

@@ -15,8 +15,6 @@
 //! of one vault file seen (its tag), so a read answered from the cache still notices a copy of
 //! the vault older than what this session saw. A key that does not fit is dropped, never used.
 
-use std::time::Duration;
-
 use crate::error::{self, Result};
 use crate::secret::Key;
 use crate::unlock::Source;
@@ -167,22 +165,28 @@ impl Availability {
             _ => None,
         }
     }
+
+    /// The cache, or why `unlock` cannot fill it, as the usage error (exit 2) it is.
+    pub fn required(self) -> Result<Cache> {
+        match self {
+            Availability::Usable(c) => Ok(c),
+            Availability::Off => Err(error::usage(format!("the unlock cache is off ({ENV_TTL}=0 or off)"))
+                .hint(format!("unset {ENV_TTL}, or set it to a duration such as 15m"))
+                .into()),
+            Availability::Unavailable(why) => {
+                Err(error::usage(format!("the unlock cache is not available here: {why}"))
+                    .hint("every command still works; each one unlocks the vault itself")
+                    .into())
+            }
+        }
+    }
 }
 
-/// Why `unlock` cannot fill the cache, as the usage error (exit 2) it is.
-pub fn unusable(a: &Availability) -> Option<anyhow::Error> {
-    match a {
-        Availability::Usable(_) => None,
-        Availability::Off => Some(
-            error::usage(format!("the unlock cache is off ({ENV_TTL}=0 or off)"))
-                .hint(format!("unset {ENV_TTL}, or set it to a duration such as 15m"))
-                .into(),
-        ),
-        Availability::Unavailable(why) => Some(
-            error::usage(format!("the unlock cache is not available here: {why}"))
-                .hint("every command still works; each one unlocks the vault itself")
-                .into(),
-        ),
+/// Drop `vault_id`'s entry from this session's cache, where there is one (`key rotate`,
+/// `key passphrase`, `key import`, `accept-rollback`): whoever unlocks next proves it anew.
+pub fn forget(vault_id: &str) {
+    if let Ok(Availability::Usable(c)) = open() {
+        c.forget(vault_id);
     }
 }
 
@@ -363,11 +367,6 @@ mod imp {
             0
         }
     }
-}
-
-/// How long the entry for `vault_id` has left, for `doctor`.
-pub fn remaining(cache: &Cache, vault_id: &str) -> Option<Duration> {
-    cache.load(vault_id).map(|e| Duration::from_secs((e.expires_at - crate::when::now()).max(0) as u64))
 }
 
 #[cfg(test)]

@@ -1,6 +1,5 @@
 //! `tokctl unlock` / `tokctl lock`: fill and empty this login session's unlock cache.
 
-use crate::access::file_tag;
 use crate::cache::{self, Availability, Entry};
 use crate::cli::{LockArgs, UnlockArgs};
 use crate::commands::Ctx;
@@ -10,11 +9,7 @@ use crate::when;
 
 pub fn unlock(ctx: &Ctx, a: UnlockArgs) -> Result<u8> {
     let secs = cache::parse_ttl(&a.duration, "--for")?;
-    let avail = cache::open()?;
-    if let Some(e) = cache::unusable(&avail) {
-        return Err(e);
-    }
-    let Some(c) = avail.usable() else { unreachable!("unusable() said it is usable") };
+    let c = cache::open()?.required()?;
     let mut acc = ctx.access()?;
     // An explicit unlock proves access afresh (keyring or passphrase), then starts a new TTL.
     acc.skip_cache_read();
@@ -28,7 +23,7 @@ pub fn unlock(ctx: &Ctx, a: UnlockArgs) -> Result<u8> {
         key: op.key.clone(),
         origin: op.source,
         expires_at: 0,
-        tag: file_tag(&op.path),
+        tag: op.tag().to_string(),
         generation: op.generation(),
     };
     c.store(&op.header.vault_id, entry, secs)?;

@@ -174,7 +174,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
             Source::Remote => "none: the server holds the tokens".into(),
         },
     );
-    let op = Opened { path: acc.path.clone(), header, key, payload, source, cached: acc.cached(), events: Vec::new() };
+    let op = Opened::new(acc.path.clone(), header, key, payload, source, acc.cached());
     match access::newest_seen(&op) {
         Ok(seen) if op.generation() < seen.generation => r.problem(
             Code::Damaged,

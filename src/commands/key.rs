@@ -74,7 +74,7 @@ fn rekey(
 ) -> Result<()> {
     let label = keystore::label(&ctx.vault);
     // The cached key is about to be the old one: no other command may take it from there.
-    forget_cached(id);
+    crate::cache::forget(id);
     // Ask the keyring first (a desktop may ask its user to unlock it), with no lock held.
     let keyring_answers = !matches!(keystore::load(id)?, Err(Miss::Off | Miss::Timeout(_) | Miss::Failed(_)));
     let note = acc.write_then(
@@ -120,19 +120,11 @@ fn rekey(
         },
     )?;
     // Again after the new key is in place: a reader may have cached the old one meanwhile.
-    forget_cached(id);
+    crate::cache::forget(id);
     if let Some(n) = note.filter(|n| !n.is_empty()) {
         ctx.say(n);
     }
     Ok(())
-}
-
-/// Drop this vault's entry from the unlock cache, if there is a cache here. `key rotate`, `key
-/// passphrase` and `key import` do: whoever unlocks next proves it with the new arrangement.
-fn forget_cached(id: &str) {
-    if let Ok(Some(c)) = crate::cache::open().map(crate::cache::Availability::usable) {
-        c.forget(id);
-    }
 }
 
 pub fn passphrase(ctx: &Ctx) -> Result<u8> {
@@ -155,7 +147,7 @@ pub fn passphrase(ctx: &Ctx) -> Result<u8> {
         op.event("passphrase-added", "-", "-", "");
         Ok(())
     })?;
-    forget_cached(&id);
+    crate::cache::forget(&id);
     ctx.say("the vault can now also be unlocked with this passphrase (TOKCTL_PASSPHRASE or a prompt)");
     Ok(0)
 }
@@ -189,7 +181,7 @@ pub fn import(ctx: &Ctx) -> Result<u8> {
             Err(e) => return Err(e),
         }
     };
-    forget_cached(&id);
+    crate::cache::forget(&id);
     match keystore::replace_main(&id, &keystore::label(&ctx.vault), &key)? {
         Ok(()) => {
             ctx.say(format!("stored the key of {} in the {}", ctx.vault.display(), keystore::backend_name()));

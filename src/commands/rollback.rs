@@ -10,11 +10,12 @@ pub fn accept(ctx: &Ctx) -> Result<u8> {
     acc.allow_rollback();
     // What was seen comes from the log and the OS keyring only: a generation in the unlock
     // cache could have been put there by anything in the session, and would be carried into the
-    // vault. The entry is dropped at the end; the next command fills it again.
+    // vault. The entry is dropped, whether or not there is anything to accept (a planted
+    // generation is an alarm with nothing behind it); the next command fills it again.
     acc.skip_cache_read();
-    forget_cached(&acc);
     let (generation, seen) = {
         let op = acc.read()?;
+        crate::cache::forget(&op.header.vault_id);
         (op.generation(), access::newest_seen(&op)?)
     };
     if generation >= seen.generation {
@@ -61,7 +62,6 @@ pub fn accept(ctx: &Ctx) -> Result<u8> {
         }
         Ok((revoked, lost))
     })?;
-    forget_cached(&acc);
     ctx.say(format!("kept the older copy (generation {generation}) as the current vault"));
     if !revoked.is_empty() {
         ctx.say(format!("revoked again, as the log says they were: {}", revoked.join(", ")));
@@ -70,11 +70,4 @@ pub fn accept(ctx: &Ctx) -> Result<u8> {
         ctx.say(format!("check {l}"));
     }
     Ok(0)
-}
-
-/// Drop this vault's unlock-cache entry: what it recorded is what was just overruled.
-fn forget_cached(acc: &crate::access::Access) {
-    if let (Ok(Some(c)), Ok(h)) = (crate::cache::open().map(crate::cache::Availability::usable), acc.header()) {
-        c.forget(&h.vault_id);
-    }
 }

@@ -34,6 +34,9 @@ pub fn run(ctx: &Ctx, a: BundleArgs) -> Result<u8> {
     for name in &a.tokens {
         let r = op.payload.find(name)?;
         r.usable_secret(now)?;
+        if op.is_remote() {
+            crate::select::check_remote_env(&r.name, &r.env)?;
+        }
         if !payload.records.iter().any(|x| x.name == r.name) {
             payload.records.push(r.clone());
         }

@@ -302,7 +302,7 @@ fn vault_choice(ctx: &Ctx, r: &mut Report) {
     };
     r.line("project", pf.path.display().to_string());
     let exempt = keystore::env_key().ok().flatten().is_some()
-        && pf.vault_now().is_some_and(|v| ctx.from_project && pf.holds(&v));
+        && pf.vault_now().is_some_and(|v| ctx.from_project && pf.holds(&v).is_some());
     let trust = if exempt {
         Ok("✓ needs no trust: its vault is inside its tree and TOKCTL_VAULT_KEY alone opens it".to_string())
     } else {

@@ -66,8 +66,12 @@ impl Ctx {
     /// applies lies inside its tree and `TOKCTL_VAULT_KEY` alone unlocks it.
     pub fn access_using_project(&self, uses_env: bool) -> Result<Access<'static>> {
         if let Some(pf) = self.project.as_ref().filter(|_| uses_env || self.from_project) {
-            if keystore::env_key()?.is_some() && pf.holds(&self.vault) {
-                return Access::env_key_only(&self.vault);
+            project::require_usable(pf)?;
+            // The path that was checked is the one opened.
+            if keystore::env_key()?.is_some()
+                && let Some(inside) = pf.holds(&self.vault)
+            {
+                return Access::env_key_only(&inside);
             }
             project::require_trust(pf)?;
         }

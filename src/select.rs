@@ -8,6 +8,7 @@ use crate::access::{Access, Opened};
 use crate::error::{self, Result};
 use crate::project::{self, ProjectFile};
 use crate::secret::Secret;
+use crate::ui::Shown;
 use crate::vault::{self, Payload, Status, check_injectable};
 use crate::when;
 
@@ -55,7 +56,7 @@ pub fn want(tokens: &[String], scopes: &[String], project: Option<&ProjectFile>)
         Some(pf) if !pf.project.env.is_empty() => {
             Ok(Want::Project { file: pf.path.clone(), env: pf.project.env.clone() })
         }
-        Some(pf) => Err(error::usage(format!("{} selects no tokens", pf.path.display()))
+        Some(pf) => Err(error::usage(format!("{} selects no tokens", pf.path.shown()))
             .hint("add an [env] table, e.g.\n[env]\nEXPO_TOKEN = \"expo\"")
             .into()),
         None => Err(error::usage("no tokens selected")
@@ -164,7 +165,7 @@ pub fn resolve(want: &Want, payload: &Payload, remote: bool, notes: &mut Vec<Str
             for (var, name) in env {
                 let r = payload.find(name).map_err(|e| {
                     let msg = e.downcast_ref::<error::Error>().map(|x| x.message.clone()).unwrap_or_default();
-                    error::not_found(format!("{msg} (named in {})", file.display()))
+                    error::not_found(format!("{msg} (named in {})", file.shown()))
                         .hint("create or import it, or fix the name in the file")
                 })?;
                 push(var.clone(), true, &r.name, r.usable_secret(now)?)?;

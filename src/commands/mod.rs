@@ -10,6 +10,7 @@ use crate::cli::{Command, KeyCommand};
 use crate::error::Result;
 use crate::keystore;
 use crate::project::{self, ProjectFile};
+use crate::ui::Shown;
 use crate::ui::{self, Ui};
 use crate::vault::Record;
 use crate::when;
@@ -89,7 +90,7 @@ impl Ctx {
     /// Say how a vault that `write_or_create` just made keeps its key.
     pub fn report_created(&self, acc: &Access) {
         if let Some(how) = &acc.created {
-            self.say(format!("created a new vault at {} ({how})", self.vault.display()));
+            self.say(format!("created a new vault at {} ({how})", self.vault.shown()));
         }
     }
 }

@@ -301,7 +301,7 @@ fn vault_choice(ctx: &Ctx, r: &mut Report) {
         r.line("project", format!("– no {} here or above", crate::project::FILE_NAME));
         return;
     };
-    r.line("project", pf.path.shown().to_string());
+    r.line("project", pf.path.shown());
     let exempt = keystore::env_key().ok().flatten().is_some()
         && pf.vault_now().is_some_and(|v| ctx.from_project && pf.holds(&v).is_some());
     let trust = if exempt {

@@ -20,6 +20,7 @@ use crate::journal::{self, Event};
 use crate::keystore::{self, ENV_KEY, ENV_PASS};
 use crate::remote::{self, Entry, Location, Lost, Store};
 use crate::secret::Key;
+use crate::ui::Shown;
 use crate::unlock::{self, Cached, Prompter, Source, Sources, Unlocked};
 use crate::vault::{self, Envelope, Header, Payload, Slot, VaultKind};
 use crate::when;
@@ -122,7 +123,7 @@ impl Opened {
 }
 
 fn no_vault(path: &Path) -> anyhow::Error {
-    error::not_found(format!("no vault at {}", path.display()))
+    error::not_found(format!("no vault at {}", path.shown()))
         .hint(
             "create one with `tokctl init` (or any `tokctl create`/`import`), or point --vault / TOKCTL_VAULT at yours",
         )
@@ -557,7 +558,7 @@ impl<'a> Access<'a> {
         let mut pass = self.sources.env_passphrase.clone();
         if let (Err(miss), None, None) = (&stored, &env_key, &pass) {
             if !self.sources.person.can_ask() {
-                return Err(error::locked(format!("cannot create a vault at {}: {miss}", self.path.display()))
+                return Err(error::locked(format!("cannot create a vault at {}: {miss}", self.path.shown()))
                     .hint(format!(
                         "without a usable keyring a vault needs a passphrase: set {ENV_PASS} (or run on a terminal),\n\
                          or set {ENV_KEY} to a key from `tokctl key export`"
@@ -651,7 +652,7 @@ fn newest_seen_with(op: &Opened, prefetched: Option<Prefetched>, writing: bool) 
 fn rolled_back(op: &Opened, seen: &Seen) -> anyhow::Error {
     error::damaged(format!(
         "the vault at {} is an older copy of itself: it is at generation {}, but generation {} was seen ({})",
-        op.path.display(),
+        op.path.shown(),
         op.generation(),
         seen.generation,
         seen.source

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::error::{self, Result};
+use crate::ui::Shown;
 
 /// The largest vault (or bundle) tokctl reads: far above 10,000 tokens, far below a device.
 pub const MAX_VAULT: u64 = 64 * 1024 * 1024;
@@ -31,15 +32,15 @@ fn set_mode(_: &Path, _: u32) -> io::Result<()> {
 /// Create `dir` (and parents) and make `dir` itself 0700, whatever the umask.
 pub fn private_dir(dir: &Path) -> Result<()> {
     if !dir.exists() {
-        fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {}", dir.display()))?;
-        set_mode(dir, 0o700).with_context(|| format!("cannot make {} private (0700)", dir.display()))?;
+        fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {}", dir.shown()))?;
+        set_mode(dir, 0o700).with_context(|| format!("cannot make {} private (0700)", dir.shown()))?;
     }
     Ok(())
 }
 
 /// Tighten an existing directory that tokctl owns outright (the default data directory).
 pub fn tighten_dir(dir: &Path) -> Result<()> {
-    set_mode(dir, 0o700).with_context(|| format!("cannot make {} private (0700)", dir.display()))
+    set_mode(dir, 0o700).with_context(|| format!("cannot make {} private (0700)", dir.shown()))
 }
 
 pub fn parent(path: &Path) -> PathBuf {
@@ -58,7 +59,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
 /// a symlink included, so nothing is ever written through a link left in its place.
 pub fn atomic_write_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let dir = parent(path);
-    let what = || format!("cannot write {}", path.display());
+    let what = || format!("cannot write {}", path.shown());
     let mut tmp =
         tempfile::Builder::new().prefix(&temp_prefix(path)).suffix(".tmp").tempfile_in(&dir).with_context(what)?;
     set_mode(tmp.path(), mode).with_context(what)?;
@@ -157,8 +158,8 @@ pub fn open_beside_to_read(path: &Path) -> io::Result<File> {
 pub fn lock(vault: &Path) -> Result<Lock> {
     let path = sibling(vault, ".lock");
     let file = open_beside(&path, false)
-        .with_context(|| format!("cannot open the lock file {} (a symlink there is refused)", path.display()))?;
-    file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
+        .with_context(|| format!("cannot open the lock file {} (a symlink there is refused)", path.shown()))?;
+    file.lock().with_context(|| format!("cannot lock {}", path.shown()))?;
     Ok(Lock { _file: file })
 }
 
@@ -176,9 +177,9 @@ pub fn read_opt(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) if e.kind() == io::ErrorKind::IsADirectory => return Err(not_a_file(path, "a directory")),
-        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display()))),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read {}", path.shown()))),
     };
-    let meta = f.metadata().with_context(|| format!("cannot read {}", path.display()))?;
+    let meta = f.metadata().with_context(|| format!("cannot read {}", path.shown()))?;
     if !meta.is_file() {
         let what = if meta.is_dir() { "a directory" } else { "not a regular file (a FIFO, socket or device)" };
         return Err(not_a_file(path, what));
@@ -188,7 +189,7 @@ pub fn read_opt(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     io::Read::read_to_end(&mut io::Read::take(&mut f, limit + 1), &mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+        .with_context(|| format!("cannot read {}", path.shown()))?;
     if bytes.len() as u64 > limit {
         return Err(too_large(path, limit));
     }
@@ -196,11 +197,11 @@ pub fn read_opt(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
 }
 
 fn not_a_file(path: &Path, what: &str) -> anyhow::Error {
-    error::usage(format!("{} is {what}", path.display())).hint("point it at a vault file").into()
+    error::usage(format!("{} is {what}", path.shown())).hint("point it at a vault file").into()
 }
 
 fn too_large(path: &Path, limit: u64) -> anyhow::Error {
-    error::damaged(format!("{} is larger than {} MiB: not a tokctl file", path.display(), limit / (1024 * 1024)))
+    error::damaged(format!("{} is larger than {} MiB: not a tokctl file", path.shown(), limit / (1024 * 1024)))
         .hint("it was not read; check the path")
         .into()
 }
@@ -211,7 +212,7 @@ fn too_large(path: &Path, limit: u64) -> anyhow::Error {
 pub fn resolve(path: &Path) -> Result<PathBuf> {
     match fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(|_| {
-            error::usage(format!("{} is a symlink to nothing", path.display()))
+            error::usage(format!("{} is a symlink to nothing", path.shown()))
                 .hint("point it at an existing vault, or remove the link")
                 .into()
         }),

@@ -79,6 +79,47 @@ pub struct ProjectFile {
     pub dir: PathBuf,
     pub hash: String,
     pub project: Project,
+    /// Its owner, group and mode, from the very file that was read (never through a link).
+    owner: Owner,
+}
+
+/// Who owns a file and who may write it.
+#[derive(Clone, Copy)]
+struct Owner {
+    uid: u32,
+    gid: u32,
+    mode: u32,
+}
+
+#[cfg(unix)]
+impl Owner {
+    fn of(m: &std::fs::Metadata) -> Owner {
+        use std::os::unix::fs::MetadataExt;
+        Owner { uid: m.uid(), gid: m.gid(), mode: m.mode() }
+    }
+
+    /// Why a file with this owner and mode is never used, or `None`.
+    fn refusal(self) -> Option<String> {
+        let me = rustix::process::geteuid().as_raw();
+        if self.uid != me && self.uid != 0 {
+            return Some(format!("is owned by another user (uid {})", self.uid));
+        }
+        let group_ok = self.mode & 0o020 == 0 || self.gid == rustix::process::getegid().as_raw();
+        if self.mode & 0o002 != 0 || !group_ok {
+            return Some(format!("is writable by others (mode {:o})", self.mode & 0o777));
+        }
+        None
+    }
+}
+
+#[cfg(not(unix))]
+impl Owner {
+    fn of(_: &std::fs::Metadata) -> Owner {
+        Owner { uid: 0, gid: 0, mode: 0 }
+    }
+    fn refusal(self) -> Option<String> {
+        None
+    }
 }
 
 impl ProjectFile {
@@ -98,7 +139,8 @@ impl ProjectFile {
         if crate::remote::is_url(v) { v.to_path_buf() } else { self.dir.join(v) }
     }
 
-    /// What the file asks for, in one line, for the user to judge.
+    /// What the file asks for, in one line, for the user to judge. Every byte that came from
+    /// the file is shown escaped: a line break in a `vault` cannot start a line of its own.
     pub fn asks(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         if !self.project.env.is_empty() {
@@ -106,33 +148,100 @@ impl ProjectFile {
             parts.push(format!("tokens {}", env.join(", ")));
         }
         if let Some(v) = &self.project.vault {
-            parts.push(format!("the vault {}", self.resolve(v).display()));
+            parts.push(format!("the vault {}", shown(&self.resolve(v))));
         }
         if let Some(v) = &self.project.ci.vault {
-            parts.push(format!("in CI the vault {}", self.resolve(v).display()));
+            parts.push(format!("in CI the vault {}", shown(&self.resolve(v))));
         }
         if parts.is_empty() { "nothing".into() } else { parts.join("; ") }
     }
 
-    /// Exempt from trust: `vault` is a regular file inside this file's tree once symlinks are
-    /// resolved (the caller also requires that it is unlocked by `TOKCTL_VAULT_KEY` alone).
-    pub fn holds(&self, vault: &Path) -> bool {
-        std::fs::canonicalize(vault)
-            .is_ok_and(|v| v.starts_with(&self.dir) && std::fs::metadata(&v).is_ok_and(|m| m.is_file()))
+    /// This file's path as a message shows it (escaped).
+    pub fn shown(&self) -> String {
+        shown(&self.path)
+    }
+
+    /// Exempt from trust: `vault` is a regular file inside this file's tree once symlinks and
+    /// `..` are resolved, with no other name outside it (one link), and this file is one that
+    /// could be used at all (`require_usable`). The caller also requires that `TOKCTL_VAULT_KEY`
+    /// alone unlocks it, and opens the canonical path returned here, the one that was checked.
+    pub fn holds(&self, vault: &Path) -> Option<PathBuf> {
+        let v = std::fs::canonicalize(vault).ok()?;
+        let m = std::fs::metadata(&v).ok()?;
+        (v.starts_with(&self.dir) && m.is_file() && single_link(&m) && self.owner.refusal().is_none()).then_some(v)
     }
 }
 
-/// Read and parse the project file at `path`.
+#[cfg(unix)]
+fn single_link(m: &std::fs::Metadata) -> bool {
+    std::os::unix::fs::MetadataExt::nlink(m) == 1
+}
+
+#[cfg(not(unix))]
+fn single_link(_: &std::fs::Metadata) -> bool {
+    true
+}
+
+/// A path from data, as a message shows it: control characters (a line break too) escaped.
+fn shown(p: &Path) -> String {
+    crate::ui::escape(&p.display().to_string()).into_owned()
+}
+
+/// Read at most `limit` bytes of the regular file at `path` and its metadata, from one open
+/// that never follows a symlink in the last component. `Ok(None)`: there is none.
+fn read_no_link(path: &Path, limit: u64) -> Result<Option<(Vec<u8>, std::fs::Metadata)>> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut opts,
+        (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32,
+    );
+    let mut f = match opts.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(_) if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) => {
+            return Err(Error::new(Code::NotTrusted, format!("{} is a symlink", shown(path))).into());
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read {}", shown(path)))),
+    };
+    let meta = f.metadata()?;
+    if !meta.is_file() || meta.len() > limit {
+        return Err(error::usage(format!("{} is not a regular file of at most {limit} bytes", shown(path))).into());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, limit), &mut bytes)?;
+    Ok(Some((bytes, meta)))
+}
+
+/// Read and parse the project file at `path`. A project file that is a symlink is refused
+/// (exit 8): trust belongs to the file in this tree, not to wherever a link points (a clone
+/// shipping `.tokctl.toml -> ../myproj/.tokctl.toml` would otherwise inherit that trust).
 pub fn load(path: &Path) -> Result<ProjectFile> {
-    let bytes = fsio::read_opt(path, fsio::MAX_SMALL)?
-        .ok_or_else(|| error::not_found(format!("no project file at {}", path.display())))?;
+    let (bytes, meta) = match read_no_link(path, fsio::MAX_SMALL) {
+        Ok(Some(read)) => read,
+        Ok(None) => return Err(error::not_found(format!("no project file at {}", shown(path))).into()),
+        Err(e) if e.downcast_ref::<Error>().is_some_and(|x| x.code == Code::NotTrusted) => {
+            let target = std::fs::read_link(path).map(|t| shown(&t)).unwrap_or_default();
+            return Err(Error::new(
+                Code::NotTrusted,
+                format!(
+                    "{} is a symlink (to {target}), so it is never used: trust belongs to the file in this tree, \
+                     not to wherever a link points",
+                    shown(path)
+                ),
+            )
+            .hint("replace the link with a copy of the file you mean and trust that, or pass -t NAME / --vault")
+            .into());
+        }
+        Err(e) => return Err(e),
+    };
     let path = std::fs::canonicalize(path)?;
     let dir = fsio::parent(&path);
-    let text =
-        std::str::from_utf8(&bytes).map_err(|_| error::usage(format!("{} is not UTF-8 text", path.display())))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| error::usage(format!("{} is not UTF-8 text", shown(&path))))?;
     let project = parse(text, &path)?;
     let hash = crate::crypto::hex(&crate::crypto::sha256(&bytes));
-    Ok(ProjectFile { path, dir, hash, project })
+    Ok(ProjectFile { path, dir, hash, project, owner: Owner::of(&meta) })
 }
 
 /// The nearest `.tokctl.toml` from `start` upwards.
@@ -147,39 +256,27 @@ pub fn find(start: &Path) -> Result<Option<ProjectFile>> {
 }
 
 fn untrusted(pf: &ProjectFile, why: &str, fix: String) -> anyhow::Error {
-    Error::new(Code::NotTrusted, format!("{} {why}", pf.path.display()))
+    Error::new(Code::NotTrusted, format!("{} {why}", pf.shown()))
         .hint(format!("it asks for {}\n{fix}", pf.asks()))
         .into()
 }
 
-/// Refuse a file owned by another user (root excepted) or writable by others, trusted or not.
-#[cfg(unix)]
-fn check_owner(pf: &ProjectFile) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(&pf.path)?;
-    let me = rustix::process::geteuid().as_raw();
-    if m.uid() != me && m.uid() != 0 {
-        return Err(untrusted(
+/// Refuse a file owned by another user (root excepted) or writable by others, trusted or not,
+/// exempt or not.
+pub fn require_usable(pf: &ProjectFile) -> Result<()> {
+    match pf.owner.refusal() {
+        None => Ok(()),
+        Some(why) if why.starts_with("is owned") => Err(untrusted(
             pf,
-            &format!("is owned by another user (uid {}), so it is never used", m.uid()),
+            &format!("{why}, so it is never used"),
             "only a project file you own can be trusted".into(),
-        ));
-    }
-    let mode = m.mode();
-    let group_ok = mode & 0o020 == 0 || m.gid() == rustix::process::getegid().as_raw();
-    if mode & 0o002 != 0 || !group_ok {
-        return Err(untrusted(
+        )),
+        Some(why) => Err(untrusted(
             pf,
-            &format!("is writable by others (mode {:o}), so it is never used", mode & 0o777),
-            format!("make it yours alone first: chmod go-w {}", pf.path.display()),
-        ));
+            &format!("{why}, so it is never used"),
+            format!("make it yours alone first: chmod go-w {}", pf.shown()),
+        )),
     }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_owner(_: &ProjectFile) -> Result<()> {
-    Ok(())
 }
 
 /// The user's trust list: `<data dir>/tokctl/trusted.json`, 0600.
@@ -199,16 +296,34 @@ fn list_path() -> Result<PathBuf> {
 }
 
 impl TrustList {
+    /// The list, refused (exit 8) when it is a symlink, someone else's, or writable by others:
+    /// whoever can change it decides which project files get your tokens.
     pub fn load() -> Result<TrustList> {
         let p = list_path()?;
-        match fsio::read_opt(&p, fsio::MAX_SMALL)? {
-            None => Ok(TrustList::default()),
-            Some(b) => serde_json::from_slice(&b).map_err(|_| {
-                error::damaged(format!("the trust list {} is damaged", p.display()))
-                    .hint("remove it and trust your project files again")
-                    .into()
-            }),
+        let refuse = |why: String| -> anyhow::Error {
+            Error::new(Code::NotTrusted, format!("the trust list {} {why}, so no project file is trusted", shown(&p)))
+                .hint(format!(
+                    "remove it (or make it a file of yours alone: chmod 600) and trust your project files again: {}",
+                    shown(&p)
+                ))
+                .into()
+        };
+        let (bytes, meta) = match read_no_link(&p, fsio::MAX_SMALL) {
+            Ok(Some(read)) => read,
+            Ok(None) => return Ok(TrustList::default()),
+            Err(e) if e.downcast_ref::<Error>().is_some_and(|x| x.code == Code::NotTrusted) => {
+                return Err(refuse("is a symlink".into()));
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(why) = Owner::of(&meta).refusal() {
+            return Err(refuse(why));
         }
+        serde_json::from_slice(&bytes).map_err(|_| {
+            error::damaged(format!("the trust list {} is damaged", shown(&p)))
+                .hint("remove it and trust your project files again")
+                .into()
+        })
     }
 
     pub fn save(&self) -> Result<()> {
@@ -224,8 +339,8 @@ impl TrustList {
 
 /// Allow `pf` to be acted on, or say why not (exit 8) and how to trust it.
 pub fn require_trust(pf: &ProjectFile) -> Result<()> {
-    check_owner(pf)?;
-    let fix = format!("if you trust it: tokctl trust {}", pf.path.display());
+    require_usable(pf)?;
+    let fix = format!("if you trust it: tokctl trust {}", pf.shown());
     match TrustList::load()?.find(&pf.path) {
         Some(t) if t.sha256 == pf.hash => Ok(()),
         Some(_) => Err(untrusted(pf, "changed since you trusted it", fix)),
@@ -235,7 +350,7 @@ pub fn require_trust(pf: &ProjectFile) -> Result<()> {
 
 /// Record `pf` as trusted (refusing one that could never be used).
 pub fn trust(pf: &ProjectFile) -> Result<()> {
-    check_owner(pf)?;
+    require_usable(pf)?;
     let mut list = TrustList::load()?;
     list.files.retain(|t| t.path != pf.path);
     list.files.push(Trusted { path: pf.path.clone(), sha256: pf.hash.clone() });

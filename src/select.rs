@@ -8,6 +8,7 @@ use crate::access::{Access, Opened};
 use crate::error::{self, Result};
 use crate::project::{self, ProjectFile};
 use crate::secret::Secret;
+use crate::ui::Shown;
 use crate::vault::{self, Payload, Status, check_injectable};
 use crate::when;
 
@@ -55,7 +56,7 @@ pub fn want(tokens: &[String], scopes: &[String], project: Option<&ProjectFile>)
         Some(pf) if !pf.project.env.is_empty() => {
             Ok(Want::Project { file: pf.path.clone(), env: pf.project.env.clone() })
         }
-        Some(pf) => Err(error::usage(format!("{} selects no tokens", pf.path.display()))
+        Some(pf) => Err(error::usage(format!("{} selects no tokens", pf.path.shown()))
             .hint("add an [env] table, e.g.\n[env]\nEXPO_TOKEN = \"expo\"")
             .into()),
         None => Err(error::usage("no tokens selected")
@@ -89,15 +90,36 @@ pub fn select(want: &Want, acc: &mut Access) -> Result<Selection> {
         None => acc.read()?,
     };
     let mut notes = Vec::new();
-    let chosen = resolve(want, &opened.payload, &mut notes)?;
+    let chosen = resolve(want, &opened.payload, opened.is_remote(), &mut notes)?;
     Ok(Selection { opened, chosen, notes })
 }
 
-/// The chosen tokens; refuses missing (3) or unusable (4) ones.
-pub fn resolve(want: &Want, payload: &Payload, notes: &mut Vec<String>) -> Result<Vec<Chosen>> {
+/// Refuse (exit 2) the variable a record from a remote store chose for itself, unless it ends
+/// like a secret's (`…TOKEN`, `…KEY`…): whoever can write the team's prefix must not pick
+/// `FOO_URL` or `GH_HOST` for the reader's programs. Copying the record to a file (`copy`,
+/// `bundle`) would drop where it came from, so they ask the same.
+pub fn check_remote_env(name: &str, var: &str) -> Result<()> {
+    if vault::secret_like(var) {
+        return Ok(());
+    }
+    Err(error::usage(format!(
+        "refusing to put '{name}' into {var}: a record from a remote store may only choose a variable ending in {}",
+        vault::SECRET_LIKE.join(", ")
+    ))
+    .hint(format!(
+        "whoever can write the store chose {var}; if you want it there, name it yourself: -t {name}={var} \
+         (or in a trusted project file), or give the record another env with `tokctl update {name} --env NAME_TOKEN`"
+    ))
+    .into())
+}
+
+/// The chosen tokens; refuses missing (3) or unusable (4) ones. `remote`: the records came from
+/// a remote store, so a variable only a record chose must look like a secret's (`check_remote_env`).
+pub fn resolve(want: &Want, payload: &Payload, remote: bool, notes: &mut Vec<String>) -> Result<Vec<Chosen>> {
     let now = when::now();
     let mut out: Vec<Chosen> = Vec::new();
-    let mut push = |var: String, name: &str, secret: &Secret| -> Result<()> {
+    // `named`: the user wrote the variable (`-t NAME=VAR`, a project file's [env]).
+    let mut push = |var: String, named: bool, name: &str, secret: &Secret| -> Result<()> {
         if let Some(other) = out.iter().find(|c| c.var == var) {
             if other.name == name {
                 return Ok(());
@@ -107,6 +129,9 @@ pub fn resolve(want: &Want, payload: &Payload, notes: &mut Vec<String>) -> Resul
                 .into());
         }
         check_injectable(&var)?;
+        if remote && !named {
+            check_remote_env(name, &var)?;
+        }
         out.push(Chosen { var, name: name.to_string(), secret: secret.clone() });
         Ok(())
     };
@@ -114,14 +139,15 @@ pub fn resolve(want: &Want, payload: &Payload, notes: &mut Vec<String>) -> Resul
         Want::Flags { tokens, scopes } => {
             for (name, var) in tokens {
                 let r = payload.find(name)?;
-                push(var.clone().unwrap_or_else(|| r.env.clone()), &r.name, r.usable_secret(now)?)?;
+                let named = var.is_some();
+                push(var.clone().unwrap_or_else(|| r.env.clone()), named, &r.name, r.usable_secret(now)?)?;
             }
             for s in scopes {
                 let mut any = false;
                 for r in payload.records.iter().filter(|r| r.scopes.contains(s)) {
                     match r.status(now) {
                         Status::Active => {
-                            push(r.env.clone(), &r.name, r.usable_secret(now)?)?;
+                            push(r.env.clone(), false, &r.name, r.usable_secret(now)?)?;
                             any = true;
                         }
                         Status::Expired => notes.push(format!("skipping '{}' (scope {s}): it has expired", r.name)),
@@ -139,10 +165,10 @@ pub fn resolve(want: &Want, payload: &Payload, notes: &mut Vec<String>) -> Resul
             for (var, name) in env {
                 let r = payload.find(name).map_err(|e| {
                     let msg = e.downcast_ref::<error::Error>().map(|x| x.message.clone()).unwrap_or_default();
-                    error::not_found(format!("{msg} (named in {})", file.display()))
+                    error::not_found(format!("{msg} (named in {})", file.shown()))
                         .hint("create or import it, or fix the name in the file")
                 })?;
-                push(var.clone(), &r.name, r.usable_secret(now)?)?;
+                push(var.clone(), true, &r.name, r.usable_secret(now)?)?;
             }
         }
     }

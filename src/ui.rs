@@ -84,6 +84,19 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A path as a message shows it: `escape`d, so a line break or an escape sequence in a directory
+/// name can neither start a line of its own (forging what tokctl says) nor act on the terminal.
+/// Every path that reaches a message goes through this, never through a bare `display()`.
+pub trait Shown {
+    fn shown(&self) -> String;
+}
+
+impl Shown for Path {
+    fn shown(&self) -> String {
+        escape(&self.display().to_string()).into_owned()
+    }
+}
+
 /// `escape` for a message that tokctl wrote on several lines: its line breaks stay.
 pub fn escape_lines(s: &str) -> Cow<'_, str> {
     if !s.chars().any(|c| c.is_control() && c != '\n') {

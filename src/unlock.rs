@@ -17,6 +17,7 @@ use crate::cache::Cache;
 use crate::error::{self, Result};
 use crate::keystore::{self, ENV_KEY, ENV_PASS, Miss};
 use crate::secret::Key;
+use crate::ui::Shown;
 use crate::vault::{Envelope, VaultKind};
 
 /// How the core may ask a person for something. Implemented at the edge (`ui`).
@@ -150,7 +151,7 @@ pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
         if env.key_fits(k) {
             return Ok(Unlocked::new(k.clone(), Source::EnvKey, None));
         }
-        return Err(error::locked(format!("{ENV_KEY} does not unlock the vault at {}", path.display()))
+        return Err(error::locked(format!("{ENV_KEY} does not unlock the vault at {}", path.shown()))
             .hint("it belongs to another vault or an older key; unset it or set it to this vault's `tokctl key export`")
             .into());
     }
@@ -167,7 +168,7 @@ pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
             return match slot.unwrap_key(id, p.as_bytes()) {
                 Some(key) => Ok(Unlocked::new(key, Source::Passphrase, Some(p.clone()))),
                 None => {
-                    Err(error::locked(format!("{ENV_PASS} is not the passphrase of the vault at {}", path.display()))
+                    Err(error::locked(format!("{ENV_PASS} is not the passphrase of the vault at {}", path.shown()))
                         .hint("check the value, or unlock with TOKCTL_VAULT_KEY instead")
                         .into())
                 }
@@ -193,7 +194,7 @@ pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
     } else if matches!(env.header.kind, VaultKind::Bundle) {
         fix = format!("a bundle opens only with the key `tokctl bundle` printed: set {ENV_KEY} to it");
     }
-    Err(error::locked(format!("cannot unlock the vault at {}: {cause}", path.display())).hint(fix).into())
+    Err(error::locked(format!("cannot unlock the vault at {}: {cause}", path.shown())).hint(fix).into())
 }
 
 /// The cached key for this vault when it fits; one that does not (the vault was re-keyed, or the

@@ -15,6 +15,7 @@ mod format;
 mod full_disk;
 mod fuzz_corpus;
 mod hygiene;
+mod inject_names;
 mod integrity;
 mod keyring_faults;
 mod kill;

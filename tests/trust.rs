@@ -286,3 +286,122 @@ fn only_a_bundle_inside_the_tree_opened_by_the_env_key_alone_is_exempt() {
     c.current_dir(&dir).env_remove("TOKCTL_VAULT").env_remove("TOKCTL_VAULT_KEY");
     assert_eq!(run_std(c, b"").code, 8);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Paths that decide trust (issue 17, item 2)
+// ---------------------------------------------------------------------------------------------
+
+/// `args` run in `dir` with no `TOKCTL_VAULT`, so the project file's vault applies.
+fn in_dir_project_vault(env: &Env, dir: &std::path::Path, args: &[&str]) -> Out {
+    let mut c = env.std_cmd(args);
+    c.current_dir(dir).env_remove("TOKCTL_VAULT");
+    run_std(c, b"")
+}
+
+#[test]
+fn a_symlinked_project_file_is_refused_by_every_command_trust_included() {
+    let env = Env::env_key();
+    let gh = env.create("gh", &[]);
+    let mine = repo(&env, "myproj", "[env]\nGH_TOKEN = \"gh\"\n");
+    assert_eq!(in_dir(&env, &mine, &["trust"]).code, 0);
+    let list_before = env.ok(&["trust", "--list"], b"");
+    // The clone ships a link to the trusted file: trust was keyed by the target's path.
+    let clone = env.root.join("clone");
+    std::fs::create_dir_all(clone.join("sub")).unwrap();
+    std::os::unix::fs::symlink("../myproj/.tokctl.toml", clone.join(".tokctl.toml")).unwrap();
+    let out = in_dir(&env, &clone.join("sub"), &["exec", "--", "sh", "-c", "printf %s \"$GH_TOKEN\"; touch ran"]);
+    assert_eq!(out.code, 8, "{out}");
+    assert!(!out.stdout.contains(&gh) && !clone.join("sub/ran").exists(), "the command did not run: {out}");
+    assert!(out.stderr.contains("symlink"), "says why: {out}");
+    assert!(out.stderr.contains("copy") || out.stderr.contains("replace"), "says what to do: {out}");
+    assert_eq!(in_dir(&env, &clone, &["env"]).code, 8);
+    // `trust` refuses it, nearest or named, and trusts nothing new.
+    let out = in_dir(&env, &clone, &["trust"]);
+    assert_eq!(out.code, 8, "{out}");
+    let out = in_dir(&env, &env.root, &["trust", clone.join(".tokctl.toml").to_str().unwrap()]);
+    assert_eq!(out.code, 8, "{out}");
+    assert_eq!(env.ok(&["trust", "--list"], b""), list_before);
+    // A link whose vault choice would apply to every command: each one refuses it.
+    std::fs::write(mine.join(".tokctl.toml"), "vault = \"ci.vault\"\n[env]\nGH_TOKEN = \"gh\"\n").unwrap();
+    assert_eq!(in_dir(&env, &mine, &["trust"]).code, 0);
+    for args in [&["list"][..], &["get", "gh"], &["doctor"], &["create", "new"]] {
+        let out = in_dir_project_vault(&env, &clone, args);
+        assert_eq!(out.code, 8, "{args:?}: {out}");
+    }
+    // A link to a file in its own tree is refused too: trust belongs to the file, not the link.
+    std::fs::write(clone.join("real.toml"), "[env]\nGH_TOKEN = \"gh\"\n").unwrap();
+    std::fs::remove_file(clone.join(".tokctl.toml")).unwrap();
+    std::os::unix::fs::symlink("real.toml", clone.join(".tokctl.toml")).unwrap();
+    assert_eq!(in_dir(&env, &clone, &["exec", "--", "true"]).code, 8);
+    // Forgetting a link by its path still works.
+    assert_eq!(in_dir(&env, &clone, &["trust", "--revoke", ".tokctl.toml"]).code, 0);
+}
+
+#[test]
+fn the_exemption_holds_only_for_a_file_in_the_tree_however_the_path_is_spelled() {
+    let env = Env::env_key();
+    env.create("expo", &[]);
+    let dir = env.root.join("ci-repo");
+    std::fs::create_dir_all(dir.join(".tokctl")).unwrap();
+    let key = env.ok(&["bundle", "-t", "expo", "--out", dir.join(".tokctl/ci.vault").to_str().unwrap()], b"");
+    let key = key.trim().to_string();
+    // A bundle outside the tree, opened by the same key, that a path may lead to.
+    let outside = env.root.join("elsewhere");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::copy(dir.join(".tokctl/ci.vault"), outside.join("ci.vault")).unwrap();
+    let run = |file: &str, ci: bool| {
+        std::fs::write(dir.join(".tokctl.toml"), file).unwrap();
+        let mut c = env.std_cmd(&["exec", "--", "sh", "-c", "test -n \"$EXPO_TOKEN\""]);
+        c.current_dir(&dir).env_remove("TOKCTL_VAULT").env("TOKCTL_VAULT_KEY", &key);
+        if ci {
+            c.env("CI", "true");
+        }
+        run_std(c, b"")
+    };
+    assert_eq!(run("vault = \".tokctl/ci.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n", false).code, 0);
+    assert_eq!(run("[ci]\nvault = \".tokctl/ci.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n", true).code, 0);
+    // A directory symlink in the middle of the path, leading out of the tree.
+    std::os::unix::fs::symlink(&outside, dir.join("mid")).unwrap();
+    assert_eq!(run("vault = \"mid/ci.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n", false).code, 8);
+    assert_eq!(run("[ci]\nvault = \"mid/ci.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n", true).code, 8);
+    // `..` out of the tree and back in elsewhere.
+    assert_eq!(run("[ci]\nvault = \".tokctl/../../elsewhere/ci.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n", true).code, 8);
+    // A hard link inside the tree to a file outside it: the same file, reached another way.
+    std::fs::hard_link(outside.join("ci.vault"), dir.join(".tokctl/linked.vault")).unwrap();
+    assert_eq!(run("vault = \".tokctl/linked.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n", false).code, 8);
+    // A project file others may write is never used, exempt or not.
+    std::fs::write(dir.join(".tokctl.toml"), "vault = \".tokctl/ci.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n").unwrap();
+    set_mode(&dir.join(".tokctl.toml"), 0o666);
+    let mut c = env.std_cmd(&["exec", "--", "true"]);
+    c.current_dir(&dir).env_remove("TOKCTL_VAULT").env("TOKCTL_VAULT_KEY", &key);
+    let out = run_std(c, b"");
+    assert_eq!(out.code, 8, "{out}");
+    assert!(out.stderr.contains("writable by others"), "{out}");
+}
+
+#[test]
+fn a_trust_list_that_is_a_symlink_or_open_to_others_is_refused() {
+    let env = Env::env_key();
+    let gh = env.create("gh", &[]);
+    let mine = repo(&env, "myproj", "[env]\nGH_TOKEN = \"gh\"\n");
+    assert_eq!(in_dir(&env, &mine, &["trust"]).code, 0);
+    let list = env.home.join(".local/share/tokctl/trusted.json");
+    assert!(list.is_file(), "the trust list is where the README says");
+    // Someone else's list, linked in place of the user's: it trusts whatever they wrote.
+    let theirs = env.root.join("theirs.json");
+    std::fs::rename(&list, &theirs).unwrap();
+    std::os::unix::fs::symlink(&theirs, &list).unwrap();
+    let out = in_dir(&env, &mine, &["exec", "--", "sh", "-c", "printf %s \"$GH_TOKEN\""]);
+    assert_eq!(out.code, 8, "{out}");
+    assert!(!out.stdout.contains(&gh), "{out}");
+    assert!(out.stderr.contains("trusted.json") && out.stderr.contains("symlink"), "{out}");
+    // A list others may write is refused the same way.
+    std::fs::remove_file(&list).unwrap();
+    std::fs::rename(&theirs, &list).unwrap();
+    assert_eq!(in_dir(&env, &mine, &["exec", "--", "true"]).code, 0);
+    set_mode(&list, 0o666);
+    let out = in_dir(&env, &mine, &["exec", "--", "true"]);
+    assert_eq!(out.code, 8, "{out}");
+    assert!(out.stderr.contains("writable by others"), "{out}");
+    assert_eq!(in_dir(&env, &mine, &["trust"]).code, 8, "trust refuses to add to it");
+}

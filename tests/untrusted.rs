@@ -381,3 +381,101 @@ fn masking_an_adversarial_secret_over_megabytes_of_output_is_linear() {
         want.len()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Line breaks and controls from a project file (issue 17, item 8)
+// ---------------------------------------------------------------------------------------------
+
+/// A `vault` that, printed raw, would end the line and forge what the file asks for.
+const FORGED_VAULT: &str = "ci.vault\\ntokctl: FORGED it asks for: nothing\\r\\u001b[2K";
+
+/// Every line is tokctl's own (`tokctl: …` or an indented hint, or a doctor line), and the
+/// forged text only ever shows with its line break escaped.
+#[track_caller]
+fn assert_not_forged(what: &str, text: &str) {
+    assert_no_controls(what, text);
+    for line in text.lines() {
+        if let Some(at) = line.find("FORGED") {
+            assert!(line[..at].ends_with(r"\ntokctl: "), "{what} let data start a line: {text}");
+        }
+    }
+}
+
+#[test]
+fn a_project_file_cannot_forge_lines_in_the_refusal_trust_or_doctor() {
+    let env = Env::env_key();
+    env.create("gh", &[]);
+    let dir = env.root.join("clone");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = format!("vault = \"{FORGED_VAULT}\"\n[ci]\nvault = \"{FORGED_VAULT}\"\n[env]\nGH_TOKEN = \"gh\"\n");
+    std::fs::write(dir.join(".tokctl.toml"), file).unwrap();
+    let run = |args: &[&str], project_vault: bool| {
+        let mut c = env.std_cmd(args);
+        c.current_dir(&dir);
+        if project_vault {
+            c.env_remove("TOKCTL_VAULT");
+        }
+        run_std(c, b"")
+    };
+    // The exit-8 refusal, with the file's vault applying and with it overridden.
+    for project_vault in [true, false] {
+        let out = run(&["exec", "--", "true"], project_vault);
+        assert_eq!(out.code, 8, "{out}");
+        assert!(out.stderr.contains("FORGED"), "the vault is shown: {out}");
+        assert_not_forged("the refusal", &out.stderr);
+    }
+    let out = run(&["doctor"], true);
+    assert_eq!(out.code, 8, "{out}");
+    assert_not_forged("doctor", &out.stdout);
+    assert_not_forged("doctor's stderr", &out.stderr);
+    let out = run(&["trust"], false);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("FORGED"), "trust shows what it asks for: {out}");
+    assert_not_forged("trust", &out.stderr);
+    let out = run(&["doctor"], false);
+    assert_not_forged("doctor", &out.stdout);
+}
+
+#[test]
+fn paths_with_line_breaks_are_escaped_in_every_message() {
+    let env = Env::env_key();
+    env.create("gh", &[]);
+    let odd = env.root.join("odd\ntokctl: FORGED\r\u{1b}[2K");
+    std::fs::create_dir_all(&odd).unwrap();
+    let vault = odd.join("v.toml");
+    let vault = vault.to_str().unwrap();
+    // A vault path: created (a note), missing (an error), and in doctor.
+    let out = env.run(&["--vault", vault, "create", "x"], b"");
+    assert_eq!(out.code, 0, "{out}");
+    assert_not_forged("create's note", &out.stderr);
+    let missing = odd.join("none.toml");
+    let out = env.run(&["--vault", missing.to_str().unwrap(), "get", "x"], b"");
+    assert_eq!(out.code, 3, "{out}");
+    assert_not_forged("no vault", &out.stderr);
+    let out = env.run(&["--vault", vault, "doctor"], b"");
+    assert_not_forged("doctor", &out.stdout);
+    assert_not_forged("doctor's stderr", &out.stderr);
+    // A project file in that directory: its path in the refusal, in trust, in trust --list.
+    std::fs::write(odd.join(".tokctl.toml"), "[env]\nGH_TOKEN = \"gh\"\n").unwrap();
+    let mut c = env.std_cmd(&["exec", "--", "true"]);
+    c.current_dir(&odd);
+    let out = run_std(c, b"");
+    assert_eq!(out.code, 8, "{out}");
+    assert_not_forged("the refusal", &out.stderr);
+    let mut c = env.std_cmd(&["trust"]);
+    c.current_dir(&odd);
+    let out = run_std(c, b"");
+    assert_eq!(out.code, 0, "{out}");
+    assert_not_forged("trust", &out.stderr);
+    assert_not_forged("trust --list", &env.ok(&["trust", "--list"], b""));
+    let mut c = env.std_cmd(&["trust", "--revoke"]);
+    c.current_dir(&odd);
+    assert_not_forged("trust --revoke", &run_std(c, b"").stderr);
+    // A file written on request.
+    let out = env.run(&["env", "-t", "gh", "--format", "dotenv", "--out", odd.join("o.env").to_str().unwrap()], b"");
+    assert_eq!(out.code, 0, "{out}");
+    assert_not_forged("env --out", &out.stderr);
+    let out = env.run(&["bundle", "-t", "gh", "--out", odd.join("b.vault").to_str().unwrap()], b"");
+    assert_eq!(out.code, 0, "{out}");
+    assert_not_forged("bundle", &out.stderr);
+}

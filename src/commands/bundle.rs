@@ -6,6 +6,7 @@ use crate::crypto;
 use crate::error::{self, Result};
 use crate::fsio;
 use crate::secret::Key;
+use crate::ui::Shown;
 use crate::ui::out_line;
 use crate::vault::{self, Envelope, Header, Payload, VaultKind};
 use crate::when;
@@ -23,7 +24,7 @@ pub fn run(ctx: &Ctx, a: BundleArgs) -> Result<u8> {
     if let Some(bytes) = fsio::read_opt(&a.out, fsio::MAX_VAULT)? {
         let is_bundle = Envelope::parse(&bytes).is_ok_and(|e| e.header.kind == VaultKind::Bundle);
         if !is_bundle {
-            return Err(error::conflict(format!("{} exists and is not a tokctl bundle", a.out.display()))
+            return Err(error::conflict(format!("{} exists and is not a tokctl bundle", a.out.shown()))
                 .hint("choose another --out, or remove that file yourself")
                 .into());
         }
@@ -34,6 +35,9 @@ pub fn run(ctx: &Ctx, a: BundleArgs) -> Result<u8> {
     for name in &a.tokens {
         let r = op.payload.find(name)?;
         r.usable_secret(now)?;
+        if op.is_remote() {
+            crate::select::check_remote_env(&r.name, &r.env)?;
+        }
         if !payload.records.iter().any(|x| x.name == r.name) {
             payload.records.push(r.clone());
         }
@@ -51,7 +55,7 @@ pub fn run(ctx: &Ctx, a: BundleArgs) -> Result<u8> {
         "wrote {} token{} to {}; the key above opens it (set it as TOKCTL_VAULT_KEY in CI)",
         names.len(),
         if names.len() == 1 { "" } else { "s" },
-        a.out.display()
+        a.out.shown()
     ));
     Ok(0)
 }

@@ -4,6 +4,7 @@ use crate::cache::{self, Availability, Entry};
 use crate::cli::{LockArgs, UnlockArgs};
 use crate::commands::Ctx;
 use crate::error::{self, Result};
+use crate::ui::Shown;
 use crate::vault::VaultKind;
 use crate::when;
 
@@ -30,7 +31,7 @@ pub fn unlock(ctx: &Ctx, a: UnlockArgs) -> Result<u8> {
     let until = when::rfc3339(when::now() + secs as i64);
     ctx.say(format!(
         "unlocked {} for {} (until {until}) in this login session; `tokctl lock` forgets it sooner",
-        op.path.display(),
+        op.path.shown(),
         words(secs)
     ));
     Ok(0)
@@ -59,15 +60,15 @@ pub fn lock(ctx: &Ctx, a: LockArgs) -> Result<u8> {
     }
     let acc = ctx.access()?;
     if !acc.path.exists() {
-        return Err(error::not_found(format!("no vault at {}", acc.path.display()))
+        return Err(error::not_found(format!("no vault at {}", acc.path.shown()))
             .hint("`tokctl lock --all` forgets the key of every vault this session has cached")
             .into());
     }
     let header = acc.header()?;
     if c.forget(&header.vault_id) {
-        ctx.say(format!("locked {}: the next command unlocks it again", acc.path.display()));
+        ctx.say(format!("locked {}: the next command unlocks it again", acc.path.shown()));
     } else {
-        ctx.say(format!("{} was not in the unlock cache", acc.path.display()));
+        ctx.say(format!("{} was not in the unlock cache", acc.path.shown()));
     }
     Ok(0)
 }

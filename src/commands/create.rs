@@ -5,6 +5,7 @@ use crate::commands::Ctx;
 use crate::crypto;
 use crate::error::{self, Result};
 use crate::formats;
+use crate::ui::Shown;
 use crate::ui::out_line;
 use crate::vault::{self, Kind, Meta};
 use crate::when::{self, Expiry};
@@ -52,6 +53,6 @@ pub fn run(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
     })?;
     out_line(secret.expose(), true)?;
     ctx.report_created(&acc);
-    ctx.say(format!("stored '{}' in {} as {env}; {}", a.name, ctx.vault.display(), expiry_words(expires_at)));
+    ctx.say(format!("stored '{}' in {} as {env}; {}", a.name, ctx.vault.shown(), expiry_words(expires_at)));
     Ok(0)
 }

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use crate::commands::{UNUSED_AFTER, idle_since};
 use crate::journal;
+use crate::ui::Shown;
 use crate::vault::{Envelope, Payload, Status, VaultKind};
 use crate::when;
 
@@ -300,9 +301,9 @@ fn vault_choice(ctx: &Ctx, r: &mut Report) {
         r.line("project", format!("– no {} here or above", crate::project::FILE_NAME));
         return;
     };
-    r.line("project", pf.path.display().to_string());
+    r.line("project", pf.path.shown());
     let exempt = keystore::env_key().ok().flatten().is_some()
-        && pf.vault_now().is_some_and(|v| ctx.from_project && pf.holds(&v));
+        && pf.vault_now().is_some_and(|v| ctx.from_project && pf.holds(&v).is_some());
     let trust = if exempt {
         Ok("✓ needs no trust: its vault is inside its tree and TOKCTL_VAULT_KEY alone opens it".to_string())
     } else {
@@ -314,9 +315,9 @@ fn vault_choice(ctx: &Ctx, r: &mut Report) {
             // "<path> is not trusted: …" → "is not trusted": the path is on the line above.
             let text = e.to_string();
             let first = text.lines().next().unwrap_or_default();
-            let first = first.strip_prefix(&format!("{} ", pf.path.display())).unwrap_or(first);
+            let first = first.strip_prefix(&format!("{} ", pf.path.shown())).unwrap_or(first);
             let first = first.split(':').next().unwrap_or(first).to_string();
-            let fix = format!("`tokctl trust {}` if you trust it", pf.path.display());
+            let fix = format!("`tokctl trust {}` if you trust it", pf.path.shown());
             if ctx.from_project {
                 r.problem(Code::NotTrusted, "", format!("{first}: every command here refuses it; {fix}"));
             } else {
@@ -325,9 +326,9 @@ fn vault_choice(ctx: &Ctx, r: &mut Report) {
         }
     }
     let selects = match (pf.project.vault.as_ref(), pf.project.ci_vault()) {
-        (_, Some(v)) if ci => format!("in CI (CI is set) the vault {}", pf.dir.join(v).display()),
-        (Some(v), Some(_)) => format!("the vault {} (its [ci] vault only when CI is set)", pf.dir.join(v).display()),
-        (Some(v), None) => format!("the vault {}", pf.dir.join(v).display()),
+        (_, Some(v)) if ci => format!("in CI (CI is set) the vault {}", pf.dir.join(v).shown()),
+        (Some(v), Some(_)) => format!("the vault {} (its [ci] vault only when CI is set)", pf.dir.join(v).shown()),
+        (Some(v), None) => format!("the vault {}", pf.dir.join(v).shown()),
         (None, Some(_)) => "no vault here: its [ci] vault applies only when CI is true or 1".to_string(),
         (None, None) => "no vault".to_string(),
     };

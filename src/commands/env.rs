@@ -11,6 +11,7 @@ use crate::commands::exec::selected;
 use crate::error::{self, Result};
 use crate::secret::Secret;
 use crate::select::{Chosen, Selection};
+use crate::ui::Shown;
 use crate::ui::out_line;
 
 /// POSIX single quotes: everything literal, `'` as `'\''`.
@@ -83,7 +84,7 @@ fn room(chosen: &[Chosen]) -> usize {
 fn write_out(ctx: &Ctx, file: Option<&std::path::Path>, text: &str, n: usize) -> Result<()> {
     let Some(file) = file else { return out_line(text, false) };
     crate::fsio::atomic_write(file, text.as_bytes())?;
-    ctx.say(format!("wrote {n} assignment{} to {} (0600)", if n == 1 { "" } else { "s" }, file.display()));
+    ctx.say(format!("wrote {n} assignment{} to {} (0600)", if n == 1 { "" } else { "s" }, file.shown()));
     Ok(())
 }
 
@@ -146,7 +147,7 @@ pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
             out_line(&out, false)?;
             out.clear();
             let mut f = std::fs::OpenOptions::new().append(true).create(true).open(&file).map_err(|e| {
-                anyhow::anyhow!("cannot append to GITHUB_ENV ({}): {e}", std::path::Path::new(&file).display())
+                anyhow::anyhow!("cannot append to GITHUB_ENV ({}): {e}", std::path::Path::new(&file).shown())
             })?;
             f.write_all(block.as_bytes())?;
         }

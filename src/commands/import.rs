@@ -10,6 +10,7 @@ use crate::error::{self, Result};
 use crate::formats;
 use crate::input::secret_exact;
 use crate::secret::Secret;
+use crate::ui::Shown;
 use crate::ui::read_secret;
 use crate::vault::{self, Kind, Meta};
 use crate::when::{self, Expiry};
@@ -138,12 +139,12 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
         std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(&mut raw)).map(|_| raw)
     };
     let raw = read.map_err(|e| {
-        error::usage(format!("cannot read the dotenv file {}: {e}", file.display())).hint("check the path")
+        error::usage(format!("cannot read the dotenv file {}: {e}", file.shown())).hint("check the path")
     })?;
-    let text = std::str::from_utf8(&raw).map_err(|_| error::usage(format!("{} is not UTF-8 text", file.display())))?;
+    let text = std::str::from_utf8(&raw).map_err(|_| error::usage(format!("{} is not UTF-8 text", file.shown())))?;
     let entries = dotenv::parse(text)?;
     if entries.is_empty() {
-        return Err(error::usage(format!("{} holds no VAR=value lines", file.display())).into());
+        return Err(error::usage(format!("{} holds no VAR=value lines", file.shown())).into());
     }
     let rotate_every = m.rotate_every.as_deref().map(when::parse_period).transpose()?.flatten();
     let mut records = Vec::with_capacity(entries.len());
@@ -151,7 +152,7 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
         let name = dotenv::name_for(&e.var);
         let at = |err: anyhow::Error| {
             let inner = err.downcast_ref::<error::Error>().map(|x| x.message.clone()).unwrap_or_default();
-            error::usage(format!("line {} of {} ({}): {inner}", e.line, file.display(), e.var))
+            error::usage(format!("line {} of {} ({}): {inner}", e.line, file.shown(), e.var))
         };
         vault::check_name(&name).map_err(at)?;
         // Byte for byte: the quotes say where a value ends, so a trailing newline is its own.

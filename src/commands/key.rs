@@ -8,6 +8,7 @@ use crate::crypto;
 use crate::error::{self, Result};
 use crate::keystore::{self, ENV_PASS, Miss};
 use crate::secret::Key;
+use crate::ui::Shown;
 use crate::ui::{self, out_line};
 use crate::unlock::{Prompter, Source, legacy_pending};
 use crate::vault::{Envelope, Slot};
@@ -155,7 +156,7 @@ pub fn passphrase(ctx: &Ctx) -> Result<u8> {
 /// the vault in the usual order (`TOKCTL_VAULT_KEY`, the passphrase).
 pub fn import(ctx: &Ctx) -> Result<u8> {
     let bytes = crate::fsio::read_opt(&ctx.vault, crate::fsio::MAX_VAULT)?.ok_or_else(|| {
-        error::not_found(format!("no vault at {}", ctx.vault.display()))
+        error::not_found(format!("no vault at {}", ctx.vault.shown()))
             .hint("copy the vault file here first, or pass --vault")
     })?;
     let env = Envelope::parse(&bytes)?;
@@ -184,7 +185,7 @@ pub fn import(ctx: &Ctx) -> Result<u8> {
     crate::cache::forget(&id);
     match keystore::replace_main(&id, &keystore::label(&ctx.vault), &key)? {
         Ok(()) => {
-            ctx.say(format!("stored the key of {} in the {}", ctx.vault.display(), keystore::backend_name()));
+            ctx.say(format!("stored the key of {} in the {}", ctx.vault.shown(), keystore::backend_name()));
             Ok(0)
         }
         Err(miss) => Err(error::locked(format!("cannot store the key: {miss}"))

@@ -3,6 +3,7 @@
 use crate::cli::ManArgs;
 use crate::commands::Ctx;
 use crate::error::Result;
+use crate::ui::Shown;
 use crate::{fsio, manpages};
 
 pub fn run(ctx: &Ctx, a: ManArgs) -> Result<u8> {
@@ -13,11 +14,11 @@ pub fn run(ctx: &Ctx, a: ManArgs) -> Result<u8> {
     };
     if !dir.is_dir() {
         std::fs::create_dir_all(&dir)
-            .map_err(|e| anyhow::anyhow!("cannot create the directory {}: {e}", dir.display()))?;
+            .map_err(|e| anyhow::anyhow!("cannot create the directory {}: {e}", dir.shown()))?;
     }
     for (name, bytes) in &pages {
         fsio::atomic_write_mode(&dir.join(name), bytes, 0o644)?;
     }
-    ctx.say(format!("wrote {} man pages to {}", pages.len(), dir.display()));
+    ctx.say(format!("wrote {} man pages to {}", pages.len(), dir.shown()));
     Ok(0)
 }

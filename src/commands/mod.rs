@@ -10,6 +10,7 @@ use crate::cli::{Command, KeyCommand};
 use crate::error::Result;
 use crate::keystore;
 use crate::project::{self, ProjectFile};
+use crate::ui::Shown;
 use crate::ui::{self, Ui};
 use crate::vault::Record;
 use crate::when;
@@ -66,8 +67,12 @@ impl Ctx {
     /// applies lies inside its tree and `TOKCTL_VAULT_KEY` alone unlocks it.
     pub fn access_using_project(&self, uses_env: bool) -> Result<Access<'static>> {
         if let Some(pf) = self.project.as_ref().filter(|_| uses_env || self.from_project) {
-            if keystore::env_key()?.is_some() && pf.holds(&self.vault) {
-                return Access::env_key_only(&self.vault);
+            project::require_usable(pf)?;
+            // The path that was checked is the one opened.
+            if keystore::env_key()?.is_some()
+                && let Some(inside) = pf.holds(&self.vault)
+            {
+                return Access::env_key_only(&inside);
             }
             project::require_trust(pf)?;
         }
@@ -85,7 +90,7 @@ impl Ctx {
     /// Say how a vault that `write_or_create` just made keeps its key.
     pub fn report_created(&self, acc: &Access) {
         if let Some(how) = &acc.created {
-            self.say(format!("created a new vault at {} ({how})", self.vault.display()));
+            self.say(format!("created a new vault at {} ({how})", self.vault.shown()));
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::error::{self, Code, Result};
 use crate::keystore::{self, Miss};
 use crate::remote::http::{self, Client, Method};
 use crate::remote::{Location, Store};
+use crate::ui::Shown;
 use crate::ui::{self, escape, escape_lines, out_line, print_json};
 use crate::vault::{self, Status};
 use crate::when;
@@ -33,7 +34,7 @@ pub fn refuse_file_only(command: &Command) -> Result<()> {
 
 fn location(url: &std::path::Path) -> Result<Location> {
     Location::parse(url)?.ok_or_else(|| {
-        error::usage(format!("'{}' is not a remote store", url.display()))
+        error::usage(format!("'{}' is not a remote store", url.shown()))
             .hint("give its URL: openbao+https://HOST:PORT/MOUNT/PREFIX (or vault+https://…)")
             .into()
     })
@@ -94,6 +95,11 @@ pub fn copy(ctx: &Ctx, a: CopyArgs) -> Result<u8> {
     let names: Vec<&str> = a.tokens.iter().map(String::as_str).collect();
     let from = ctx.access()?.read_only(&names)?;
     let records = names.iter().map(|n| from.payload.find(n).cloned()).collect::<Result<Vec<_>>>()?;
+    if from.is_remote() {
+        for r in &records {
+            crate::select::check_remote_env(&r.name, &r.env)?;
+        }
+    }
     drop(from);
     let mut to = Access::new(&a.to, false, &ui::Terminal)?;
     to.write_or_create(|op| {
@@ -109,7 +115,7 @@ pub fn copy(ctx: &Ctx, a: CopyArgs) -> Result<u8> {
         Ok(())
     })?;
     if let Some(how) = &to.created {
-        ctx.say(format!("created a new vault at {} ({how})", a.to.display()));
+        ctx.say(format!("created a new vault at {} ({how})", a.to.shown()));
     }
     ctx.say(format!(
         "copied {} token{} to {}",

@@ -25,8 +25,8 @@ pub fn run(ctx: &Ctx, a: TrustArgs) -> Result<u8> {
     }
     let named;
     let pf = match &a.file {
-        Some(f) if a.revoke && !f.exists() => {
-            // A file that is gone can still be forgotten by its path.
+        Some(f) if a.revoke && (!f.exists() || f.is_symlink()) => {
+            // A file that is gone, or a link (never trusted as such), is forgotten by its path.
             let gone = std::path::absolute(f)?;
             return forget(ctx, &gone);
         }
@@ -44,16 +44,16 @@ pub fn run(ctx: &Ctx, a: TrustArgs) -> Result<u8> {
         return forget(ctx, &pf.path);
     }
     project::trust(pf)?;
-    ctx.say(format!("trusted {}: it asks for {}", pf.path.display(), pf.asks()));
+    ctx.say(format!("trusted {}: it asks for {}", pf.shown(), pf.asks()));
     ctx.say("a change to the file needs a new `tokctl trust`");
     Ok(0)
 }
 
 fn forget(ctx: &Ctx, path: &std::path::Path) -> Result<u8> {
     if project::revoke(path)? {
-        ctx.say(format!("{} is no longer trusted", path.display()));
+        ctx.say(format!("{} is no longer trusted", escape(&path.display().to_string())));
     } else {
-        ctx.say(format!("{} was not trusted", path.display()));
+        ctx.say(format!("{} was not trusted", escape(&path.display().to_string())));
     }
     Ok(0)
 }

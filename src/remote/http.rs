@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 use super::Location;
 use crate::error::{self, Result};
 use crate::keystore;
+use crate::ui::Shown;
 
 pub const ENV_TIMEOUT: &str = "TOKCTL_REMOTE_TIMEOUT";
 /// Where AppRole is mounted: the default path, `auth/approle`.
@@ -121,7 +122,7 @@ impl Client {
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some((var, path)) = CACERT_VARS.iter().find_map(|v| std::env::var_os(v).map(|p| (*v, p))) {
             let pem = crate::fsio::read_opt(std::path::Path::new(&path), crate::fsio::MAX_SMALL)?.ok_or_else(|| {
-                error::usage(format!("{var} names {}, which does not exist", std::path::Path::new(&path).display()))
+                error::usage(format!("{var} names {}, which does not exist", std::path::Path::new(&path).shown()))
                     .hint(format!("point {var} at the PEM file of your server's certificate authority"))
             })?;
             let certs: Vec<_> = ureq::tls::parse_pem(&pem)
@@ -133,7 +134,7 @@ impl Client {
             if certs.is_empty() {
                 return Err(error::usage(format!(
                     "{var}: no PEM certificate in {}",
-                    std::path::Path::new(&path).display()
+                    std::path::Path::new(&path).shown()
                 ))
                 .hint(format!("point {var} at the PEM file of your server's certificate authority"))
                 .into());

@@ -11,6 +11,7 @@ mod record;
 
 pub use envelope::{CIPHER, Envelope, FORMAT, Header, Slot, VERSION, VaultKind, seal};
 pub use names::{
-    REFUSED_VARS, check_env, check_injectable, check_name, check_prefix, check_scope, default_env, scope_set,
+    Family, REFUSED, SECRET_LIKE, check_env, check_injectable, check_name, check_prefix, check_scope, default_env,
+    refused_by, refused_table, scope_set, secret_like,
 };
 pub use record::{Kind, Meta, Payload, Record, Status, new_id};

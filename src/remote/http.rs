@@ -18,8 +18,8 @@ use crate::keystore;
 pub const ENV_TIMEOUT: &str = "TOKCTL_REMOTE_TIMEOUT";
 /// Where AppRole is mounted: the default path, `auth/approle`.
 pub const APPROLE_LOGIN: &str = "auth/approle/login";
-/// The largest answer read from a server.
-const MAX_BODY: u64 = 16 << 20;
+/// The largest answer read from a server: a list of 100 000 names fits several times over.
+pub const MAX_BODY: u64 = 8 << 20;
 
 /// The environment variables that may carry credentials for the server, in the order tried.
 pub const TOKEN_VARS: [&str; 2] = ["BAO_TOKEN", "VAULT_TOKEN"];
@@ -196,9 +196,14 @@ impl Client {
         };
         let mut res = sent.map_err(|e| self.unreachable(e))?;
         let status = res.status().as_u16();
-        let text = Zeroizing::new(
-            res.body_mut().with_config().limit(MAX_BODY).read_to_string().map_err(|e| self.unreachable(e))?,
-        );
+        let text =
+            Zeroizing::new(res.body_mut().with_config().limit(MAX_BODY).read_to_string().map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => super::bad_answer(
+                    &self.base,
+                    format!("more than {} MiB to {} {path}", MAX_BODY >> 20, method.capability()),
+                ),
+                e => self.unreachable(e),
+            })?);
         let body =
             if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
         Ok(Reply { status, body })

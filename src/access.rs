@@ -206,23 +206,25 @@ impl<'a> Access<'a> {
     /// The records of a remote store (only `only`, when given), and the entries they came from.
     fn remote_open(&self, only: Option<&[&str]>) -> Result<(Opened, Vec<Entry>)> {
         let store = self.remote.as_deref().expect("called for a remote store");
-        let entries = match only {
+        let mut entries = match only {
             Some(names) => {
                 let mut v = Vec::new();
                 for n in names {
                     crate::vault::check_name(n)?;
                     match store.read(n)? {
-                        Some(e) => v.push(e),
+                        Some(e) if !e.leftover => v.push(e),
                         // Missing: every record, so the error (and its suggestion) is the same.
-                        None => return self.remote_open(None),
+                        _ => return self.remote_open(None),
                     }
                 }
                 v
             }
             None => store.read_all()?,
         };
+        remote::distinct_ids(&mut entries);
         let key = Key::random();
-        let payload = Payload { records: entries.iter().map(|e| e.record.clone()).collect(), log_key: [0; 32] };
+        let records = entries.iter().filter(|e| !e.leftover).map(|e| e.record.clone()).collect();
+        let payload = Payload { records, log_key: [0; 32] };
         // A remote store has no envelope: this header and key are never sealed or written.
         let header = Header::new(VaultKind::Personal, &key);
         let op = Opened::new(self.path.clone(), header, key, payload, Source::Remote, None);
@@ -239,6 +241,9 @@ impl<'a> Access<'a> {
             match store.commit(&before, &op.payload) {
                 Err(e) if attempt == 0 && e.downcast_ref::<Lost>().is_some() => continue,
                 Err(e) => {
+                    if let Some(u) = e.downcast_ref::<remote::Unfinished>() {
+                        return Err(u.explain(&store.loc));
+                    }
                     return Err(match e.downcast_ref::<Lost>() {
                         Some(lost) => error::conflict(lost.to_string())
                             .hint("another client wrote it at the same time; run the command again on the new data")

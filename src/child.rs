@@ -39,7 +39,7 @@ pub const STRIPPED: [&str; 2] = [crate::keystore::ENV_KEY, crate::keystore::ENV_
 fn command(argv: &[OsString], inject: &[(String, Secret)]) -> Command {
     let mut cmd = Command::new(&argv[0]);
     cmd.args(&argv[1..]);
-    for v in STRIPPED.into_iter().chain(crate::remote::http::credentials_used()) {
+    for v in STRIPPED.iter().chain(crate::remote::http::credentials_used()) {
         cmd.env_remove(v);
     }
     for (var, secret) in inject {

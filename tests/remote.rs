@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::support::bao::Bao;
+use crate::support::bao::{Bao, Gate, Hostile};
 use crate::support::*;
 
 /// A running server, or return (a message said why; in CI a missing `bao` already failed).
@@ -508,4 +508,304 @@ fn a_proxy_in_the_environment_never_carries_the_token_of_a_loopback_server() {
     env.set("TOKCTL_REMOTE_TIMEOUT", "3");
     assert_eq!(env.get("svc"), secret);
     assert!(listener.accept().is_err(), "the request went through the proxy");
+}
+
+/// Every version of every path under `prefix` that still holds `secret` (`path@version`).
+fn holders(bao: &Bao, prefix: &str, secret: &str) -> Vec<String> {
+    let list = bao.run(&["kv", "list", "-format=json", &format!("secret/{prefix}")], b"");
+    let keys: Vec<String> = serde_json::from_str(&list.stdout).unwrap_or_default();
+    let mut out = Vec::new();
+    for k in keys {
+        let path = format!("secret/{prefix}/{k}");
+        let meta = bao.metadata(&path);
+        for n in meta["data"]["versions"].as_object().into_iter().flatten().map(|(n, _)| n) {
+            let got = bao.run(&["kv", "get", &format!("-version={n}"), "-field=token", &path], b"");
+            if got.code == 0 && got.stdout.contains(secret) {
+                out.push(format!("{path}@{n}"));
+            }
+        }
+    }
+    out
+}
+
+/// Machine A renames a token through a gate that stops its first write after it read the
+/// token; machine B revokes the token meanwhile. A must not bring the revoked secret back
+/// under the new name (nor keep it anywhere): every remote write and delete is conditional on
+/// the version read.
+#[test]
+fn a_rename_racing_a_revoke_never_brings_the_revoked_secret_back() {
+    let bao = server!();
+    let gate = Gate::start(&bao.addr);
+    let env = bao.env("mv");
+    let secret = env.create("svc", &[]);
+    gate.hold_first_write();
+    let mut a = env.std_cmd(&["update", "svc", "--rename", "svc-new"]);
+    a.env("TOKCTL_VAULT", gate.url("mv"));
+    let a = env.spawn(a);
+    gate.wait_held();
+    env.ok(&["revoke", "svc", "--yes"], b"");
+    gate.release();
+    let out = a.finish(RUN_TIMEOUT);
+    env.assert_no_secret_in(&out.stderr, &out);
+    assert!(
+        holders(&bao, "mv", &secret).is_empty(),
+        "the revoked secret is back: {:?}\n{out}",
+        holders(&bao, "mv", &secret)
+    );
+    for (name, r) in env.records() {
+        assert_eq!(r["status"], "revoked", "{name} is not revoked: {r}\n{out}");
+    }
+    // The rename ran again on the fresh data: the revoked record under the new name, the old path gone.
+    assert_eq!((out.code, env.names()), (0, vec!["svc-new".to_string()]), "{out}");
+    assert!(bao.kv_json("secret/mv/svc").is_none());
+}
+
+/// The same race, this time B deletes while A's update is held before its write: A's write is
+/// conditional, so the deleted token does not come back either.
+#[test]
+fn an_update_racing_a_delete_never_brings_the_deleted_token_back() {
+    let bao = server!();
+    let gate = Gate::start(&bao.addr);
+    let env = bao.env("del");
+    let secret = env.create("svc", &[]);
+    gate.hold_first_write();
+    let mut a = env.std_cmd(&["update", "svc", "--note", "from A"]);
+    a.env("TOKCTL_VAULT", gate.url("del"));
+    let a = env.spawn(a);
+    gate.wait_held();
+    env.ok(&["delete", "svc", "--yes"], b"");
+    gate.release();
+    let out = a.finish(RUN_TIMEOUT);
+    assert_eq!(out.code, 3, "the token was deleted meanwhile: not found on the fresh data\n{out}");
+    assert!(holders(&bao, "del", &secret).is_empty(), "{:?}", holders(&bao, "del", &secret));
+    assert!(env.names().is_empty());
+}
+
+/// A deletes a token through the gate, stopped before its first write; B regenerates it. A's
+/// delete was of the version it read: it runs again on B's version (deleting what the user
+/// named), and no version keeps either secret.
+#[test]
+fn a_delete_racing_a_regenerate_is_conditional_too_and_leaves_no_secret() {
+    let bao = server!();
+    let gate = Gate::start(&bao.addr);
+    let env = bao.env("dr");
+    let first = env.create("svc", &[]);
+    gate.hold_first_write();
+    let mut a = env.std_cmd(&["delete", "svc", "--yes"]);
+    a.env("TOKCTL_VAULT", gate.url("dr"));
+    let a = env.spawn(a);
+    gate.wait_held();
+    let second = env.one_secret(env.ok(&["regenerate", "svc"], b""));
+    gate.release();
+    let out = a.finish(RUN_TIMEOUT);
+    assert_eq!(out.code, 0, "{out}");
+    let lines = gate.lines();
+    let held = lines.iter().position(|l| !l.starts_with("GET ")).unwrap();
+    assert!(
+        lines[held..].iter().any(|l| l.starts_with("GET /v1/secret/data/dr/svc")),
+        "the delete lost its check-and-set and read again: {lines:?}"
+    );
+    for s in [&first, &second] {
+        assert!(holders(&bao, "dr", s).is_empty(), "{:?}", holders(&bao, "dr", s));
+    }
+    assert!(env.names().is_empty());
+}
+
+/// Bounded stress: renames and revokes of the same token at once, many times. Whatever the
+/// interleaving, a token B revoked is held by no path, and a secret is never live at two paths.
+#[test]
+fn renames_and_revokes_at_once_never_resurrect_a_secret_stress() {
+    let bao = server!();
+    let env = bao.env("st");
+    for i in 0..8 {
+        let (old, new) = (format!("t{i}"), format!("t{i}-new"));
+        let secret = env.create(&old, &[]);
+        let a = env.spawn(env.std_cmd(&["update", &old, "--rename", &new]));
+        let b = env.spawn(env.std_cmd(&["revoke", &old, "--yes"]));
+        let (a, b) = (a.finish(RUN_TIMEOUT), b.finish(RUN_TIMEOUT));
+        for out in [&a, &b] {
+            assert!([0, 3, 7].contains(&out.code), "{out}");
+        }
+        let held = holders(&bao, "st", &secret);
+        if b.code == 0 {
+            assert!(held.is_empty(), "round {i}: revoked, yet {held:?} hold the secret\n{a}\n{b}");
+        } else {
+            assert!(held.len() <= 1, "round {i}: {held:?}\n{a}\n{b}");
+        }
+        let live: Vec<_> = env
+            .records()
+            .into_iter()
+            .filter(|(n, r)| r["status"] == "active" && (*n == old || *n == new))
+            .map(|(n, _)| n)
+            .collect();
+        assert!(live.len() <= 1, "round {i}: {live:?}");
+    }
+}
+
+/// Another client copied a secret's JSON to a second path: both hold the same id. Each is
+/// addressed by its path: revoke and delete act on the one named, and say so truly.
+#[test]
+fn two_secrets_with_the_same_id_are_each_revoked_and_deleted_by_path() {
+    let bao = server!();
+    let env = bao.env("dup");
+    let secret = env.create("a", &[]);
+    let copy = data(&bao, "secret/dup/a").to_string();
+    let out = bao.run(&["kv", "put", "secret/dup/b", "-"], copy.as_bytes());
+    assert_eq!(out.code, 0, "{out}");
+    env.ok(&["revoke", "b", "--yes"], b"");
+    assert_eq!(data(&bao, "secret/dup/b")["status"], "revoked");
+    assert_eq!(data(&bao, "secret/dup/a")["token"], secret.as_str(), "the other copy is untouched");
+    env.ok(&["delete", "a", "--yes"], b"");
+    assert!(bao.kv_json("secret/dup/a").is_none(), "delete said deleted: the path is gone");
+    assert_eq!(env.names(), vec!["b"]);
+    assert!(holders(&bao, "dup", &secret).is_empty(), "{:?}", holders(&bao, "dup", &secret));
+}
+
+/// A rename by a token that may write but not delete: cut short after the new path is
+/// written. The old path keeps no live copy (so the token can still be revoked), and the
+/// message says what is left and how to finish.
+#[test]
+fn a_rename_cut_short_by_a_missing_delete_capability_is_recoverable() {
+    let bao = server!();
+    let env = bao.env("cut");
+    let secret = env.create("a", &[]);
+    let writer = bao.token_with(
+        "writer",
+        r#"path "secret/data/cut/*" { capabilities = ["create", "read", "update"] }
+           path "secret/metadata/cut/*" { capabilities = ["create", "read", "update", "list"] }
+           path "secret/metadata/cut" { capabilities = ["list"] }
+           path "secret/destroy/cut/*" { capabilities = ["update"] }"#,
+    );
+    let mut w = bao.env("cut");
+    w.set("BAO_TOKEN", &writer);
+    w.remember(&writer);
+    let out = w.fails(&["update", "a", "--rename", "c"], b"", 5);
+    assert!(
+        out.stderr.contains("renamed 'a' to 'c'") && out.stderr.contains("bao kv metadata delete secret/cut/a"),
+        "{out}"
+    );
+    assert_eq!(env.names(), vec!["c"], "the old name holds no record any more");
+    assert_eq!(env.get("c"), secret);
+    assert_eq!(holders(&bao, "cut", &secret), vec!["secret/cut/c@1"]);
+    env.ok(&["revoke", "c", "--yes"], b"");
+    assert!(holders(&bao, "cut", &secret).is_empty());
+    // The leftover is no obstacle: the old name can be made again (over it, check-and-set).
+    env.create("a", &[]);
+    assert_eq!(env.names(), vec!["a", "c"]);
+}
+
+/// A KV v2 server for one token `svc` under `secret/h`, answering with `read_version` to reads,
+/// `write_version` to writes, `token` as its secret, and `extra` for anything else asked.
+fn hostile(read_version: &str, write_version: &str, token: String, ttl: &str) -> Hostile {
+    let (rv, wv, ttl) = (read_version.to_string(), write_version.to_string(), ttl.to_string());
+    Hostile::start(move |method, path, _| {
+        let body = match (method, path) {
+            ("GET", "/v1/secret/metadata/h?list=true") => r#"{"data":{"keys":["svc"]}}"#.to_string(),
+            ("GET", "/v1/secret/data/h/svc") => format!(
+                r#"{{"data":{{"data":{{"token":"{token}","id":"t_1","env":"SVC_TOKEN","kind":"minted"}},"metadata":{{"version":{rv},"created_time":"2024-01-01T00:00:00Z"}}}}}}"#
+            ),
+            ("POST", "/v1/secret/data/h/svc") => format!(r#"{{"data":{{"version":{wv}}}}}"#),
+            ("GET", "/v1/secret/metadata/h/svc") => format!(
+                r#"{{"data":{{"current_version":{wv},"versions":{{"1":{{"created_time":"2024-01-01T00:00:00Z","deletion_time":"","destroyed":false}}}}}}}}"#
+            ),
+            ("GET", "/v1/auth/token/lookup-self") => {
+                format!(r#"{{"data":{{"display_name":"x","policies":["root"],"ttl":{ttl}}}}}"#)
+            }
+            ("GET", "/v1/sys/health") => r#"{"sealed":false,"version":"9"}"#.to_string(),
+            _ => return (204, Vec::new()),
+        };
+        (200, body.into_bytes())
+    })
+}
+
+fn against(h: &Hostile, args: &[&str]) -> Out {
+    let env = Env::env_key();
+    let mut c = env.std_cmd(args);
+    c.env("TOKCTL_VAULT", h.url("h")).env("BAO_TOKEN", "t");
+    run_std(c, b"")
+}
+
+/// Numbers and sizes from a server are checked: a write answered with version 0 or a huge
+/// version, a read at version 0, a secret over 64 KiB, an answer too large, a negative TTL;
+/// each is exit 6 saying what the server answered, never a panic (101) or an abort (134).
+#[test]
+fn bad_numbers_and_sizes_from_a_server_are_exit_6_naming_the_answer() {
+    let ok = "tok_0123456789abcdefghijklmnopqrstuvwxyz".to_string();
+    for (rv, wv, what) in [("1", "0", "version 0"), ("1", "18446744073709551615", "version 18446744073709551615")] {
+        let h = hostile(rv, wv, ok.clone(), "0");
+        let out = against(&h, &["regenerate", "svc"]);
+        assert_eq!(out.code, 6, "{what}\n{out}");
+        assert!(out.stderr.contains("the server answered") && out.stderr.contains(what), "{out}");
+    }
+    let h = hostile("0", "2", ok.clone(), "0");
+    let out = against(&h, &["get", "svc"]);
+    assert_eq!(out.code, 6, "{out}");
+    assert!(out.stderr.contains("the server answered version 0"), "{out}");
+    // A 100 KiB secret never reaches a child or stdout.
+    let h = hostile("1", "2", "x".repeat(100 * 1024), "0");
+    for args in [&["get", "svc"][..], &["exec", "-t", "svc", "--", "true"]] {
+        let out = against(&h, args);
+        assert_eq!(out.code, 6, "{out}");
+        assert!(out.stderr.contains("over 64 KiB") && out.stdout.is_empty(), "{}", out.stderr);
+    }
+    // An answer of 17 MiB is not read whole: exit 6, not "cannot reach".
+    let h = Hostile::start(|_, _, _| (200, vec![b' '; 17 << 20]));
+    let out = against(&h, &["list"]);
+    assert_eq!(out.code, 6, "{out}");
+    assert!(out.stderr.contains("the server answered more than"), "{out}");
+    // A TTL below zero or beyond reason is the server's answer, not a time to print.
+    for ttl in ["-5", "99999999999999"] {
+        let h = hostile("1", "2", ok.clone(), ttl);
+        let out = against(&h, &["doctor"]);
+        assert!(out.stdout.contains(&format!("the server answered a TTL of {ttl}")), "{out}");
+        assert_ne!(out.code, 0, "{out}");
+    }
+}
+
+/// The write of a changed secret is followed by a destroy of exactly the versions before it:
+/// with a huge version number, no list of every number up to it is built (the abort, 134).
+#[test]
+fn a_destroy_names_only_versions_the_server_listed() {
+    let h = hostile("5", "6", "tok_0123456789abcdefghijklmnopqrstuvwxyz".into(), "0");
+    let out = against(&h, &["regenerate", "svc"]);
+    assert_eq!(out.code, 0, "{out}");
+    let seen = h.seen();
+    let destroys: Vec<_> = seen.iter().filter(|l| l.starts_with("POST /v1/secret/destroy/h/svc")).collect();
+    assert_eq!(destroys, [r#"POST /v1/secret/destroy/h/svc HTTP/1.1 {"versions":[1]}"#], "{seen:?}");
+}
+
+/// When a server token from the environment was used, no credential variable tokctl reads for
+/// a server reaches the child of exec (BAO_TOKEN, VAULT_TOKEN, BAO_ROLE_ID, BAO_SECRET_ID),
+/// unless a token is injected under that name; a file vault leaves them alone.
+#[test]
+fn exec_keeps_every_server_credential_from_the_child() {
+    let bao = server!();
+    let mut env = bao.env("cred");
+    let secret = env.create("svc", &["--env", "SVC_TOKEN"]);
+    env.set("VAULT_TOKEN", "vault-token-also-set-123");
+    env.set("BAO_ROLE_ID", "role-id-also-set-123");
+    env.set("BAO_SECRET_ID", "secret-id-also-set-123");
+    env.remember("vault-token-also-set-123");
+    env.remember("secret-id-also-set-123");
+    let show = "printf '%s|%s|%s|%s|%s' \"$SVC_TOKEN\" \"${BAO_TOKEN-u}\" \"${VAULT_TOKEN-u}\" \"${BAO_ROLE_ID-u}\" \"${BAO_SECRET_ID-u}\"";
+    for mask in [&[][..], &["--mask"]] {
+        let args: Vec<&str> =
+            ["exec"].iter().chain(mask).chain(&["-t", "svc", "--", "sh", "-c", show]).copied().collect();
+        let want = if mask.is_empty() { format!("{secret}|u|u|u|u") } else { "***|u|u|u|u".to_string() };
+        assert_eq!(env.ok(&args, b""), want);
+    }
+    // Used from VAULT_TOKEN alone: BAO_TOKEN (unset) and the rest stay away too.
+    env.unset("BAO_TOKEN");
+    env.set("VAULT_TOKEN", &bao.root_token);
+    assert_eq!(env.ok(&["exec", "-t", "svc", "--", "sh", "-c", show], b""), format!("{secret}|u|u|u|u"));
+    // Injected under that name: the child gets the injected token.
+    let out = env.ok(&["exec", "-t", "svc=VAULT_TOKEN", "--", "sh", "-c", "printf %s \"$VAULT_TOKEN\""], b"");
+    assert_eq!(out, secret);
+    // A file vault never contacted a server: a BAO_TOKEN meant for the child reaches it.
+    let file = Env::env_key();
+    file.create("f", &["--env", "F_TOKEN"]);
+    let mut c = file.std_cmd(&["exec", "-t", "f", "--", "sh", "-c", "printf %s \"${BAO_TOKEN-u}\""]);
+    c.env("BAO_TOKEN", "for-the-child");
+    let out = file.run_cmd(c, b"");
+    assert_eq!((out.code, out.stdout.as_str()), (0, "for-the-child"), "{out}");
 }

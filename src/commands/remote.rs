@@ -171,6 +171,9 @@ pub fn log(ctx: &Ctx, acc: &mut Access, a: LogArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// The longest token TTL taken from a server: ten years.
+const MAX_TTL: i64 = 10 * 366 * 86_400;
+
 struct Report {
     lines: String,
     worst: Option<Code>,
@@ -230,6 +233,12 @@ pub fn doctor(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
                 ),
             );
             match d["ttl"].as_i64() {
+                // A TTL from the server is a number of seconds, at most a few years.
+                Some(t) if !(0..=MAX_TTL).contains(&t) => r.problem(
+                    Some(Code::Damaged),
+                    "ttl",
+                    format!("the server answered a TTL of {t} seconds for this token, which is no TTL"),
+                ),
                 Some(0) => r.line("ttl", "✓ the token does not expire"),
                 Some(t) if t < 300 => r.problem(
                     Some(Code::Locked),

@@ -4,8 +4,8 @@
 //!
 //! Nothing here runs unless the vault is a URL: no agent, no TLS set-up, no root store.
 
-use std::sync::Mutex;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -19,24 +19,28 @@ use crate::ui::Shown;
 pub const ENV_TIMEOUT: &str = "TOKCTL_REMOTE_TIMEOUT";
 /// Where AppRole is mounted: the default path, `auth/approle`.
 pub const APPROLE_LOGIN: &str = "auth/approle/login";
-/// The largest answer read from a server.
-const MAX_BODY: u64 = 16 << 20;
+/// The largest answer read from a server: a list of 100 000 names fits several times over.
+pub const MAX_BODY: u64 = 8 << 20;
 
 /// The environment variables that may carry credentials for the server, in the order tried.
 pub const TOKEN_VARS: [&str; 2] = ["BAO_TOKEN", "VAULT_TOKEN"];
 pub const ROLE_VARS: [&str; 2] = ["BAO_ROLE_ID", "BAO_SECRET_ID"];
 const CACERT_VARS: [&str; 2] = ["BAO_CACERT", "VAULT_CACERT"];
 
-/// The credential variables this process used to reach a server: `exec` keeps them from its
-/// child (unless a token is injected under that name).
-static USED: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+/// Every variable tokctl reads a server credential from.
+pub const CREDENTIAL_VARS: [&str; 4] = [TOKEN_VARS[0], TOKEN_VARS[1], ROLE_VARS[0], ROLE_VARS[1]];
 
-pub fn credentials_used() -> Vec<&'static str> {
-    USED.lock().unwrap_or_else(|e| e.into_inner()).clone()
+/// Whether this process looked for a server's credentials: from then on `exec` keeps every
+/// credential variable from its child (unless a token is injected under that name), not only
+/// the one used, since the others are credentials for a server too (`BAO_CACERT` is no secret).
+static USED: AtomicBool = AtomicBool::new(false);
+
+pub fn credentials_used() -> &'static [&'static str] {
+    if USED.load(Ordering::SeqCst) { &CREDENTIAL_VARS } else { &[] }
 }
 
-fn mark_used(vars: &[&'static str]) {
-    USED.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(vars);
+fn mark_used() {
+    USED.store(true, Ordering::SeqCst);
 }
 
 /// How this process authenticated.
@@ -193,9 +197,14 @@ impl Client {
         };
         let mut res = sent.map_err(|e| self.unreachable(e))?;
         let status = res.status().as_u16();
-        let text = Zeroizing::new(
-            res.body_mut().with_config().limit(MAX_BODY).read_to_string().map_err(|e| self.unreachable(e))?,
-        );
+        let text =
+            Zeroizing::new(res.body_mut().with_config().limit(MAX_BODY).read_to_string().map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => super::bad_answer(
+                    &self.base,
+                    format!("more than {} MiB to {} {path}", MAX_BODY >> 20, method.capability()),
+                ),
+                e => self.unreachable(e),
+            })?);
         let body =
             if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
         Ok(Reply { status, body })
@@ -260,16 +269,15 @@ impl Client {
     }
 
     fn find_token(&self) -> Result<(Zeroizing<String>, Auth)> {
+        mark_used();
         for v in TOKEN_VARS {
             if let Ok(t) = std::env::var(v)
                 && !t.is_empty()
             {
-                mark_used(&[v]);
                 return Ok((Zeroizing::new(t), Auth::EnvToken(v)));
             }
         }
         if let (Ok(role), Ok(secret)) = (std::env::var(ROLE_VARS[0]), std::env::var(ROLE_VARS[1])) {
-            mark_used(&ROLE_VARS);
             let (role, secret) = (Zeroizing::new(role), Zeroizing::new(secret));
             let body = json!({"role_id": *role, "secret_id": *secret});
             let r = self.send_as(None, &Method::Post, APPROLE_LOGIN, Some(&body))?;

@@ -225,6 +225,17 @@ mod imp {
         }
     }
 
+    /// Who, besides the session's own processes, may join (search), link, or re-permission
+    /// (setattr, which grants the rest) a keyring with these permissions: `None` for a private one
+    /// like `pam_keyinit`'s (possessor everything, user view and read).
+    pub(super) fn joinable(perm: u32) -> Option<&'static str> {
+        let opens = (Permission::SEARCH | Permission::LINK | Permission::SETATTR).bits() as u32;
+        [(16, "every process of yours"), (8, "your group"), (0, "every user")]
+            .into_iter()
+            .find(|(shift, _)| (perm >> shift) & opens != 0)
+            .map(|(_, who)| who)
+    }
+
     pub fn session() -> Availability {
         let ring = match KeyRing::from_special_id(KeyRingIdentifier::Session, false) {
             Ok(r) => r,
@@ -242,6 +253,15 @@ mod imp {
                  `keyctl session -` starts one)"
                     .into(),
             );
+        }
+        if let Some(who) = joinable(meta.get_perms().bits()) {
+            return Availability::Unavailable(format!(
+                "the session keyring '{}' lets {who} join or link it (permissions {:08x}), so another login \
+                 session could read a key cached there (`keyctl session NAME` and some container runtimes \
+                 make such keyrings); `keyctl setperm @s 0x3f030000` makes it private, as `pam_keyinit` does",
+                crate::ui::escape(meta.get_description()),
+                meta.get_perms().bits()
+            ));
         }
         if meta.get_uid() != uid {
             return Availability::Unavailable(format!(
@@ -383,6 +403,23 @@ mod tests {
         for bad in ["", "0", "0m", "-5m", "+5m", "5x", "m", "25h", "2d", "1.5h", "99999999999999999999h"] {
             assert!(parse_ttl(bad, "x").is_err(), "{bad}");
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn only_a_private_session_keyring_is_used() {
+        use imp::joinable;
+        // pam_keyinit's, and one that shows its keys to the user without opening them.
+        assert_eq!(joinable(0x3f03_0000), None);
+        assert_eq!(joinable(0x3f01_0101), None);
+        // `keyctl session NAME` (link), a joinable one (search), one the user may re-permission.
+        assert_eq!(joinable(0x3f13_0000), Some("every process of yours"));
+        assert_eq!(joinable(0x3f0b_0000), Some("every process of yours"));
+        assert_eq!(joinable(0x3f23_0000), Some("every process of yours"));
+        assert_eq!(joinable(0x3f03_0800), Some("your group"));
+        assert_eq!(joinable(0x3f03_0010), Some("every user"));
+        // The per-user session keyring grants the user everything.
+        assert_eq!(joinable(0x1f3f_0000), Some("every process of yours"));
     }
 
     #[test]

@@ -163,7 +163,7 @@ fn a_command_started_by_exec_cannot_read_the_cached_key() {
     env.ok(&["unlock"], b"");
     env.unset("TOKCTL_PASSPHRASE");
     let id = entry(&env).expect("cached");
-    let ours = keyctl(&env, &["rdescribe", "@s"]).stdout;
+    let ours = keyctl(&env, &["id", "@s"]).stdout;
     // The entry is for possessors only: no rights for the user, group or others.
     let desc = keyctl(&env, &["rdescribe", &id]).stdout;
     let perm = u32::from_str_radix(desc.split(';').nth(3).unwrap_or("?"), 16).expect("a permission mask");
@@ -172,7 +172,7 @@ fn a_command_started_by_exec_cannot_read_the_cached_key() {
     let desc_name = format!("tokctl:{}", env.vault_id());
     for mask in [&[][..], &["--mask"]] {
         let script = format!(
-            "keyctl rdescribe @s; keyctl search @s user {desc_name} && echo FOUND; keyctl print {id} && echo READ; \
+            "keyctl id @s; keyctl search @s user {desc_name} && echo FOUND; keyctl print {id} && echo READ; \
              printf 'token=%s\\n' \"$GH_TOKEN\""
         );
         let mut args = vec!["exec"];
@@ -279,10 +279,10 @@ fn another_user_cannot_read_the_cached_key_and_tokctl_under_su_does_not_use_it()
     env.ok(&["unlock"], b"");
     env.unset("TOKCTL_PASSPHRASE");
     let id = entry(&env).expect("cached");
-    let session = env.session.as_ref().unwrap().name().to_string();
-    // A second user in a session of its own (its login): not by id, not by joining ours by name.
+    let ring = env.session.as_ref().unwrap().id();
+    // A second user in a session of its own (its login): not by id, not by linking ours.
     let script = format!(
-        "keyctl print {id} && echo READ; keyctl session {session} keyctl search @s user tokctl:{v} && echo FOUND; true",
+        "keyctl print {id} && echo READ; keyctl link {ring} @s && keyctl search @s user tokctl:{v} && echo FOUND; true",
         v = env.vault_id()
     );
     let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups", "keyctl", "session", "-", "sh", "-c", &script];
@@ -407,4 +407,45 @@ print("session_to_parent", libc.syscall(K, 18), ctypes.get_errno())
     assert!(out.stdout.contains("session_to_parent"), "the attack ran\n{out}");
     assert!(out.stdout.contains("SAME-SESSION"), "the shell's session keyring was replaced\n{out}");
     assert!(!stolen.exists(), "the command read the key the shell cached afterwards\n{out}");
+}
+
+/// A session keyring made by `keyctl session NAME` (or a container runtime's shared `_ses.<id>`)
+/// lets every process of the user link it (and, with search, join it by name): another login
+/// session of the same user would then possess it and read a cached key. tokctl refuses to cache
+/// in it, says why in `unlock` and `doctor`, and another session finds nothing there to read.
+#[test]
+fn a_joinable_session_keyring_is_not_a_login_session_of_its_own() {
+    let mut env = Env::bare();
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    env.create("gh", &["--env", "GH_TOKEN"]);
+    let desc = format!("tokctl:{}", env.vault_id());
+    let name = format!("tokctl-named-{}", std::process::id());
+    // Inside the named session: unlock, doctor, then, while it is alive, another session of the
+    // same user links the named keyring by its id and looks for the key; a second process joins
+    // it by name and looks too.
+    let script = format!(
+        "ring=$(keyctl id @s); keyctl rdescribe @s; \
+         {BIN} unlock; echo unlock=$?; {BIN} doctor | grep '^cache'; \
+         keyctl session - sh -c \"keyctl link $ring @s && keyctl search @s user {desc} > k && keyctl print \\$(cat k) | wc -c | sed 's/^/LINKED-READ=/'\"; \
+         keyctl session {name} sh -c 'keyctl search @s user {desc} > k && keyctl print $(cat k) | wc -c | sed \"s/^/JOINED-READ=/\"'; \
+         {BIN} lock >/dev/null 2>&1; true"
+    );
+    for perm in [None, Some("0x3f0b0000"), Some("0x3f230000"), Some("0x3f030808")] {
+        let setperm = perm.map(|p| format!("keyctl setperm @s {p}; ")).unwrap_or_default();
+        let full = format!("{setperm}{script}");
+        let out = env.run_cmd(env.std_cmd_of("keyctl", &["session", &name, "sh", "-c", &full]), b"");
+        let shown = format!("permissions {perm:?}\n{out}");
+        assert!(out.stdout.contains("unlock=2"), "unlock must refuse a joinable session keyring: {shown}");
+        assert!(out.stderr.contains("not available") && out.stderr.contains("join or link"), "{shown}");
+        let cache = out.stdout.lines().find(|l| l.starts_with("cache")).unwrap_or_default();
+        assert!(cache.contains("not available here") && cache.contains("join or link"), "doctor: {shown}");
+        assert!(
+            !out.stdout.contains("LINKED-READ") && !out.stdout.contains("JOINED-READ"),
+            "another session read the key: {shown}"
+        );
+    }
+    // pam_keyinit's keyring (possessor all, user view and read) stays usable.
+    let private = format!("keyctl setperm @s 0x{:08x}; {BIN} unlock && echo unlocked", session::PAM_PERM);
+    let out = env.run_cmd(env.std_cmd_of("keyctl", &["session", "-", "sh", "-c", &private]), b"");
+    assert!(out.stdout.contains("unlocked"), "{out}");
 }

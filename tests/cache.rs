@@ -312,10 +312,13 @@ fn unlock_never_writes_the_key_into_a_planted_entry() {
     env.set("TOKCTL_PASSPHRASE", PASS);
     env.ok(&["unlock"], b"");
     let payload = env.run_cmd(env.std_cmd_of("sh", &["-c", &format!("keyctl pipe {id} | wc -c")]), b"");
-    // Displaced, it is gone (or still holds its junk): never the 77 bytes of an entry.
-    assert_ne!(payload.stdout.trim(), "77", "the vault key went into the planted key\n{payload}");
-    // The real entry displaced it from the session keyring, with the right permissions.
+    // Displaced, it is gone (or still holds its junk): never the 301 bytes of an entry (magic,
+    // origin, expiry, 8 generation records of 32 bytes, key).
+    assert_ne!(payload.stdout.trim(), "301", "the vault key went into the planted key\n{payload}");
     let ours = entry(&env).expect("cached");
+    let size = env.run_cmd(env.std_cmd_of("sh", &["-c", &format!("keyctl pipe {ours} | wc -c")]), b"");
+    assert_eq!(size.stdout.trim(), "301", "the size this test looks for is an entry's\n{size}");
+    // The real entry displaced it from the session keyring, with the right permissions.
     assert_ne!(ours, id);
     let desc = keyctl(&env, &["rdescribe", &ours]).stdout;
     assert!(desc.starts_with("user;0;0;2f000000;"), "possessor view/read/write/search/setattr only: {desc}");
@@ -448,4 +451,36 @@ fn a_joinable_session_keyring_is_not_a_login_session_of_its_own() {
     let private = format!("keyctl setperm @s 0x{:08x}; {BIN} unlock && echo unlocked", session::PAM_PERM);
     let out = env.run_cmd(env.std_cmd_of("keyctl", &["session", "-", "sh", "-c", &private]), b"");
     assert!(out.stdout.contains("unlocked"), "{out}");
+}
+
+/// Reading a backup copy of the vault (same id, another path) with the cached key must not
+/// move the cache's record of the vault file itself: a later rollback of the vault and its log
+/// together is still caught on a read from the cache.
+#[test]
+fn reading_a_backup_copy_keeps_the_cache_record_of_the_vault_itself() {
+    let mut env = Env::keyring();
+    env.in_session();
+    let secret = env.create("gh", &[]);
+    let old_vault = env.vault_bytes();
+    let old_log = std::fs::read(env.log_path()).unwrap();
+    // A backup of that state, kept elsewhere (same vault id, another file).
+    let backup = env.write_file("backup.toml", &old_vault);
+    std::fs::write(sibling(&backup, ".log"), &old_log).unwrap();
+    env.ok(&["revoke", "gh"], b"");
+    env.ok(&["get", "gh", "--vault", backup.to_str().unwrap()], b"");
+    assert!(entry(&env).is_some(), "every read so far came from the cache");
+    // The vault and its log rolled back together, to the backup's state.
+    std::fs::write(&env.vault, &old_vault).unwrap();
+    std::fs::write(env.log_path(), &old_log).unwrap();
+    let out = env.fails(&["get", "gh"], b"", 6);
+    assert!(out.stderr.contains("older copy"), "{out}");
+    assert!(!out.stdout.contains(&secret), "the revoked secret came back\n{out}");
+    // The backup itself is still readable: it is another file, and copies never trip each other.
+    assert_eq!(env.ok(&["get", "gh", "--vault", backup.to_str().unwrap()], b"").trim(), secret);
+    // Many copies read in one session: every file keeps its own record (or asks the keyring).
+    for i in 0..12 {
+        let copy = env.write_file(&format!("copy{i}.toml"), &old_vault);
+        env.ok(&["list", "--vault", copy.to_str().unwrap()], b"");
+    }
+    env.fails(&["get", "gh"], b"", 6);
 }

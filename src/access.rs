@@ -540,6 +540,9 @@ impl<'a> Access<'a> {
                 Some(bytes) => (self.open(&bytes, None, false)?, false),
                 None => (fresh, true),
             };
+            if made {
+                op.event("vault-created", "-", "-", how.clone());
+            }
             let out = f(&mut op)?;
             commit(&mut op)?;
             (out, made, op)
@@ -688,8 +691,13 @@ fn remember_generation(op: &Opened, cache: Option<&Cache>) {
     }
 }
 
-/// Seal and write atomically, then log; compact the log when it has grown too large.
+/// Seal and write atomically, then log; compact the log when it has grown too large. Every
+/// write logs at least one event, carrying the generation it wrote, so a log whose newest write
+/// is older than the vault is known to have lost its end (`commands::log::shortfall`).
 pub fn commit(op: &mut Opened) -> Result<()> {
+    if op.events.is_empty() {
+        op.event("written", "-", "-", "");
+    }
     let log_key = op.payload.log_key();
     if journal::oversized(&op.path) {
         fold_uses(op);

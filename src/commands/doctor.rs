@@ -192,8 +192,9 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         ),
         Err(e) => r.line("generation", format!("{} (newest seen unknown: {e})", op.generation())),
     }
+    let log = crate::journal::read(&op.path, &op.payload.log_key(), &vault_id);
+    let short = crate::commands::log::shortfall(&op, &log);
     let payload = op.payload;
-    let log = crate::journal::read(&op.path, &payload.log_key(), &vault_id);
     let n = log.entries.len();
     let legacy = if log.legacy > 0 { format!(", {} from before the chain", log.legacy) } else { String::new() };
     if log.breaks > 0 {
@@ -205,8 +206,12 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
                 log.breaks
             ),
         );
-    } else {
+    } else if short.is_none() {
         r.line("log", format!("✓ {n} events, chain intact{legacy}"));
+    }
+    if let Some(why) = short {
+        let label = if log.breaks > 0 { "" } else { "log" };
+        r.problem(Code::Damaged, label, format!("events are missing from its end: {why}; `tokctl log` marks it"));
     }
     if log.unreadable > 0 {
         r.line("", format!("– {} unreadable line(s): torn by a crash mid-append, or inserted", log.unreadable));

@@ -208,3 +208,53 @@ fn a_log_short_of_the_vaults_generation_is_reported_by_doctor_and_marked_by_log(
     let out = env.run(&["doctor"], b"");
     assert_eq!(out.code, 0, "{out}");
 }
+
+/// `accept-rollback` says, every time, what keeping the older copy brings back. When the log was
+/// rolled back with the vault it cannot know what changed since: it says so and names every
+/// token of the copy that may hold a secret revoked or replaced since. When the log knows, it
+/// names each token exactly: revoked again, deleted but back, old secret of a regenerated token.
+#[test]
+fn accept_rollback_names_what_the_older_copy_brings_back() {
+    let env = Env::keyring();
+    env.create("leaky", &[]);
+    env.create("rotated", &[]);
+    env.create("kept", &[]);
+    env.create("gone", &[]);
+    let old = keep_copy(&env, true);
+    env.ok(&["revoke", "leaky", "--yes"], b"");
+    env.ok(&["regenerate", "rotated"], b"");
+    env.ok(&["delete", "gone", "--yes"], b"");
+    // The vault and its log together: only the OS keyring knows a newer generation was seen.
+    put_back(&old);
+    env.fails(&["get", "leaky"], b"", 6);
+    // Said even with --quiet: it is what the user must act on.
+    let out = env.succeeds(&["-q", "accept-rollback"], b"");
+    assert!(out.stderr.contains("cannot tell"), "says the log does not reach the newest generation: {out}");
+    for name in ["leaky", "rotated", "kept", "gone"] {
+        assert!(out.stderr.contains(&format!("'{name}'")), "names {name}, which may be brought back: {out}");
+    }
+    assert!(out.stderr.contains("regenerate") || out.stderr.contains("revoke"), "says what to do: {out}");
+
+    // The vault alone: the log knows every change since, and each is named for what it is.
+    let old = keep_copy(&env, false);
+    env.ok(&["revoke", "leaky", "--yes"], b"");
+    env.ok(&["regenerate", "rotated"], b"");
+    env.ok(&["delete", "gone", "--yes"], b"");
+    put_back(&old);
+    let out = env.succeeds(&["accept-rollback"], b"");
+    assert!(!out.stderr.contains("cannot tell"), "{out}");
+    assert!(out.stderr.contains("revoked again") && out.stderr.contains("leaky"), "{out}");
+    let line =
+        |name: &str| out.stderr.lines().find(|l| l.contains(&format!("'{name}'"))).unwrap_or_default().to_string();
+    assert!(line("rotated").contains("brings back") && line("rotated").contains("old secret"), "{out}");
+    assert!(line("gone").contains("brings back") && line("gone").contains("deleted"), "{out}");
+    assert_eq!(line("kept"), "", "a token nothing happened to is not named: {out}");
+    env.fails(&["get", "leaky"], b"", 4);
+
+    // Nothing changed since the copy: it says that too.
+    let old = keep_copy(&env, false);
+    env.ok(&["update", "kept", "--note", "n"], b"");
+    put_back(&old);
+    let out = env.succeeds(&["accept-rollback"], b"");
+    assert!(out.stderr.contains("brings back no"), "{out}");
+}

@@ -484,3 +484,32 @@ fn reading_a_backup_copy_keeps_the_cache_record_of_the_vault_itself() {
     }
     env.fails(&["get", "gh"], b"", 6);
 }
+
+/// With Yama's `ptrace_scope` at 0 (Debian's default), or without Yama, another login session of the same user can
+/// attach a debugger to this session's shell and read the cached key through it: `doctor` says so
+/// beside the cache, with the fix; at 1 it says nothing. /proc/sys/kernel is replaced for the
+/// doctor alone, in a mount namespace of its own.
+#[test]
+fn doctor_warns_about_ptrace_scope_0_beside_a_usable_cache() {
+    if !require_root() {
+        return;
+    }
+    let (mut env, _secret) = passphrase_vault_in_session();
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    env.ok(&["unlock"], b"");
+    for (scope, warned) in [("0", true), ("1", false), ("2", false), ("no Yama", true)] {
+        let fake = env.root.join(format!("kernel-{}", scope.replace(' ', "-")));
+        std::fs::create_dir_all(&fake).unwrap();
+        if scope != "no Yama" {
+            std::fs::create_dir_all(fake.join("yama")).unwrap();
+            std::fs::write(fake.join("yama/ptrace_scope"), format!("{scope}\n")).unwrap();
+        }
+        let script = format!("mount --bind {} /proc/sys/kernel && exec {BIN} doctor", fake.display());
+        let out = env.run_cmd(env.std_cmd_of("unshare", &["-m", "sh", "-c", &script]), b"");
+        assert_eq!(out.code, 0, "a warning, not a finding: {out}");
+        let said = out.stdout.lines().any(|l| {
+            (l.contains("ptrace_scope=0") || l.contains("no Yama")) && l.contains("kernel.yama.ptrace_scope=1")
+        });
+        assert_eq!(said, warned, "ptrace_scope {scope}: {out}");
+    }
+}

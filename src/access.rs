@@ -401,9 +401,12 @@ impl<'a> Access<'a> {
         }
         let origin = self.known.as_ref().filter(|u| env.key_fits(&u.key)).map(Unlocked::origin);
         let keyring_check = match origin {
-            // Reads answered from the cache use the generation it recorded; writes ask the
-            // keyring too, since they move the record forward.
-            Some(Source::Keyring) if self.known.as_ref().is_some_and(|u| u.source == Source::Cache) => self.writing,
+            // Reads answered from the cache use the generation it recorded for this file; writes
+            // ask the keyring too, since they move the record forward, and so does a read of a
+            // file the cache has no record of.
+            Some(Source::Keyring) if self.known.as_ref().is_some_and(|u| u.source == Source::Cache) => {
+                self.writing || !self.cache_records(&self.path)
+            }
             Some(Source::Keyring) | None => true,
             Some(_) => false,
         };
@@ -439,6 +442,12 @@ impl<'a> Access<'a> {
         Ok(Ok(op))
     }
 
+    /// Whether the cached key this command holds came with a record of the file at `path`.
+    fn cache_records(&self, path: &Path) -> bool {
+        let cached = self.known.as_ref().and_then(|u| u.cached.as_ref());
+        cached.is_some_and(|c| c.generation_of(&file_tag(path)).is_some())
+    }
+
     /// Keep a key that came from the OS keyring (or, when the user set `TOKCTL_CACHE_TTL`, from a
     /// passphrase) in the unlock cache; for a key from the cache, raise the generation it
     /// recorded. Best effort: a cache that fails only costs the next command an unlock.
@@ -451,7 +460,7 @@ impl<'a> Access<'a> {
         let ttl = match (op.source, cache::policy()) {
             (Source::Cache, _) => {
                 // Only when there is something new to record: a read costs no keyring write.
-                if op.cached.as_ref().is_none_or(|k| k.tag != tag || k.generation < generation) {
+                if op.cached.as_ref().and_then(|k| k.generation_of(tag)).is_none_or(|g| g < generation) {
                     c.raise(&op.header.vault_id, tag, generation);
                 }
                 return;
@@ -460,8 +469,7 @@ impl<'a> Access<'a> {
             (Source::Passphrase, Ok(cache::Policy::Ttl { secs, explicit: true })) => secs,
             _ => return,
         };
-        let entry =
-            cache::Entry { key: op.key.clone(), origin: op.source, expires_at: 0, tag: tag.to_string(), generation };
+        let entry = cache::Entry::new(op.key.clone(), op.source, tag, generation);
         let _ = c.store(&op.header.vault_id, entry, ttl);
     }
 
@@ -538,6 +546,9 @@ impl<'a> Access<'a> {
                 Some(bytes) => (self.open(&bytes, None, false)?, false),
                 None => (fresh, true),
             };
+            if made {
+                op.event("vault-created", "-", "-", how.clone());
+            }
             let out = f(&mut op)?;
             commit(&mut op)?;
             (out, made, op)
@@ -624,7 +635,9 @@ fn prefetch_generation(vault_id: &str, path: &Path) -> Option<Prefetched> {
 }
 
 /// The keyring is asked when the key came from it, and for a write with a key the cache got from
-/// it; a read answered from the cache uses the generation the cache recorded for this file.
+/// it; a read answered from the cache uses the generation the cache recorded for this file, or
+/// asks the keyring when the cache has no record of this file (a copy read once all its slots
+/// were taken).
 fn newest_seen_with(op: &Opened, prefetched: Option<Prefetched>, writing: bool) -> Result<Seen> {
     let mut seen = Seen { generation: 0, source: "nowhere" };
     if op.header.kind == VaultKind::Bundle {
@@ -637,14 +650,14 @@ fn newest_seen_with(op: &Opened, prefetched: Option<Prefetched>, writing: bool) 
         Some(t) => t.join().unwrap_or(Ok(Ok(None))),
         None => keystore::load_generation(&op.header.vault_id, op.tag()),
     };
-    if let Some(c) = &op.cached
-        && c.tag == op.tag()
-        && c.generation > seen.generation
+    let recorded = op.cached.as_ref().and_then(|c| c.generation_of(op.tag()));
+    if let Some(g) = recorded
+        && g > seen.generation
     {
-        seen = Seen { generation: c.generation, source: "the unlock cache" };
+        seen = Seen { generation: g, source: "the unlock cache" };
     }
     let origin = op.cached.as_ref().map(|c| c.origin).unwrap_or(op.source);
-    let ask = origin == Source::Keyring && (op.source == Source::Keyring || writing);
+    let ask = origin == Source::Keyring && (op.source == Source::Keyring || writing || recorded.is_none());
     if ask
         && let Ok(Some(g)) = from_keyring()?
         && g > seen.generation
@@ -684,8 +697,13 @@ fn remember_generation(op: &Opened, cache: Option<&Cache>) {
     }
 }
 
-/// Seal and write atomically, then log; compact the log when it has grown too large.
+/// Seal and write atomically, then log; compact the log when it has grown too large. Every
+/// write logs at least one event, carrying the generation it wrote, so a log whose newest write
+/// is older than the vault is known to have lost its end (`commands::log::shortfall`).
 pub fn commit(op: &mut Opened) -> Result<()> {
+    if op.events.is_empty() {
+        op.event("written", "-", "-", "");
+    }
     let log_key = op.payload.log_key();
     if journal::oversized(&op.path) {
         fold_uses(op);

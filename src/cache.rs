@@ -12,8 +12,11 @@
 //! `0`/`off`, off Linux, and on a kernel without keyutils.
 //!
 //! An entry holds the key, where it first came from, when it expires, and the newest generation
-//! of one vault file seen (its tag), so a read answered from the cache still notices a copy of
-//! the vault older than what this session saw. A key that does not fit is dropped, never used.
+//! seen of each vault file (by tag) read with it, up to `SLOTS` files, so a read answered from
+//! the cache still notices a copy of the vault older than what this session saw. Reading a
+//! backup copy (same id, another file) adds its own record and never moves the vault's; a file
+//! with no record (all slots taken) is checked against the OS keyring instead. A key that does
+//! not fit is dropped, never used.
 
 use crate::error::{self, Result};
 use crate::secret::Key;
@@ -96,19 +99,49 @@ pub struct Entry {
     pub origin: Source,
     /// Unix time at which the kernel drops it.
     pub expires_at: i64,
-    /// The vault file (its tag) whose newest generation is recorded, and that generation.
-    pub tag: String,
-    pub generation: u64,
+    /// The newest generation seen of each vault file (by tag), at most `SLOTS` of them.
+    pub seen: Vec<(String, u64)>,
 }
 
 const MAGIC: &[u8; 4] = b"TKC1";
 /// A million writes a second for thirty years is below 2^50.
 const MAX_GENERATION: u64 = 1 << 50;
 const TAG_LEN: usize = 24;
-/// magic, origin, expiry, generation, tag, key.
-const LEN: usize = 4 + 1 + 8 + 8 + TAG_LEN + 32;
+/// How many vault files (the vault and its copies) one entry keeps a generation for.
+pub const SLOTS: usize = 8;
+const SLOT_LEN: usize = 8 + TAG_LEN;
+/// magic, origin, expiry, `SLOTS` × (generation, tag; an empty one is all `-`), key.
+const LEN: usize = 4 + 1 + 8 + SLOTS * SLOT_LEN + 32;
 
 impl Entry {
+    /// A new entry for `key`, recording `generation` for the file `tag`.
+    pub fn new(key: Key, origin: Source, tag: &str, generation: u64) -> Entry {
+        Entry { key, origin, expires_at: 0, seen: vec![(tag.to_string(), generation)] }
+    }
+
+    /// The newest generation recorded for the file `tag`, if it has a record.
+    pub fn generation_of(&self, tag: &str) -> Option<u64> {
+        generation_of(&self.seen, tag)
+    }
+
+    /// Record `generation` for the file `tag` (never lowering a record; a new file only while a
+    /// slot is free). True when something changed.
+    pub fn record(&mut self, tag: &str, generation: u64) -> bool {
+        let full = self.seen.len() >= SLOTS;
+        match self.seen.iter_mut().find(|(t, _)| t == tag) {
+            Some((_, g)) if *g >= generation => false,
+            Some((_, g)) => {
+                *g = generation;
+                true
+            }
+            None if !full => {
+                self.seen.push((tag.to_string(), generation));
+                true
+            }
+            None => false,
+        }
+    }
+
     fn encode(&self) -> zeroize::Zeroizing<Vec<u8>> {
         let mut b = zeroize::Zeroizing::new(Vec::with_capacity(LEN));
         b.extend_from_slice(MAGIC);
@@ -118,11 +151,14 @@ impl Entry {
             _ => 3,
         });
         b.extend_from_slice(&self.expires_at.to_le_bytes());
-        b.extend_from_slice(&self.generation.to_le_bytes());
-        let mut tag = [b'-'; TAG_LEN];
-        let t = self.tag.as_bytes();
-        tag[..t.len().min(TAG_LEN)].copy_from_slice(&t[..t.len().min(TAG_LEN)]);
-        b.extend_from_slice(&tag);
+        for i in 0..SLOTS {
+            let (t, g) = self.seen.get(i).map_or(("", 0), |(t, g)| (t.as_str(), *g));
+            b.extend_from_slice(&g.to_le_bytes());
+            let mut tag = [b'-'; TAG_LEN];
+            let t = t.as_bytes();
+            tag[..t.len().min(TAG_LEN)].copy_from_slice(&t[..t.len().min(TAG_LEN)]);
+            b.extend_from_slice(&tag);
+        }
         b.extend_from_slice(self.key.bytes());
         b
     }
@@ -138,17 +174,28 @@ impl Entry {
             _ => return None,
         };
         let expires_at = i64::from_le_bytes(b[5..13].try_into().ok()?);
-        let generation = u64::from_le_bytes(b[13..21].try_into().ok()?);
-        // Beyond any count of writes a vault can see: planted, to raise a rollback alarm that
-        // `accept-rollback` would then carry into the vault.
-        if generation > MAX_GENERATION {
-            return None;
+        let mut seen = Vec::new();
+        for slot in b[13..13 + SLOTS * SLOT_LEN].chunks(SLOT_LEN) {
+            let generation = u64::from_le_bytes(slot[..8].try_into().ok()?);
+            // Beyond any count of writes a vault can see: planted, to raise a rollback alarm
+            // that `accept-rollback` would then carry into the vault.
+            if generation > MAX_GENERATION {
+                return None;
+            }
+            let tag = String::from_utf8(slot[8..].to_vec()).ok()?.trim_end_matches('-').to_string();
+            if !tag.is_empty() && !seen.iter().any(|(t, _)| *t == tag) {
+                seen.push((tag, generation));
+            }
         }
-        let tag = String::from_utf8(b[21..21 + TAG_LEN].to_vec()).ok()?.trim_end_matches('-').to_string();
         let mut k = [0u8; 32];
-        k.copy_from_slice(&b[21 + TAG_LEN..]);
-        Some(Entry { key: Key::from_bytes(k), origin, expires_at, tag, generation })
+        k.copy_from_slice(&b[13 + SLOTS * SLOT_LEN..]);
+        Some(Entry { key: Key::from_bytes(k), origin, expires_at, seen })
     }
+}
+
+/// The newest generation recorded for the file `tag` in `seen`.
+pub fn generation_of(seen: &[(String, u64)], tag: &str) -> Option<u64> {
+    seen.iter().find(|(t, _)| t == tag).map(|(_, g)| *g)
 }
 
 /// Whether the cache can be used here, and why not.
@@ -225,6 +272,17 @@ mod imp {
         }
     }
 
+    /// Who, besides the session's own processes, may join (search), link, or re-permission
+    /// (setattr, which grants the rest) a keyring with these permissions: `None` for a private one
+    /// like `pam_keyinit`'s (possessor everything, user view and read).
+    pub(super) fn joinable(perm: u32) -> Option<&'static str> {
+        let opens = (Permission::SEARCH | Permission::LINK | Permission::SETATTR).bits() as u32;
+        [(16, "every process of yours"), (8, "your group"), (0, "every user")]
+            .into_iter()
+            .find(|(shift, _)| (perm >> shift) & opens != 0)
+            .map(|(_, who)| who)
+    }
+
     pub fn session() -> Availability {
         let ring = match KeyRing::from_special_id(KeyRingIdentifier::Session, false) {
             Ok(r) => r,
@@ -242,6 +300,15 @@ mod imp {
                  `keyctl session -` starts one)"
                     .into(),
             );
+        }
+        if let Some(who) = joinable(meta.get_perms().bits()) {
+            return Availability::Unavailable(format!(
+                "the session keyring '{}' lets {who} join or link it (permissions {:08x}), so another login \
+                 session could read a key cached there (`keyctl session NAME` and some container runtimes \
+                 make such keyrings); `keyctl setperm @s 0x3f030000` makes it private, as `pam_keyinit` does",
+                crate::ui::escape(meta.get_description()),
+                meta.get_perms().bits()
+            ));
         }
         if meta.get_uid() != uid {
             return Availability::Unavailable(format!(
@@ -273,9 +340,15 @@ mod imp {
             }
         }
 
-        /// Cache `entry` for `ttl` seconds from now.
+        /// Cache `entry` for `ttl` seconds from now, keeping what an entry it replaces recorded
+        /// of other files.
         pub fn store(&self, vault_id: &str, mut entry: Entry, ttl: u64) -> Result<()> {
             let ttl = ttl.min(MAX_TTL);
+            if let Some(old) = self.load(vault_id) {
+                for (t, g) in &old.seen {
+                    entry.record(t, *g);
+                }
+            }
             entry.expires_at = crate::when::now() + ttl as i64;
             self.put(vault_id, &entry, ttl).map_err(|e| failed(vault_id, e))
         }
@@ -304,16 +377,15 @@ mod imp {
         }
 
         /// Raise the recorded generation of the file `tag` (after a write, or a check that saw a
-        /// newer one), in a new key with the same expiry. Two commands raising at once may
-        /// leave the lower of their values: that weakens the check, it never raises an alarm.
+        /// newer one), in a new key with the same expiry; the other files' records stay. Two
+        /// commands raising at once may leave the lower of their values: that weakens the
+        /// check, it never raises an alarm.
         pub fn raise(&self, vault_id: &str, tag: &str, generation: u64) {
             if let Some(mut e) = self.load(vault_id)
-                && (e.tag != tag || e.generation < generation)
+                && e.record(tag, generation)
             {
                 let left = e.expires_at - crate::when::now();
                 if left > 0 {
-                    e.tag = tag.to_string();
-                    e.generation = generation;
                     let _ = self.put(vault_id, &e, left as u64);
                 }
             }
@@ -386,21 +458,47 @@ mod tests {
     }
 
     #[test]
+    fn each_file_keeps_its_own_record_and_a_full_entry_adds_none() {
+        let mut e = Entry::new(Key::random(), Source::Keyring, "vault", 5);
+        assert!(!e.record("vault", 4), "never lowered");
+        assert!(e.record("copy", 2), "a copy gets a record of its own");
+        assert_eq!((e.generation_of("vault"), e.generation_of("copy")), (Some(5), Some(2)));
+        for i in 0..SLOTS * 2 {
+            e.record(&format!("c{i}"), 1);
+        }
+        assert_eq!(e.seen.len(), SLOTS);
+        assert_eq!(e.generation_of("vault"), Some(5), "no file's record is pushed out by others");
+        assert_eq!(e.generation_of(&format!("c{}", SLOTS * 2 - 1)), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn only_a_private_session_keyring_is_used() {
+        use imp::joinable;
+        // pam_keyinit's, and one that shows its keys to the user without opening them.
+        assert_eq!(joinable(0x3f03_0000), None);
+        assert_eq!(joinable(0x3f01_0101), None);
+        // `keyctl session NAME` (link), a joinable one (search), one the user may re-permission.
+        assert_eq!(joinable(0x3f13_0000), Some("every process of yours"));
+        assert_eq!(joinable(0x3f0b_0000), Some("every process of yours"));
+        assert_eq!(joinable(0x3f23_0000), Some("every process of yours"));
+        assert_eq!(joinable(0x3f03_0800), Some("your group"));
+        assert_eq!(joinable(0x3f03_0010), Some("every user"));
+        // The per-user session keyring grants the user everything.
+        assert_eq!(joinable(0x1f3f_0000), Some("every process of yours"));
+    }
+
+    #[test]
     fn an_entry_reads_back_and_garbage_does_not() {
-        let e = Entry {
-            key: Key::random(),
-            origin: Source::Keyring,
-            expires_at: 1_900_000_000,
-            tag: "0123456789abcdef01234567".into(),
-            generation: 42,
-        };
+        let mut e = Entry::new(Key::random(), Source::Keyring, "0123456789abcdef01234567", 42);
+        e.expires_at = 1_900_000_000;
+        assert!(e.record("backup", 7));
         let b = e.encode();
         let d = Entry::decode(&b).unwrap();
         assert_eq!(d.key.bytes(), e.key.bytes());
-        assert_eq!(
-            (d.origin, d.expires_at, d.tag.as_str(), d.generation),
-            (Source::Keyring, 1_900_000_000, e.tag.as_str(), 42)
-        );
+        assert_eq!((d.origin, d.expires_at), (Source::Keyring, 1_900_000_000));
+        assert_eq!(d.seen, e.seen);
+        assert_eq!((d.generation_of("0123456789abcdef01234567"), d.generation_of("backup")), (Some(42), Some(7)));
         assert!(Entry::decode(&b[..LEN - 1]).is_none());
         let mut bad = b.to_vec();
         bad[0] = b'X';

@@ -86,8 +86,15 @@ pub struct Unlocked {
 #[derive(Clone)]
 pub struct Cached {
     pub origin: Source,
-    pub tag: String,
-    pub generation: u64,
+    /// The newest generation the session saw of each vault file (by tag) it recorded.
+    pub seen: Vec<(String, u64)>,
+}
+
+impl Cached {
+    /// What the cache recorded for the file `tag`; none when it has no record of that file.
+    pub fn generation_of(&self, tag: &str) -> Option<u64> {
+        crate::cache::generation_of(&self.seen, tag)
+    }
 }
 
 impl Unlocked {
@@ -206,7 +213,7 @@ pub fn from_cache(env: &Envelope, cache: &Cache) -> Option<Unlocked> {
         cache.forget(id);
         return None;
     }
-    let cached = Cached { origin: e.origin, tag: e.tag, generation: e.generation };
+    let cached = Cached { origin: e.origin, seen: e.seen };
     Some(Unlocked { key: e.key, source: Source::Cache, passphrase: None, cached: Some(cached) })
 }
 

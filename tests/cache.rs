@@ -163,7 +163,7 @@ fn a_command_started_by_exec_cannot_read_the_cached_key() {
     env.ok(&["unlock"], b"");
     env.unset("TOKCTL_PASSPHRASE");
     let id = entry(&env).expect("cached");
-    let ours = keyctl(&env, &["rdescribe", "@s"]).stdout;
+    let ours = keyctl(&env, &["id", "@s"]).stdout;
     // The entry is for possessors only: no rights for the user, group or others.
     let desc = keyctl(&env, &["rdescribe", &id]).stdout;
     let perm = u32::from_str_radix(desc.split(';').nth(3).unwrap_or("?"), 16).expect("a permission mask");
@@ -172,7 +172,7 @@ fn a_command_started_by_exec_cannot_read_the_cached_key() {
     let desc_name = format!("tokctl:{}", env.vault_id());
     for mask in [&[][..], &["--mask"]] {
         let script = format!(
-            "keyctl rdescribe @s; keyctl search @s user {desc_name} && echo FOUND; keyctl print {id} && echo READ; \
+            "keyctl id @s; keyctl search @s user {desc_name} && echo FOUND; keyctl print {id} && echo READ; \
              printf 'token=%s\\n' \"$GH_TOKEN\""
         );
         let mut args = vec!["exec"];
@@ -279,10 +279,10 @@ fn another_user_cannot_read_the_cached_key_and_tokctl_under_su_does_not_use_it()
     env.ok(&["unlock"], b"");
     env.unset("TOKCTL_PASSPHRASE");
     let id = entry(&env).expect("cached");
-    let session = env.session.as_ref().unwrap().name().to_string();
-    // A second user in a session of its own (its login): not by id, not by joining ours by name.
+    let ring = env.session.as_ref().unwrap().id();
+    // A second user in a session of its own (its login): not by id, not by linking ours.
     let script = format!(
-        "keyctl print {id} && echo READ; keyctl session {session} keyctl search @s user tokctl:{v} && echo FOUND; true",
+        "keyctl print {id} && echo READ; keyctl link {ring} @s && keyctl search @s user tokctl:{v} && echo FOUND; true",
         v = env.vault_id()
     );
     let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups", "keyctl", "session", "-", "sh", "-c", &script];
@@ -312,10 +312,13 @@ fn unlock_never_writes_the_key_into_a_planted_entry() {
     env.set("TOKCTL_PASSPHRASE", PASS);
     env.ok(&["unlock"], b"");
     let payload = env.run_cmd(env.std_cmd_of("sh", &["-c", &format!("keyctl pipe {id} | wc -c")]), b"");
-    // Displaced, it is gone (or still holds its junk): never the 77 bytes of an entry.
-    assert_ne!(payload.stdout.trim(), "77", "the vault key went into the planted key\n{payload}");
-    // The real entry displaced it from the session keyring, with the right permissions.
+    // Displaced, it is gone (or still holds its junk): never the 301 bytes of an entry (magic,
+    // origin, expiry, 8 generation records of 32 bytes, key).
+    assert_ne!(payload.stdout.trim(), "301", "the vault key went into the planted key\n{payload}");
     let ours = entry(&env).expect("cached");
+    let size = env.run_cmd(env.std_cmd_of("sh", &["-c", &format!("keyctl pipe {ours} | wc -c")]), b"");
+    assert_eq!(size.stdout.trim(), "301", "the size this test looks for is an entry's\n{size}");
+    // The real entry displaced it from the session keyring, with the right permissions.
     assert_ne!(ours, id);
     let desc = keyctl(&env, &["rdescribe", &ours]).stdout;
     assert!(desc.starts_with("user;0;0;2f000000;"), "possessor view/read/write/search/setattr only: {desc}");
@@ -407,4 +410,106 @@ print("session_to_parent", libc.syscall(K, 18), ctypes.get_errno())
     assert!(out.stdout.contains("session_to_parent"), "the attack ran\n{out}");
     assert!(out.stdout.contains("SAME-SESSION"), "the shell's session keyring was replaced\n{out}");
     assert!(!stolen.exists(), "the command read the key the shell cached afterwards\n{out}");
+}
+
+/// A session keyring made by `keyctl session NAME` (or a container runtime's shared `_ses.<id>`)
+/// lets every process of the user link it (and, with search, join it by name): another login
+/// session of the same user would then possess it and read a cached key. tokctl refuses to cache
+/// in it, says why in `unlock` and `doctor`, and another session finds nothing there to read.
+#[test]
+fn a_joinable_session_keyring_is_not_a_login_session_of_its_own() {
+    let mut env = Env::bare();
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    env.create("gh", &["--env", "GH_TOKEN"]);
+    let desc = format!("tokctl:{}", env.vault_id());
+    let name = format!("tokctl-named-{}", std::process::id());
+    // Inside the named session: unlock, doctor, then, while it is alive, another session of the
+    // same user links the named keyring by its id and looks for the key; a second process joins
+    // it by name and looks too.
+    let script = format!(
+        "ring=$(keyctl id @s); keyctl rdescribe @s; \
+         {BIN} unlock; echo unlock=$?; {BIN} doctor | grep '^cache'; \
+         keyctl session - sh -c \"keyctl link $ring @s && keyctl search @s user {desc} > k && keyctl print \\$(cat k) | wc -c | sed 's/^/LINKED-READ=/'\"; \
+         keyctl session {name} sh -c 'keyctl search @s user {desc} > k && keyctl print $(cat k) | wc -c | sed \"s/^/JOINED-READ=/\"'; \
+         {BIN} lock >/dev/null 2>&1; true"
+    );
+    for perm in [None, Some("0x3f0b0000"), Some("0x3f230000"), Some("0x3f030808")] {
+        let setperm = perm.map(|p| format!("keyctl setperm @s {p}; ")).unwrap_or_default();
+        let full = format!("{setperm}{script}");
+        let out = env.run_cmd(env.std_cmd_of("keyctl", &["session", &name, "sh", "-c", &full]), b"");
+        let shown = format!("permissions {perm:?}\n{out}");
+        assert!(out.stdout.contains("unlock=2"), "unlock must refuse a joinable session keyring: {shown}");
+        assert!(out.stderr.contains("not available") && out.stderr.contains("join or link"), "{shown}");
+        let cache = out.stdout.lines().find(|l| l.starts_with("cache")).unwrap_or_default();
+        assert!(cache.contains("not available here") && cache.contains("join or link"), "doctor: {shown}");
+        assert!(
+            !out.stdout.contains("LINKED-READ") && !out.stdout.contains("JOINED-READ"),
+            "another session read the key: {shown}"
+        );
+    }
+    // pam_keyinit's keyring (possessor all, user view and read) stays usable.
+    let private = format!("keyctl setperm @s 0x{:08x}; {BIN} unlock && echo unlocked", session::PAM_PERM);
+    let out = env.run_cmd(env.std_cmd_of("keyctl", &["session", "-", "sh", "-c", &private]), b"");
+    assert!(out.stdout.contains("unlocked"), "{out}");
+}
+
+/// Reading a backup copy of the vault (same id, another path) with the cached key must not
+/// move the cache's record of the vault file itself: a later rollback of the vault and its log
+/// together is still caught on a read from the cache.
+#[test]
+fn reading_a_backup_copy_keeps_the_cache_record_of_the_vault_itself() {
+    let mut env = Env::keyring();
+    env.in_session();
+    let secret = env.create("gh", &[]);
+    let old_vault = env.vault_bytes();
+    let old_log = std::fs::read(env.log_path()).unwrap();
+    // A backup of that state, kept elsewhere (same vault id, another file).
+    let backup = env.write_file("backup.toml", &old_vault);
+    std::fs::write(sibling(&backup, ".log"), &old_log).unwrap();
+    env.ok(&["revoke", "gh"], b"");
+    env.ok(&["get", "gh", "--vault", backup.to_str().unwrap()], b"");
+    assert!(entry(&env).is_some(), "every read so far came from the cache");
+    // The vault and its log rolled back together, to the backup's state.
+    std::fs::write(&env.vault, &old_vault).unwrap();
+    std::fs::write(env.log_path(), &old_log).unwrap();
+    let out = env.fails(&["get", "gh"], b"", 6);
+    assert!(out.stderr.contains("older copy"), "{out}");
+    assert!(!out.stdout.contains(&secret), "the revoked secret came back\n{out}");
+    // The backup itself is still readable: it is another file, and copies never trip each other.
+    assert_eq!(env.ok(&["get", "gh", "--vault", backup.to_str().unwrap()], b"").trim(), secret);
+    // Many copies read in one session: every file keeps its own record (or asks the keyring).
+    for i in 0..12 {
+        let copy = env.write_file(&format!("copy{i}.toml"), &old_vault);
+        env.ok(&["list", "--vault", copy.to_str().unwrap()], b"");
+    }
+    env.fails(&["get", "gh"], b"", 6);
+}
+
+/// With Yama's `ptrace_scope` at 0 (Debian's default), or without Yama, another login session of the same user can
+/// attach a debugger to this session's shell and read the cached key through it: `doctor` says so
+/// beside the cache, with the fix; at 1 it says nothing. /proc/sys/kernel is replaced for the
+/// doctor alone, in a mount namespace of its own.
+#[test]
+fn doctor_warns_about_ptrace_scope_0_beside_a_usable_cache() {
+    if !require_root() {
+        return;
+    }
+    let (mut env, _secret) = passphrase_vault_in_session();
+    env.set("TOKCTL_PASSPHRASE", PASS);
+    env.ok(&["unlock"], b"");
+    for (scope, warned) in [("0", true), ("1", false), ("2", false), ("no Yama", true)] {
+        let fake = env.root.join(format!("kernel-{}", scope.replace(' ', "-")));
+        std::fs::create_dir_all(&fake).unwrap();
+        if scope != "no Yama" {
+            std::fs::create_dir_all(fake.join("yama")).unwrap();
+            std::fs::write(fake.join("yama/ptrace_scope"), format!("{scope}\n")).unwrap();
+        }
+        let script = format!("mount --bind {} /proc/sys/kernel && exec {BIN} doctor", fake.display());
+        let out = env.run_cmd(env.std_cmd_of("unshare", &["-m", "sh", "-c", &script]), b"");
+        assert_eq!(out.code, 0, "a warning, not a finding: {out}");
+        let said = out.stdout.lines().any(|l| {
+            (l.contains("ptrace_scope=0") || l.contains("no Yama")) && l.contains("kernel.yama.ptrace_scope=1")
+        });
+        assert_eq!(said, warned, "ptrace_scope {scope}: {out}");
+    }
 }

@@ -24,7 +24,7 @@ fn a_deleted_replayed_or_reordered_log_event_is_reported_by_doctor_and_marked_by
     env.ok(&["update", "gh", "--note", "n"], b"");
     env.get("gh");
     let intact = log_lines(&env);
-    assert_eq!(intact.len(), 4);
+    assert_eq!(intact.len(), 5, "vault-created, created, used, updated, used");
     let out = env.run(&["doctor"], b"");
     assert_eq!(out.code, 0, "{out}");
     assert!(out.stdout.contains("chain intact"), "{out}");
@@ -33,7 +33,7 @@ fn a_deleted_replayed_or_reordered_log_event_is_reported_by_doctor_and_marked_by
     let tampered: [(&str, Vec<String>); 3] = [
         ("deleted", [&intact[..1], &intact[2..]].concat()),
         ("replayed", [&intact[..], &intact[1..2]].concat()),
-        ("reordered", vec![intact[0].clone(), intact[2].clone(), intact[1].clone(), intact[3].clone()]),
+        ("reordered", [&intact[..1], &intact[2..3], &intact[1..2], &intact[3..]].concat()),
     ];
     for (what, lines) in tampered {
         write_log(&env, &lines);
@@ -156,4 +156,105 @@ fn copies_of_a_vault_never_trip_each_other() {
     env.ok(&["update", "gh", "--note", "the copy moves on"], b"");
     env.unset("TOKCTL_VAULT");
     env.get("gh");
+}
+
+/// Every write logs its events with the generation it wrote, so a log whose newest write is
+/// older than the vault lost its end: emptied, garbage, cut short, deleted, or an older copy.
+/// `doctor` reports it (exit 6) and `log` marks it, whatever uses were appended since; a vault
+/// whose log is whole, `init`'s included, is all well.
+#[test]
+fn a_log_short_of_the_vaults_generation_is_reported_by_doctor_and_marked_by_log() {
+    let env = Env::env_key();
+    env.ok(&["init"], b"");
+    let out = env.run(&["doctor"], b"");
+    assert_eq!(out.code, 0, "a new vault's log is whole\n{out}");
+    env.create("gh", &[]);
+    env.ok(&["update", "gh", "--note", "n"], b"");
+    env.ok(&["revoke", "gh", "--yes"], b"");
+    let out = env.run(&["doctor"], b"");
+    assert_eq!(out.code, 0, "{out}");
+    let intact = log_lines(&env);
+    let before_revoke: Vec<String> = intact[..intact.len() - 1].to_vec();
+    let cases: [(&str, Option<String>); 4] = [
+        ("emptied", Some(String::new())),
+        ("garbage", Some("AAAAbbbbCCCCddddEEEEffff0123\nnot a line of the log\n".into())),
+        ("cut short", Some(format!("{}\n", before_revoke.join("\n")))),
+        ("deleted", None),
+    ];
+    for (what, text) in cases {
+        match &text {
+            Some(t) => std::fs::write(env.log_path(), t).unwrap(),
+            None => std::fs::remove_file(env.log_path()).unwrap(),
+        }
+        // A use appended since (carrying the generation its reader saw) changes nothing.
+        env.ok(&["list"], b"");
+        env.ok(&["show", "gh"], b"");
+        let out = env.run(&["doctor"], b"");
+        assert_eq!(out.code, 6, "doctor reports a {what} log\n{out}");
+        assert!(!out.stdout.contains("chain intact"), "{what}: {out}");
+        let line = out.stdout.lines().find(|l| l.starts_with("log")).unwrap_or_default();
+        assert!(line.contains('✗') && line.contains("generation 4"), "{what}: {out}");
+        let out = env.run(&["log"], b"");
+        assert_eq!(out.code, 0, "{out}");
+        assert!(out.stdout.lines().next().unwrap_or_default().contains("✗ missing"), "log marks the {what} log: {out}");
+        assert!(out.stderr.contains("missing"), "{what}: {out}");
+        let out = env.run(&["log", "--json"], b"");
+        assert!(out.stderr.contains("missing"), "{what}: {out}");
+    }
+    // The next write logs generation 5: from then on the log reaches the vault again (what
+    // was lost stays lost; it is not a finding forever).
+    write_log(&env, &intact);
+    env.create("two", &[]);
+    let out = env.run(&["doctor"], b"");
+    assert_eq!(out.code, 0, "{out}");
+}
+
+/// `accept-rollback` says, every time, what keeping the older copy brings back. When the log was
+/// rolled back with the vault it cannot know what changed since: it says so and names every
+/// token of the copy that may hold a secret revoked or replaced since. When the log knows, it
+/// names each token exactly: revoked again, deleted but back, old secret of a regenerated token.
+#[test]
+fn accept_rollback_names_what_the_older_copy_brings_back() {
+    let env = Env::keyring();
+    env.create("leaky", &[]);
+    env.create("rotated", &[]);
+    env.create("kept", &[]);
+    env.create("gone", &[]);
+    let old = keep_copy(&env, true);
+    env.ok(&["revoke", "leaky", "--yes"], b"");
+    env.ok(&["regenerate", "rotated"], b"");
+    env.ok(&["delete", "gone", "--yes"], b"");
+    // The vault and its log together: only the OS keyring knows a newer generation was seen.
+    put_back(&old);
+    env.fails(&["get", "leaky"], b"", 6);
+    // Said even with --quiet: it is what the user must act on.
+    let out = env.succeeds(&["-q", "accept-rollback"], b"");
+    assert!(out.stderr.contains("cannot tell"), "says the log does not reach the newest generation: {out}");
+    for name in ["leaky", "rotated", "kept", "gone"] {
+        assert!(out.stderr.contains(&format!("'{name}'")), "names {name}, which may be brought back: {out}");
+    }
+    assert!(out.stderr.contains("regenerate") || out.stderr.contains("revoke"), "says what to do: {out}");
+
+    // The vault alone: the log knows every change since, and each is named for what it is.
+    let old = keep_copy(&env, false);
+    env.ok(&["revoke", "leaky", "--yes"], b"");
+    env.ok(&["regenerate", "rotated"], b"");
+    env.ok(&["delete", "gone", "--yes"], b"");
+    put_back(&old);
+    let out = env.succeeds(&["accept-rollback"], b"");
+    assert!(!out.stderr.contains("cannot tell"), "{out}");
+    assert!(out.stderr.contains("revoked again") && out.stderr.contains("leaky"), "{out}");
+    let line =
+        |name: &str| out.stderr.lines().find(|l| l.contains(&format!("'{name}'"))).unwrap_or_default().to_string();
+    assert!(line("rotated").contains("brings back") && line("rotated").contains("old secret"), "{out}");
+    assert!(line("gone").contains("brings back") && line("gone").contains("deleted"), "{out}");
+    assert_eq!(line("kept"), "", "a token nothing happened to is not named: {out}");
+    env.fails(&["get", "leaky"], b"", 4);
+
+    // Nothing changed since the copy: it says that too.
+    let old = keep_copy(&env, false);
+    env.ok(&["update", "kept", "--note", "n"], b"");
+    put_back(&old);
+    let out = env.succeeds(&["accept-rollback"], b"");
+    assert!(out.stderr.contains("brings back no"), "{out}");
 }

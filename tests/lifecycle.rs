@@ -375,7 +375,8 @@ fn the_log_shows_each_change_and_use_newest_first() {
 
     let all = env.json(&["log", "--json"]);
     assert_eq!(all[0]["token"], "other", "newest first: {all}");
-    assert_eq!(all.as_array().unwrap().len(), 4);
+    assert_eq!(all.as_array().unwrap().len(), 5);
+    assert_eq!(all[4]["action"], "vault-created", "the first write made the vault: {all}");
 
     let text = env.ok(&["log", "gh"], b"");
     let lines: Vec<&str> = text.lines().collect();

@@ -20,13 +20,7 @@ pub fn unlock(ctx: &Ctx, a: UnlockArgs) -> Result<u8> {
             .hint("keep the bundle key in the environment of the job that uses it")
             .into());
     }
-    let entry = Entry {
-        key: op.key.clone(),
-        origin: op.source,
-        expires_at: 0,
-        tag: op.tag().to_string(),
-        generation: op.generation(),
-    };
+    let entry = Entry::new(op.key.clone(), op.source, op.tag(), op.generation());
     c.store(&op.header.vault_id, entry, secs)?;
     let until = when::rfc3339(when::now() + secs as i64);
     ctx.say(format!(

@@ -38,7 +38,9 @@ impl Report {
 /// Whether the unlock cache is usable here, whether it holds this vault, and until when.
 fn cache_line(r: &mut Report, vault_id: &str, now: i64) {
     use crate::cache::{self, Availability};
-    match cache::open() {
+    let cache = cache::open();
+    let usable = matches!(cache, Ok(Availability::Usable(_)));
+    match cache {
         Err(e) => r.problem(Code::Usage, "cache", format!("{e}")),
         Ok(Availability::Off) => r.line("cache", "– off (TOKCTL_CACHE_TTL is 0 or off)"),
         Ok(Availability::Unavailable(why)) => r.line("cache", format!("– not available here: {why}")),
@@ -55,6 +57,24 @@ fn cache_line(r: &mut Report, vault_id: &str, now: i64) {
             None => r.line("cache", "usable in this login session; this vault is not cached (`tokctl unlock`)"),
         },
     }
+    if usable && let Some(why) = ptrace_open() {
+        r.line("", format!("– {why}"));
+    }
+}
+
+/// Whether another login session of this user may attach a debugger to this one's processes
+/// (and so run code in this session and read the cache): Yama's `ptrace_scope` at 0, Debian's
+/// default, or no Yama at all. Said where the cache is usable, beside it.
+fn ptrace_open() -> Option<String> {
+    let why = match std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope") {
+        Ok(scope) if scope.trim() == "0" => "ptrace_scope=0",
+        Ok(_) => return None,
+        Err(_) => "no Yama ptrace limits in this kernel (as ptrace_scope=0)",
+    };
+    Some(format!(
+        "{why}: another login session of yours can attach a debugger to this session's shell and read the \
+         cached key through it; `sysctl kernel.yama.ptrace_scope=1` stops that"
+    ))
 }
 
 #[cfg(unix)]
@@ -193,8 +213,9 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         ),
         Err(e) => r.line("generation", format!("{} (newest seen unknown: {e})", op.generation())),
     }
+    let log = crate::journal::read(&op.path, &op.payload.log_key(), &vault_id);
+    let short = crate::commands::log::shortfall(&op, &log);
     let payload = op.payload;
-    let log = crate::journal::read(&op.path, &payload.log_key(), &vault_id);
     let n = log.entries.len();
     let legacy = if log.legacy > 0 { format!(", {} from before the chain", log.legacy) } else { String::new() };
     if log.breaks > 0 {
@@ -206,8 +227,12 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
                 log.breaks
             ),
         );
-    } else {
+    } else if short.is_none() {
         r.line("log", format!("✓ {n} events, chain intact{legacy}"));
+    }
+    if let Some(why) = short {
+        let label = if log.breaks > 0 { "" } else { "log" };
+        r.problem(Code::Damaged, label, format!("events are missing from its end: {why}; `tokctl log` marks it"));
     }
     if log.unreadable > 0 {
         r.line("", format!("– {} unreadable line(s): torn by a crash mid-append, or inserted", log.unreadable));

@@ -2,11 +2,13 @@
 
 use serde_json::{Value, json};
 
+use crate::access::Opened;
 use crate::cli::LogArgs;
 use crate::commands::Ctx;
 use crate::error::Result;
 use crate::journal::{self, Chain};
 use crate::ui::{escape, out_line, print_json};
+use crate::vault::VaultKind;
 use crate::when;
 
 pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
@@ -18,6 +20,7 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
     // Follow a token across renames by its id; a deleted token is found by its last name.
     let id = a.name.as_ref().and_then(|n| op.payload.find(n).ok().map(|r| r.id.clone()));
     let report = op.history();
+    let short = shortfall(&op, &report);
     let mut entries = report.entries;
     if let Some(n) = &a.name {
         entries.retain(|e| id.as_ref().map_or(&e.event.token == n, |id| &e.event.token_id == id));
@@ -41,13 +44,16 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
             })
             .collect();
         print_json(&Value::Array(v))?;
-    } else if entries.is_empty() {
+    } else if entries.is_empty() && short.is_none() {
         ctx.say("no events yet");
     } else {
         // Columns as wide as their widest cell, so every event lines up.
         let wide = |f: fn(&journal::Event) -> &str| entries.iter().map(|e| f(&e.event).chars().count()).max();
         let (wa, wt) = (wide(|e| &e.action).unwrap_or(0), wide(|e| &e.token).unwrap_or(0));
         let mut out = String::new();
+        if let Some(why) = &short {
+            out.push_str(&format!("✗ missing: {why}\n"));
+        }
         for e in &entries {
             let mark = match &e.chain {
                 Chain::Linked => String::new(),
@@ -76,5 +82,35 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
             report.breaks, report.unreadable
         ));
     }
+    if let Some(why) = &short {
+        ctx.say(format!("events are missing from the end of the log: {why}; `tokctl doctor` reports it"));
+    }
     Ok(0)
+}
+
+/// Why the log falls short of the vault, if it does. Every write logs at least one event that
+/// carries the generation it wrote (uses carry only what their reader saw, so they do not
+/// count), so a vault ahead of the log's newest write lost the end of its log.
+pub fn shortfall(op: &Opened, report: &journal::Report) -> Option<String> {
+    let g = op.generation();
+    if g == 0 || op.header.kind == VaultKind::Bundle || op.is_remote() {
+        return None;
+    }
+    let logged = report.entries.iter().filter(|e| !e.event.is_use()).map(|e| e.generation).max();
+    Some(match logged {
+        Some(l) if l >= g => return None,
+        Some(l) => format!(
+            "the log's newest write is generation {l}, the vault is at generation {g}: the events of {} write(s) \
+             are gone (the log was cut short or replaced by an older copy; a crash between a write and its log \
+             entry does this too, until the next write)",
+            g - l
+        ),
+        None if !journal::path(&op.path).exists() => format!(
+            "there is no log beside the vault, which is at generation {g}: it was deleted (or the vault was \
+             copied without its .log file)"
+        ),
+        None => {
+            format!("the log holds no readable write, but the vault is at generation {g}: it was emptied or replaced")
+        }
+    })
 }

@@ -194,7 +194,7 @@ impl Env {
         for (k, v) in &self.vars {
             c.env(k, v);
         }
-        session::join(&mut c, self.session.as_ref().map(|s| s.name()));
+        session::join(&mut c, self.session.as_ref());
         c
     }
 

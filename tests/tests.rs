@@ -8,6 +8,7 @@ mod ci_recipe;
 mod concurrency;
 mod damage;
 mod docs;
+mod durations;
 mod exec;
 mod expiry;
 mod fit;

@@ -50,7 +50,7 @@ fn status_cell(r: &Record, last: Option<i64>, uses_recorded: bool, now: i64) -> 
 
 pub fn list(ctx: &Ctx, a: ListArgs) -> Result<u8> {
     let now = when::now();
-    let window = a.expiring.as_deref().map(|d| when::parse_window(d, now)).transpose()?;
+    let window = a.expiring.as_deref().map(|d| when::parse_window("--expiring", d)).transpose()?;
     if let Some(s) = &a.scope {
         crate::vault::check_scope(s)?;
     }

@@ -189,7 +189,7 @@ impl Report {
 /// mount is KV version 2, the capabilities on the prefix, and tokens expired or due.
 pub fn doctor(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
     let now = when::now();
-    let within = when::parse_window(a.within.as_deref().unwrap_or("7d"), now)?;
+    let within = when::parse_window("--within", a.within.as_deref().unwrap_or("7d"))?;
     let loc = location(&ctx.vault)?;
     let mut r = Report { lines: String::new(), worst: None, failed: false };
     r.line("tokctl", env!("CARGO_PKG_VERSION"));

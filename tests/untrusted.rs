@@ -150,8 +150,8 @@ fn python_dotenv() -> Option<PathBuf> {
 #[test]
 fn dotenv_output_reads_back_in_python_dotenv_where_its_syntax_can_say_the_value() {
     let Some(python) = python_dotenv() else {
-        eprintln!(
-            "SKIPPED: no python-dotenv (python3 -m venv target/pyenv && target/pyenv/bin/pip install python-dotenv)"
+        cannot_run(
+            "no python-dotenv (.ci/test installs it: python3 -m venv target/pyenv && target/pyenv/bin/pip install python-dotenv)",
         );
         return;
     };

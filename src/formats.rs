@@ -103,6 +103,17 @@ pub fn jwt_expiry(secret: &str) -> Option<i64> {
     exp.as_i64().or_else(|| exp.as_f64().map(|f| f as i64)).filter(|&t| (1..=253_402_300_799).contains(&t))
 }
 
+/// The provider, when a token is one whose provider always sets an expiry (a GitHub
+/// fine-grained token, by its prefix; a Gitpod token, by the token's name, as its secret has no
+/// prefix of its own): imported without `--expires`, its record would say "never".
+pub fn always_expires(name: &str, found: Option<&Recognised>) -> Option<&'static str> {
+    match found {
+        Some(f) if f.provider == "GitHub (fine-grained)" => Some(f.provider),
+        _ if name.eq_ignore_ascii_case("gitpod") => Some("Gitpod"),
+        _ => None,
+    }
+}
+
 /// A provider whose CLI reads its token from a fixed variable, found by the token's name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WellKnown {

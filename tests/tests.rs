@@ -25,6 +25,7 @@ mod packaging;
 mod process_leaks;
 mod remote;
 mod rotation;
+mod rough_edges;
 mod support;
 mod trust;
 mod tty;

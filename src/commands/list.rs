@@ -106,7 +106,10 @@ fn print_table(rows: &[&Record], last: &HashMap<String, i64>, uses_recorded: boo
             w[i] = w[i].max(s.chars().count());
         }
     }
-    let pad = |s: &str, i: usize| format!("{s}{}", " ".repeat(w[i] - s.chars().count()));
+    // The last column is not padded: no line ends in spaces, painted or not.
+    let pad = |s: &str, i: usize| {
+        if i + 1 == w.len() { s.to_string() } else { format!("{s}{}", " ".repeat(w[i] - s.chars().count())) }
+    };
     let mut out = String::new();
     let header: Vec<String> = head.iter().enumerate().map(|(i, h)| pad(h, i)).collect();
     out.push_str(&paint(BOLD, header.join("  ").trim_end()));

@@ -41,7 +41,10 @@ fn location(url: &std::path::Path) -> Result<Location> {
 
 pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<u8> {
     let loc = location(&a.url)?;
-    let token = ui::read_secret("Token for the server: ")?;
+    let token = ui::read_secret(
+        "Token for the server: ",
+        &format!("tokctl login {}", ui::escape(&a.url.display().to_string())),
+    )?;
     let client = Client::new(&loc)?;
     let me = client.send_as(Some(token.expose()), &Method::Get, "auth/token/lookup-self", None)?;
     if me.status != 200 {

@@ -14,15 +14,9 @@ pub struct Recognised {
     pub checksum_ok: Option<bool>,
 }
 
-const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-fn base62_6(mut n: u32) -> String {
-    let mut out = [b'0'; 6];
-    for slot in out.iter_mut().rev() {
-        *slot = BASE62[(n % 62) as usize];
-        n /= 62;
-    }
-    String::from_utf8(out.to_vec()).expect("ASCII")
+/// Six base62 characters, as GitHub writes its checksum (the same alphabet as tokctl's own).
+fn base62_6(n: u32) -> String {
+    crate::crypto::base62_fixed(n, 6)
 }
 
 /// GitHub's classic tokens: `gh?_` + 30 base62 + base62(CRC32 of those 30), 6 characters.

@@ -250,6 +250,11 @@ fn a_program_name_with_escapes_is_shown_escaped_by_log_and_in_errors() {
     let out = env.fails(&["exec", "-t", "svc", "--", program.to_str().unwrap()], b"", 127);
     assert_no_controls("exec's error", &out.stderr);
     assert!(out.stderr.contains(r"\x1b]0;pwned\x07\x1b[2Jprog"), "{out}");
+    // A command that never started is not a use; once the program exists and runs, the log
+    // names it, escaped.
+    std::fs::write(&program, "#!/bin/sh\nexit 0\n").unwrap();
+    set_mode(&program, 0o755);
+    env.ok(&["exec", "-t", "svc", "--", program.to_str().unwrap()], b"");
     let log = env.ok(&["log"], b"");
     assert_no_controls("log", &log);
     assert!(log.contains(r"exec \x1b]0;pwned\x07\x1b[2Jprog"), "{log}");

@@ -40,38 +40,8 @@ pub enum Policy {
     Ttl { secs: u64, explicit: bool },
 }
 
-/// Parse a cache duration: `90s`, `15m`, `2h`, `1d`, or a number of seconds; at most 24 hours.
-pub fn parse_ttl(s: &str, what: &str) -> Result<u64> {
-    let t = s.trim();
-    let (num, mult) = match t.char_indices().last() {
-        Some((i, 's')) => (&t[..i], 1),
-        Some((i, 'm')) => (&t[..i], 60),
-        Some((i, 'h')) => (&t[..i], 3600),
-        Some((i, 'd')) => (&t[..i], 86_400),
-        _ => (t, 1),
-    };
-    let secs = num
-        .parse::<u64>()
-        .ok()
-        .filter(|_| num.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|n| n.checked_mul(mult))
-        .filter(|&n| n > 0);
-    match secs {
-        Some(n) if n <= MAX_TTL => Ok(n),
-        Some(_) => Err(error::usage(format!("{what} '{}' is longer than 24 hours", crate::ui::escape(t)))
-            .hint("the unlock cache keeps a key at most 24h; give a shorter duration such as 8h")
-            .into()),
-        None => Err(error::usage(format!("{what} '{}' is not a duration", crate::ui::escape(t)))
-            .hint("use a duration such as 90s, 15m or 2h (TOKCTL_CACHE_TTL also takes 0 or off)")
-            .into()),
-    }
-}
-
-/// `0`, `00`, `0s`, `0m`…: a zero duration, which means off.
-fn is_zero(t: &str) -> bool {
-    let digits = t.strip_suffix(['s', 'm', 'h', 'd']).unwrap_or(t);
-    !digits.is_empty() && digits.bytes().all(|b| b == b'0')
-}
+/// Why `--for` and `TOKCTL_CACHE_TTL` stop at `MAX_TTL`.
+pub const LIMIT_HINT: &str = "the unlock cache keeps a key at most 24h; give a shorter duration such as 8h";
 
 /// The policy from the environment. A value that is not a duration is a usage error (exit 2):
 /// a typo must not silently turn the cache on for longer than meant.
@@ -84,10 +54,10 @@ pub fn policy() -> Result<Policy> {
             if t.is_empty() {
                 return Ok(Policy::Ttl { secs: DEFAULT_TTL, explicit: false });
             }
-            if t.eq_ignore_ascii_case("off") || is_zero(t) {
-                return Ok(Policy::Off);
-            }
-            Ok(Policy::Ttl { secs: parse_ttl(t, ENV_TTL)?, explicit: true })
+            Ok(match crate::when::parse_cache_ttl(ENV_TTL, t, MAX_TTL, LIMIT_HINT)? {
+                None => Policy::Off,
+                Some(secs) => Policy::Ttl { secs, explicit: true },
+            })
         }
     }
 }
@@ -444,18 +414,6 @@ mod imp {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_for_the_cache() {
-        assert_eq!(parse_ttl("90s", "x").unwrap(), 90);
-        assert_eq!(parse_ttl("15m", "x").unwrap(), 900);
-        assert_eq!(parse_ttl("2h", "x").unwrap(), 7200);
-        assert_eq!(parse_ttl("1d", "x").unwrap(), 86_400);
-        assert_eq!(parse_ttl("30", "x").unwrap(), 30);
-        for bad in ["", "0", "0m", "-5m", "+5m", "5x", "m", "25h", "2d", "1.5h", "99999999999999999999h"] {
-            assert!(parse_ttl(bad, "x").is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn each_file_keeps_its_own_record_and_a_full_entry_adds_none() {

@@ -63,6 +63,49 @@ fn start_failure(program: &OsString, e: &io::Error) -> anyhow::Error {
     .into()
 }
 
+/// Refuse a command that cannot be started, as `exec` would (127 not found, 126 not
+/// executable), before anything is logged: a use is a command that ran. The PATH is searched as
+/// execvp searches it (tokctl never injects PATH). A file that changes between this check and the
+/// exec is still reported by the exec itself.
+#[cfg(unix)]
+pub fn check_startable(program: &OsString) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::{Path, PathBuf};
+    let runnable = |p: &Path| -> io::Result<()> {
+        if !std::fs::metadata(p)?.is_file() {
+            return Err(io::ErrorKind::PermissionDenied.into());
+        }
+        rustix::fs::access(p, rustix::fs::Access::EXEC_OK).map_err(io::Error::from)
+    };
+    let found = if program.as_bytes().contains(&b'/') {
+        runnable(Path::new(program))
+    } else if program.is_empty() {
+        Err(io::ErrorKind::NotFound.into())
+    } else {
+        let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
+        let mut denied = None;
+        let mut found = None;
+        for dir in std::env::split_paths(&path) {
+            let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+            match runnable(&dir.join(program)) {
+                Ok(()) => {
+                    found = Some(());
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => denied = Some(e),
+                Err(_) => {}
+            }
+        }
+        found.ok_or_else(|| denied.unwrap_or_else(|| io::ErrorKind::NotFound.into()))
+    };
+    found.map_err(|e| start_failure(program, &e))
+}
+
+#[cfg(not(unix))]
+pub fn check_startable(_: &OsString) -> Result<()> {
+    Ok(())
+}
+
 /// Put this process, about to become the user's command, in a new anonymous session keyring of
 /// its own, so the command cannot read the unlock cache (`cache`): a `tokctl` it runs unlocks
 /// again. Only a system call, so it is safe between fork and exec. A kernel without keyutils has

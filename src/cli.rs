@@ -322,13 +322,14 @@ pub struct MetaArgs {
     #[arg(long, value_name = "T")]
     pub note: Option<String>,
 
-    /// How often the secret should be rotated (e.g. 90d): doctor, list and each use say when it is due
+    /// How often the secret should be rotated (e.g. 90d, 12w, or never): doctor, list and each use say when it is due
     #[arg(long, value_name = "D")]
     pub rotate_every: Option<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct CreateArgs {
+    /// The new token's name, e.g. github or deploy-ci (letters, digits, `.`, `_`, `-`)
     pub name: String,
     #[command(flatten)]
     pub meta: MetaArgs,
@@ -368,7 +369,7 @@ pub struct ListArgs {
     /// Only tokens carrying this scope
     #[arg(long, value_name = "S")]
     pub scope: Option<String>,
-    /// Only tokens expired or expiring within D (e.g. 7d)
+    /// Only tokens expired or expiring within D (45s, 90m, 12h, 30d, 2w)
     #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub expiring: Option<String>,
     /// Machine-readable output
@@ -378,6 +379,7 @@ pub struct ListArgs {
 
 #[derive(Args, Debug)]
 pub struct ShowArgs {
+    /// The token to show
     pub name: String,
     /// Print the record as JSON (the fields README.md lists; never the secret)
     #[arg(long)]
@@ -386,7 +388,7 @@ pub struct ShowArgs {
 
 #[derive(Args, Debug)]
 pub struct UnlockArgs {
-    /// How long: 90s, 15m, 8h; at most 24h
+    /// How long: 90s, 15m, 8h (45s, 90m, 12h, 30d, 2w); at most 24h
     #[arg(long = "for", value_name = "DURATION", default_value = "15m")]
     pub duration: String,
 }
@@ -400,6 +402,7 @@ pub struct LockArgs {
 
 #[derive(Args, Debug)]
 pub struct GetArgs {
+    /// The token whose secret to print
     pub name: String,
     /// Do not print a newline after the secret
     #[arg(short = 'n')]
@@ -408,6 +411,7 @@ pub struct GetArgs {
 
 #[derive(Args, Debug)]
 pub struct UpdateArgs {
+    /// The token to change
     pub name: String,
     /// A new name
     #[arg(long, value_name = "NEW")]
@@ -421,11 +425,13 @@ pub struct UpdateArgs {
     /// Remove a scope (repeatable)
     #[arg(long = "remove-scope", value_name = "S")]
     pub remove_scopes: Vec<String>,
+    /// The environment variable exec and env put the secret in
     #[arg(long, value_name = "VAR")]
     pub env: Option<String>,
     /// New expiry, from now: 30d, a date, or never
     #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub expires: Option<String>,
+    /// Free text kept with the token, in place of the old note
     #[arg(long, value_name = "T")]
     pub note: Option<String>,
     /// How often the secret should be rotated (e.g. 90d), counted from when it was set; `never` drops it
@@ -435,6 +441,7 @@ pub struct UpdateArgs {
 
 #[derive(Args, Debug)]
 pub struct RegenerateArgs {
+    /// The token to give a new secret (an imported one reads the provider's new token on stdin)
     pub name: String,
     /// New expiry instead of renewing the same lifetime
     #[arg(long, value_name = "D", allow_hyphen_values = true)]
@@ -443,6 +450,7 @@ pub struct RegenerateArgs {
 
 #[derive(Args, Debug)]
 pub struct ConfirmArgs {
+    /// The token's name
     pub name: String,
     /// Do not ask for confirmation (it is only asked on a terminal)
     #[arg(short, long)]
@@ -497,6 +505,7 @@ pub enum EnvFormat {
 pub struct EnvArgs {
     #[command(flatten)]
     pub select: SelectArgs,
+    /// How to print the variables
     #[arg(long, value_enum, default_value_t = EnvFormat::Sh)]
     pub format: EnvFormat,
     /// Write the assignments to FILE (created 0600, replaced whole) instead of stdout
@@ -542,7 +551,7 @@ pub struct LogArgs {
 
 #[derive(Args, Debug)]
 pub struct DoctorArgs {
-    /// Warn about tokens expiring within D [default: 7d]
+    /// Warn about tokens expiring within D (45s, 90m, 12h, 30d, 2w) [default: 7d]
     #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub within: Option<String>,
     /// Warn about tokens not used for D [default: 90d]

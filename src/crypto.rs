@@ -176,7 +176,9 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-fn base62_fixed(mut n: u32, width: usize) -> String {
+/// `n` in base62 (0-9, A-Z, a-z), left-padded with `0` to `width`: the checksum of minted
+/// secrets and of GitHub's classic tokens (`formats`).
+pub(crate) fn base62_fixed(mut n: u32, width: usize) -> String {
     let mut out = vec![b'0'; width];
     for slot in out.iter_mut().rev() {
         *slot = BASE62[(n % 62) as usize];

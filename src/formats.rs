@@ -14,15 +14,9 @@ pub struct Recognised {
     pub checksum_ok: Option<bool>,
 }
 
-const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-fn base62_6(mut n: u32) -> String {
-    let mut out = [b'0'; 6];
-    for slot in out.iter_mut().rev() {
-        *slot = BASE62[(n % 62) as usize];
-        n /= 62;
-    }
-    String::from_utf8(out.to_vec()).expect("ASCII")
+/// Six base62 characters, as GitHub writes its checksum (the same alphabet as tokctl's own).
+fn base62_6(n: u32) -> String {
+    crate::crypto::base62_fixed(n, 6)
 }
 
 /// GitHub's classic tokens: `gh?_` + 30 base62 + base62(CRC32 of those 30), 6 characters.
@@ -101,6 +95,17 @@ pub fn jwt_expiry(secret: &str) -> Option<i64> {
     let exp = claims.get("exp")?;
     // NumericDate: seconds, possibly with a fraction; beyond year 9999 is nonsense.
     exp.as_i64().or_else(|| exp.as_f64().map(|f| f as i64)).filter(|&t| (1..=253_402_300_799).contains(&t))
+}
+
+/// The provider, when a token is one whose provider always sets an expiry (a GitHub
+/// fine-grained token, by its prefix; a Gitpod token, by the token's name, as its secret has no
+/// prefix of its own): imported without `--expires`, its record would say "never".
+pub fn always_expires(name: &str, found: Option<&Recognised>) -> Option<&'static str> {
+    match found {
+        Some(f) if f.provider == "GitHub (fine-grained)" => Some(f.provider),
+        _ if name.eq_ignore_ascii_case("gitpod") => Some("Gitpod"),
+        _ => None,
+    }
 }
 
 /// A provider whose CLI reads its token from a fixed variable, found by the token's name.

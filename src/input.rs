@@ -12,19 +12,20 @@ fn too_large(what: &str) -> anyhow::Error {
 }
 
 /// Check a secret's bytes: UTF-8, not empty, no NUL, at most 64 KiB, one trailing newline
-/// stripped (what a pipe or a prompt adds).
-pub fn secret_from_bytes(mut raw: Vec<u8>, what: &str) -> Result<Secret> {
+/// stripped (what a pipe or a prompt adds). `cmd` is the command line to pipe a secret into, for
+/// the hint when there was none (`tokctl regenerate gh`).
+pub fn secret_from_bytes(mut raw: Vec<u8>, what: &str, cmd: &str) -> Result<Secret> {
     if raw.ends_with(b"\r\n") {
         raw.truncate(raw.len() - 2);
     } else if raw.ends_with(b"\n") {
         raw.truncate(raw.len() - 1);
     }
-    secret_exact(raw, what)
+    secret_exact(raw, what, cmd)
 }
 
 /// Check a secret's bytes as they are (a dotenv value, whose quotes say where it ends): UTF-8,
 /// not empty, no NUL, at most 64 KiB.
-pub fn secret_exact(mut raw: Vec<u8>, what: &str) -> Result<Secret> {
+pub fn secret_exact(mut raw: Vec<u8>, what: &str, cmd: &str) -> Result<Secret> {
     if raw.len() > MAX_SECRET {
         zeroize::Zeroize::zeroize(&mut raw);
         return Err(too_large(what));
@@ -32,9 +33,9 @@ pub fn secret_exact(mut raw: Vec<u8>, what: &str) -> Result<Secret> {
     if raw.is_empty() {
         return Err(error::usage(format!("{what} is empty"))
             .hint(if cfg!(target_os = "macos") {
-                "pipe the token in, e.g. `pbpaste | tokctl import NAME`, or run it on a terminal to be asked"
+                format!("pipe the token in, e.g. `pbpaste | {cmd}`, or run it on a terminal to be asked")
             } else {
-                "pipe the token in, e.g. `tokctl import NAME < token.txt`, or run it on a terminal to be asked"
+                format!("pipe the token in, e.g. `{cmd} < token.txt`, or run it on a terminal to be asked")
             })
             .into());
     }

@@ -69,12 +69,8 @@ pub fn keyring_enabled() -> Result<bool> {
 
 fn timeout_secs() -> Result<u64> {
     match std::env::var(ENV_TIMEOUT) {
-        Err(_) => Ok(10),
-        Ok(v) => v.trim().parse::<u64>().ok().filter(|&n| n > 0 && n <= 3600).ok_or_else(|| {
-            error::usage(format!("{ENV_TIMEOUT}='{v}' is not a number of seconds"))
-                .hint("use a whole number from 1 to 3600 (default 10)")
-                .into()
-        }),
+        Err(_) => Ok(crate::when::DEFAULT_TIMEOUT),
+        Ok(v) => crate::when::parse_timeout(ENV_TIMEOUT, &v),
     }
 }
 

@@ -36,7 +36,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "the vault's passphrase, for machines without a keyring; never passed to commands run by exec",
     ),
     ("TOKCTL_KEYRING", "`none` turns the OS keyring off"),
-    ("TOKCTL_KEYRING_TIMEOUT", "seconds to wait for the OS keyring before trying the next unlock source (default 10)"),
+    (
+        "TOKCTL_KEYRING_TIMEOUT",
+        "how long to wait for the OS keyring before trying the next unlock source: seconds, or 30s, 2m, 1h (1 s to 1 hour, default 10)",
+    ),
     ("CI", "`true` or `1`: the [ci] vault of the project file applies"),
     ("NO_COLOR", "when set and not empty, no colour under --color auto"),
     ("GITHUB_ENV", "the file `tokctl env --format github` appends to"),

@@ -32,12 +32,15 @@ struct Node {
     live: u32,
 }
 
-#[derive(Clone, Copy, Zeroize)]
+#[derive(Clone, Copy, Default)]
 struct Edge {
     byte: u8,
     to: u32,
     next: u32,
 }
+
+/// Plain data: wiped by writing `Edge::default()` over it (no derive macro, no second `syn`).
+impl zeroize::DefaultIsZeroes for Edge {}
 
 /// The trie's edges spell the secrets: they are wiped when it is dropped, and sized up front
 /// so that no reallocation leaves an unwiped copy behind.

@@ -158,10 +158,10 @@ fn hidden(text: &str) -> Result<Zeroizing<String>> {
 }
 
 /// Read a secret from stdin, or from a no-echo prompt when stdin is a terminal.
-pub fn read_secret(prompt: &str) -> Result<Secret> {
+pub fn read_secret(prompt: &str, cmd: &str) -> Result<Secret> {
     if stdin_is_tty() {
         let p = hidden(prompt)?;
-        return secret_from_bytes(p.as_bytes().to_vec(), "the secret");
+        return secret_from_bytes(p.as_bytes().to_vec(), "the secret", cmd);
     }
     let mut raw = Vec::new();
     io::stdin()
@@ -169,7 +169,7 @@ pub fn read_secret(prompt: &str) -> Result<Secret> {
         .take((MAX_SECRET + 3) as u64)
         .read_to_end(&mut raw)
         .map_err(|e| anyhow::anyhow!("cannot read the secret from stdin: {e}"))?;
-    secret_from_bytes(raw, "the secret on stdin")
+    secret_from_bytes(raw, "the secret on stdin", cmd)
 }
 
 /// Everything piped in on stdin, at most `limit` bytes; wiped when dropped.
@@ -194,6 +194,8 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool> {
 pub fn new_passphrase() -> Result<Zeroizing<String>> {
     let p = if stdin_is_tty() {
         let a = hidden("New passphrase: ")?;
+        // Too short is said at once, not after it was typed a second time.
+        crate::keystore::check_passphrase(&a)?;
         let b = hidden("Repeat it: ")?;
         if *a != *b {
             return Err(error::usage("the two passphrases differ").hint("run the command again").into());

@@ -86,9 +86,11 @@ fn refused() -> Vec<Case> {
         add(&["regenerate", "github", "--expires", bad], b"", 2, &says);
     }
     add(&["create", "newtok", "--expires", "2020-01-01T00:00:00Z"], b"", 2, "is in the past");
-    add(&["list", "--expiring", "3x"], b"", 2, "'3x' is not a duration or date");
+    add(&["list", "--expiring", "3x"], b"", 2, "--expiring '3x' is not a duration");
     add(&["list", "--expiring", "never"], b"", 2, "`never` is not a window");
-    add(&["doctor", "--within", "0d"], b"", 2, "'0d' is not a duration or date");
+    add(&["doctor", "--within", "0d"], b"", 2, "--within '0d' is not a duration");
+    add(&["doctor", "--unused", "2030-01-01"], b"", 2, "--unused '2030-01-01' is not a duration");
+    add(&["unlock", "--for", "1w"], b"", 2, "--for '1w' is longer than 24 hours");
     // Environment variable names.
     for bad in ["1ABC", "A-B", "A B", "", "ÄB", "A=B"] {
         let says = format!("'{bad}' is not a valid environment variable name");

@@ -379,18 +379,24 @@ fn a_command_under_exec_mask_cannot_hijack_the_shells_session_keyring() {
             r#"import ctypes, os, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 K = {keyctl}
-desc, out = sys.argv[1].encode(), sys.argv[2]
+desc, out, again, done = sys.argv[1].encode(), sys.argv[2], sys.argv[3], sys.argv[4]
 if os.fork() == 0:
     os.setsid()
-    for _ in range(60):
+    # Try until one attempt made after the shell's second unlock (`again` exists) has failed:
+    # then the hijack did not work, and `done` says so.
+    for _ in range(1200):
+        last = os.path.exists(again)
         kid = libc.syscall(K, 10, ctypes.c_long(-3), b"user", desc, 0)
         if kid > 0:
             buf = ctypes.create_string_buffer(128)
             n = libc.syscall(K, 11, kid, buf, 128)
             if n > 0:
-                open(out, "wb").write(buf.raw[:n]); os._exit(0)
-        time.sleep(0.1)
-    os._exit(1)
+                open(out, "wb").write(buf.raw[:n]); break
+        if last:
+            break
+        time.sleep(0.05)
+    open(done, "w").close()
+    os._exit(0)
 print("session_to_parent", libc.syscall(K, 18), ctypes.get_errno())
 "#,
             keyctl = libc::SYS_keyctl
@@ -398,17 +404,24 @@ print("session_to_parent", libc.syscall(K, 18), ctypes.get_errno())
     )
     .unwrap();
     let desc = format!("tokctl:{}", env.vault_id());
+    let (again, done) = (env.root.join("unlocked-again"), env.root.join("attacker-done"));
+    // The shell waits for the attacker's last try (polled, bounded at 60 s), not for a time.
     let script = format!(
         "before=$(keyctl rdescribe @s); TOKCTL_PASSPHRASE='{PASS}' {BIN} unlock; \
-         {BIN} exec --mask -t gh -- python3 {evil} {desc} {stolen}; \
-         sleep 0.5; [ \"$(keyctl rdescribe @s)\" = \"$before\" ] && echo SAME-SESSION; \
-         TOKCTL_PASSPHRASE='{PASS}' {BIN} unlock; sleep 4",
+         {BIN} exec --mask -t gh -- python3 {evil} {desc} {stolen} {again} {done}; \
+         [ \"$(keyctl rdescribe @s)\" = \"$before\" ] && echo SAME-SESSION; \
+         TOKCTL_PASSPHRASE='{PASS}' {BIN} unlock; touch {again}; \
+         i=0; while [ ! -e {done} ] && [ $i -lt 1200 ]; do i=$((i+1)); sleep 0.05; done; \
+         [ -e {done} ] && echo ATTACKER-DONE",
         evil = evil.display(),
-        stolen = stolen.display()
+        stolen = stolen.display(),
+        again = again.display(),
+        done = done.display()
     );
     let out = env.run_cmd(env.std_cmd_of("sh", &["-c", &script]), b"");
     assert!(out.stdout.contains("session_to_parent"), "the attack ran\n{out}");
     assert!(out.stdout.contains("SAME-SESSION"), "the shell's session keyring was replaced\n{out}");
+    assert!(out.stdout.contains("ATTACKER-DONE"), "the attacker tried after the second unlock\n{out}");
     assert!(!stolen.exists(), "the command read the key the shell cached afterwards\n{out}");
 }
 

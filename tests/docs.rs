@@ -114,3 +114,26 @@ fn tab_completes_token_names_only_when_the_vault_opens_unprompted() {
     // Subcommands complete from the binary itself.
     assert!(complete(&env, &["tokctl", "reg"]).contains(&"regenerate".to_string()));
 }
+
+/// Every argument of every command says what it is in `--help`: positionals (`<NAME>`) and flags.
+#[test]
+fn every_argument_of_every_command_is_described() {
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for a in cmd.get_arguments() {
+            let builtin = matches!(a.get_id().as_str(), "help" | "version");
+            if !builtin && a.get_help().is_none() && a.get_long_help().is_none() {
+                missing.push(format!("{path} {}", a.get_id()));
+            }
+        }
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            walk(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&Cli::command(), "tokctl", &mut missing);
+    assert!(missing.is_empty(), "undescribed in --help: {missing:?}");
+    // As a user reads it: `create --help` says what <NAME> is.
+    let help = Env::env_key().ok(&["create", "--help"], b"");
+    let line = help.lines().find(|l| l.trim_start().starts_with("<NAME>")).unwrap_or_default();
+    assert!(line.trim().len() > "<NAME>".len(), "<NAME> is described\n{help}");
+}

@@ -834,7 +834,7 @@ fn bundle_ci_recipe_works_on_a_read_only_checkout_without_writing_the_bundle() {
     let mount = match Mount::tmpfs(&ro, "4m") {
         Ok(m) => m,
         Err(why) => {
-            eprintln!("skipping the read-only filesystem part: {why}");
+            cannot_run(&format!("the read-only filesystem part needs a tmpfs: {why}"));
             return;
         }
     };
@@ -843,7 +843,7 @@ fn bundle_ci_recipe_works_on_a_read_only_checkout_without_writing_the_bundle() {
         std::fs::copy(repo.join(f), ro.join(f)).unwrap();
     }
     if let Err(why) = mount.remount_ro() {
-        eprintln!("skipping the read-only filesystem part: {why}");
+        cannot_run(&format!("the read-only filesystem part needs a read-only remount: {why}"));
         return;
     }
     assert!(std::fs::write(ro.join("probe"), "x").is_err(), "the remount is not read-only");

@@ -341,10 +341,18 @@ fn a_wrong_passphrase_then_end_of_input_is_exit_5() {
     env.set("TOKCTL_PASSPHRASE", "correct horse battery");
     env.import("x", "secret-0123456789", &[]);
     env.unset("TOKCTL_PASSPHRASE");
-    let line = format!("exec {BIN} get x");
-    let script = format!("(sleep 1; printf 'wrong-passphrase\\n'; sleep 1) | script -qec '{line}' /dev/null");
-    let out = run_std(env.std_cmd_of("sh", &["-c", &script]), b"");
-    assert!(out.stdout.contains("wrong passphrase"), "{out}");
+    // On a terminal: the wrong passphrase typed once the prompt is up, then end of input.
+    let within = std::time::Duration::from_secs(60);
+    let mut pty = env.on_pty(&["get", "x"]);
+    pty.expect("Passphrase for ", within);
+    pty.wait_echo_off(within);
+    pty.send("wrong-passphrase\n");
+    pty.expect("wrong passphrase", within);
+    pty.expect("Passphrase for ", within);
+    pty.wait_echo_off(within);
+    // ^D: the prompt reads the terminal raw, where it means end of input.
+    pty.send("\x04");
+    let out = pty.finish(within);
     assert_eq!(out.code, 5, "{out}");
     // Without a terminal, the hint leads with what fits a passphrase vault.
     let out = env.fails(&["get", "x"], b"", 5);

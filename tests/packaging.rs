@@ -57,3 +57,44 @@ fn man_writes_the_committed_pages_0644_and_never_through_a_symlink() {
     assert_eq!(out.stdout_bytes, std::fs::read(repo("man/tokctl.1")).unwrap());
     assert!(!env.vault.exists());
 }
+
+/// The README's install lines, run as written by `sh` in a fresh home, work; and `man tokctl`
+/// then finds the page the way the README says when `~/.local/bin` is not on PATH.
+#[test]
+fn the_readmes_completion_and_man_lines_work_on_a_fresh_home() {
+    let env = Env::bare();
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let block = readme
+        .split("```sh\n")
+        .map(|b| b.split("```").next().unwrap())
+        .find(|b| b.contains("tokctl completion bash >"))
+        .expect("the README's completion block");
+    let bin_dir = Path::new(crate::support::BIN).parent().unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin_dir.display());
+    let mut c = env.std_cmd_of("sh", &["-euc", block]);
+    c.env("PATH", &path);
+    let out = crate::support::run_std(c, b"");
+    assert_eq!(out.code, 0, "{out}");
+    for f in [".local/share/bash-completion/completions/tokctl", ".zfunc/_tokctl", ".local/share/man/man1/tokctl.1"] {
+        assert!(env.home.join(f).is_file(), "{f}\n{out}");
+    }
+    // man-db, when it is here: not found through PATH alone, found with the README's MANPATH.
+    let man = |extra: &[(&str, String)]| {
+        let mut c = env.std_cmd_of("man", &["-w", "tokctl"]);
+        c.env("PATH", &path).env_remove("MANPATH");
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        crate::support::run_std(c, b"")
+    };
+    if man(&[]).code == 127 || !Path::new("/usr/bin/manpath").exists() {
+        crate::support::cannot_run("no man-db here (apt-get install man-db)");
+        return;
+    }
+    let page = env.home.join(".local/share/man/man1/tokctl.1");
+    assert!(readme.contains("export MANPATH=\"$HOME/.local/share/man:\""), "the README says what works");
+    let found = man(&[("MANPATH", format!("{}/.local/share/man:", env.home.display()))]);
+    assert_eq!((found.code, found.stdout.trim()), (0, page.to_str().unwrap()), "{found}");
+    let direct = crate::support::run_std(env.std_cmd_of("man", &["-l", "-w", page.to_str().unwrap()]), b"");
+    assert_eq!(direct.code, 0, "{direct}");
+}

@@ -9,7 +9,7 @@ use crate::vault::VaultKind;
 use crate::when;
 
 pub fn unlock(ctx: &Ctx, a: UnlockArgs) -> Result<u8> {
-    let secs = cache::parse_ttl(&a.duration, "--for")?;
+    let secs = when::parse_capped("--for", &a.duration, cache::MAX_TTL, cache::LIMIT_HINT)?;
     let c = cache::open()?.required()?;
     let mut acc = ctx.access()?;
     // An explicit unlock proves access afresh (keyring or passphrase), then starts a new TTL.
@@ -26,7 +26,7 @@ pub fn unlock(ctx: &Ctx, a: UnlockArgs) -> Result<u8> {
     ctx.say(format!(
         "unlocked {} for {} (until {until}) in this login session; `tokctl lock` forgets it sooner",
         op.path.shown(),
-        words(secs)
+        when::exact_words(secs)
     ));
     Ok(0)
 }
@@ -65,14 +65,4 @@ pub fn lock(ctx: &Ctx, a: LockArgs) -> Result<u8> {
         ctx.say(format!("{} was not in the unlock cache", acc.path.shown()));
     }
     Ok(0)
-}
-
-/// 15 minutes, 8 hours, 90 seconds.
-pub fn words(secs: u64) -> String {
-    let (n, unit) = match secs {
-        s if s % 3600 == 0 => (s / 3600, "hour"),
-        s if s % 60 == 0 => (s / 60, "minute"),
-        s => (s, "second"),
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }

@@ -93,8 +93,8 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         return crate::commands::remote::doctor(ctx, a);
     }
     let now = when::now();
-    let within = when::parse_window(a.within.as_deref().unwrap_or("7d"), now)?;
-    let unused = a.unused.as_deref().map(|d| when::parse_window(d, now)).transpose()?.unwrap_or(UNUSED_AFTER);
+    let within = when::parse_window("--within", a.within.as_deref().unwrap_or("7d"))?;
+    let unused = a.unused.as_deref().map(|d| when::parse_window("--unused", d)).transpose()?.unwrap_or(UNUSED_AFTER);
     let mut r = Report { lines: String::new(), worst: None };
     r.line("tokctl", env!("CARGO_PKG_VERSION"));
 

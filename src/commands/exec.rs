@@ -32,6 +32,8 @@ pub fn run(ctx: &Ctx, a: ExecArgs) -> Result<u8> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| a.command[0].to_string_lossy().into_owned());
+    // A command that cannot start is not a use: refuse it before the log says it was.
+    crate::child::check_startable(&a.command[0])?;
     let names: Vec<&str> = chosen.iter().map(|c| c.name.as_str()).collect();
     opened.record_use(&names, &format!("exec {program}"));
     // Nothing of the vault may outlive this point: no key, no records, no open file.

@@ -30,7 +30,8 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
         Meta::new(&name, m.env.as_deref(), &m.scopes, m.expires.as_deref(), m.note.as_deref(), Expiry::Never)?;
     let rotate = m.rotate_every.as_deref().map(when::parse_period).transpose()?;
     meta.rotate_every = rotate.flatten();
-    let secret = read_secret(&format!("Secret for '{name}' (input hidden): "))?;
+    let cmd = if a.replace { format!("tokctl import {name} --replace") } else { format!("tokctl import {name}") };
+    let secret = read_secret(&format!("Secret for '{name}' (input hidden): "), &cmd)?;
     let found = formats::recognise(secret.expose());
     if let Some(f) = &found
         && f.checksum_ok == Some(false)
@@ -62,6 +63,9 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     };
     ctx.report_created(&acc);
     hint_env(ctx, &name, found.as_ref(), &env);
+    if expires_at.is_none() {
+        warn_no_expiry(ctx, &name, formats::always_expires(&name, found.as_ref()));
+    }
     if expires_at.is_some_and(|t| t <= when::now()) {
         ctx.say(format!("the token's own expiry (its `exp` claim) has passed: {}", expiry_words(expires_at)));
     } else if a.replace {
@@ -120,6 +124,17 @@ fn replace(
     })
 }
 
+/// Say when a token whose provider always sets an expiry was stored as never expiring.
+fn warn_no_expiry(ctx: &Ctx, name: &str, provider: Option<&str>) {
+    if let Some(provider) = provider {
+        ctx.say(format!(
+            "{provider} tokens always expire, but '{name}' was stored as never expiring: set --expires to \
+             the date the provider shows (`tokctl update {name} --expires 2027-01-31`); `tokctl inspect` \
+             will read it from the provider once providers exist"
+        ));
+    }
+}
+
 /// Say when the variable the token ended up in is not the one its provider's tools read.
 fn hint_env(ctx: &Ctx, name: &str, found: Option<&formats::Recognised>, env: &str) {
     let usual = found.map(|f| (f.provider, f.env)).or_else(|| formats::by_name(name).map(|w| (w.provider, w.env)));
@@ -148,6 +163,7 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
     }
     let rotate_every = m.rotate_every.as_deref().map(when::parse_period).transpose()?.flatten();
     let mut records = Vec::with_capacity(entries.len());
+    let mut always_expire = Vec::new();
     for e in entries {
         let name = dotenv::name_for(&e.var);
         let at = |err: anyhow::Error| {
@@ -156,15 +172,20 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
         };
         vault::check_name(&name).map_err(at)?;
         // Byte for byte: the quotes say where a value ends, so a trailing newline is its own.
-        let secret = secret_exact(e.value.as_bytes().to_vec(), "the value").map_err(at)?;
+        let secret = secret_exact(e.value.as_bytes().to_vec(), "the value", "tokctl import NAME").map_err(at)?;
         let mut meta = Meta::new(&name, Some(&e.var), &m.scopes, m.expires.as_deref(), None, Expiry::Never)?;
         meta.rotate_every = rotate_every;
+        if m.expires.is_none()
+            && let Some(p) = formats::always_expires(&name, formats::recognise(secret.expose()).as_ref())
+        {
+            always_expire.push((name.clone(), p));
+        }
         records.push(meta.record(&name, Kind::Imported, None, secret));
     }
     let mut acc = ctx.access()?;
-    let (added, skipped) = acc.write_or_create(|op| {
+    let (added, skipped, shared) = acc.write_or_create(|op| {
         let mut index: std::collections::HashSet<String> = op.payload.records.iter().map(|r| r.name.clone()).collect();
-        let (mut added, mut skipped) = (0, 0);
+        let (mut added, mut skipped, mut shared) = (0, 0, Vec::new());
         for r in records.iter().cloned() {
             if index.contains(&r.name) {
                 if skip_existing {
@@ -173,14 +194,29 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
                 }
                 op.payload.ensure_free(&r.name)?;
             }
+            // A token not revoked that already goes into this variable: both would set it.
+            if let Some(other) = op.payload.records.iter().find(|o| o.env == r.env && o.revoked_at.is_none()) {
+                shared.push((r.name.clone(), other.name.clone(), r.env.clone()));
+            }
             index.insert(r.name.clone());
             op.event("imported", &r.name, &r.id, "from dotenv");
             op.payload.records.push(r);
             added += 1;
         }
-        Ok((added, skipped))
+        Ok((added, skipped, shared))
     })?;
     ctx.report_created(&acc);
+    for (name, other, var) in &shared {
+        ctx.say(format!(
+            "'{name}' goes into {var}, which '{other}' already uses: `exec` refuses to set it from both; \
+             `tokctl update {name} --env OTHER_VAR` gives it another"
+        ));
+    }
+    for (name, provider) in &always_expire {
+        if records.iter().any(|r| &r.name == name && r.expires_at.is_none()) {
+            warn_no_expiry(ctx, name, Some(provider));
+        }
+    }
     let skipped = if skipped > 0 { format!(", skipped {skipped} that already existed") } else { String::new() };
     ctx.say(format!("imported {added} token{}{skipped}", if added == 1 { "" } else { "s" }));
     Ok(0)

@@ -50,7 +50,7 @@ fn status_cell(r: &Record, last: Option<i64>, uses_recorded: bool, now: i64) -> 
 
 pub fn list(ctx: &Ctx, a: ListArgs) -> Result<u8> {
     let now = when::now();
-    let window = a.expiring.as_deref().map(|d| when::parse_window(d, now)).transpose()?;
+    let window = a.expiring.as_deref().map(|d| when::parse_window("--expiring", d)).transpose()?;
     if let Some(s) = &a.scope {
         crate::vault::check_scope(s)?;
     }
@@ -106,7 +106,10 @@ fn print_table(rows: &[&Record], last: &HashMap<String, i64>, uses_recorded: boo
             w[i] = w[i].max(s.chars().count());
         }
     }
-    let pad = |s: &str, i: usize| format!("{s}{}", " ".repeat(w[i] - s.chars().count()));
+    // The last column is not padded: no line ends in spaces, painted or not.
+    let pad = |s: &str, i: usize| {
+        if i + 1 == w.len() { s.to_string() } else { format!("{s}{}", " ".repeat(w[i] - s.chars().count())) }
+    };
     let mut out = String::new();
     let header: Vec<String> = head.iter().enumerate().map(|(i, h)| pad(h, i)).collect();
     out.push_str(&paint(BOLD, header.join("  ").trim_end()));

@@ -22,7 +22,11 @@ pub fn run(ctx: &Ctx, a: RegenerateArgs) -> Result<u8> {
         r.kind
     };
     let new = match kind {
-        Kind::Imported => Some(read_secret(&format!("New secret for '{}' (input hidden): ", a.name))?),
+        // The provider's new token, on stdin or at a prompt (not `import NAME`: that name exists).
+        Kind::Imported => Some(read_secret(
+            &format!("New secret for '{}' (input hidden): ", a.name),
+            &format!("tokctl regenerate {}", a.name),
+        )?),
         Kind::Minted => None,
     };
     // A new JWT says itself when it expires, unless --expires says otherwise.

@@ -42,7 +42,10 @@ fn location(url: &std::path::Path) -> Result<Location> {
 
 pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<u8> {
     let loc = location(&a.url)?;
-    let token = ui::read_secret("Token for the server: ")?;
+    let token = ui::read_secret(
+        "Token for the server: ",
+        &format!("tokctl login {}", ui::escape(&a.url.display().to_string())),
+    )?;
     let client = Client::new(&loc)?;
     let me = client.send_as(Some(token.expose()), &Method::Get, "auth/token/lookup-self", None)?;
     if me.status != 200 {
@@ -198,7 +201,7 @@ impl Report {
 /// mount is KV version 2, the capabilities on the prefix, and tokens expired or due.
 pub fn doctor(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
     let now = when::now();
-    let within = when::parse_window(a.within.as_deref().unwrap_or("7d"), now)?;
+    let within = when::parse_window("--within", a.within.as_deref().unwrap_or("7d"))?;
     let loc = location(&ctx.vault)?;
     let mut r = Report { lines: String::new(), worst: None, failed: false };
     r.line("tokctl", env!("CARGO_PKG_VERSION"));

@@ -20,7 +20,7 @@ pub fn grants(have: &[String], want: &str) -> bool {
 
 pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<u8> {
     let want = vault::scope_set(&a.scopes)?;
-    let presented = read_secret("Token to verify (input hidden): ")?;
+    let presented = read_secret("Token to verify (input hidden): ", "tokctl verify")?;
     let op = ctx.access()?.read()?;
     let now = when::now();
     let token = presented.expose();

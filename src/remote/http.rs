@@ -63,12 +63,8 @@ impl Auth {
 
 pub fn timeout_secs() -> Result<u64> {
     match std::env::var(ENV_TIMEOUT) {
-        Err(_) => Ok(10),
-        Ok(v) => v.trim().parse::<u64>().ok().filter(|s| *s > 0 && *s <= 3600).ok_or_else(|| {
-            error::usage(format!("{ENV_TIMEOUT}='{v}' is not a number of seconds"))
-                .hint(format!("set {ENV_TIMEOUT} to a whole number from 1 to 3600, or unset it (10 s)"))
-                .into()
-        }),
+        Err(_) => Ok(crate::when::DEFAULT_TIMEOUT),
+        Ok(v) => crate::when::parse_timeout(ENV_TIMEOUT, &v),
     }
 }
 

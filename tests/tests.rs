@@ -17,6 +17,7 @@ mod fuzz_corpus;
 mod hygiene;
 mod integrity;
 mod keyring_faults;
+mod keys;
 mod kill;
 mod lifecycle;
 mod mask_tty;

@@ -1,6 +1,6 @@
-//! The vault key's life beside other processes (issue 17, items 1 and 14): `key import` and a
-//! copy's rotation landing inside a rotation never lose a key; a vault kept out of the keyring
-//! stays out of it.
+//! The vault key's life beside other processes (issue 17, items 1, 7 and 14): `key import` and a
+//! copy's rotation landing inside a rotation never lose a key; after a rotation the old key opens
+//! nothing written later, the log included; a vault kept out of the keyring stays out of it.
 //! Real Secret Service, real processes; a rotation is held at one step with strace's fault
 //! injection, no hook in the product.
 
@@ -186,4 +186,59 @@ fn rotating_a_passphrase_only_vault_puts_nothing_in_the_keyring() {
     assert_eq!(in_keyring(), Vec::<String>::new(), "a passphrase change must not either");
     env.set("TOKCTL_PASSPHRASE", "a second passphrase");
     assert_eq!(env.get("tk"), secret);
+}
+
+/// Run tokctl on `vault` with `key` alone (no keyring, no passphrase): what someone holding an
+/// exported key and a copy of the file can do.
+fn with_old_key(env: &Env, vault: &Path, key: &str, args: &[&str]) -> Out {
+    let mut c = env.std_cmd(args);
+    c.env("TOKCTL_VAULT", vault).env("TOKCTL_VAULT_KEY", key).env("TOKCTL_KEYRING", "none");
+    c.env_remove("TOKCTL_PASSPHRASE");
+    env.run_cmd(c, b"")
+}
+
+#[test]
+fn after_a_rotation_an_exported_old_key_reads_no_new_event_and_appends_none_that_counts() {
+    let env = Env::keyring();
+    env.create("early", &[]);
+    let old_key = env.export_key();
+    let old_copy = copy_of(&env, "old-copy.toml");
+    env.ok(&["key", "rotate"], b"");
+    env.create("late", &[]);
+    env.ok(&["get", "late"], b"");
+
+    // Someone with the old key and the old copy, beside today's log.
+    let log = env.log_path();
+    let their_log = sibling(&old_copy, ".log");
+    std::fs::copy(&log, &their_log).unwrap();
+    // (Their copy is older than what today's log says, if they can read it: they accept that.)
+    let out = with_old_key(&env, &old_copy, &old_key, &["accept-rollback"]);
+    assert_eq!(out.code, 0, "{out}");
+    let seen = with_old_key(&env, &old_copy, &old_key, &["log", "--json"]);
+    assert_eq!(seen.code, 0, "{seen}");
+    assert!(seen.stdout.contains("early"), "the old key still reads what was written before:\n{seen}");
+    assert!(!seen.stdout.contains("late"), "the old key reads events written after the rotation:\n{seen}");
+    assert!(!seen.stdout.contains("key-rotated"), "the old key reads the rotation's own event:\n{seen}");
+
+    // They append an event to it with the old key and put the log back.
+    let out = with_old_key(&env, &old_copy, &old_key, &["update", "early", "--note", "planted"]);
+    assert_eq!(out.code, 0, "{out}");
+    std::fs::copy(&their_log, &log).unwrap();
+
+    // The owner's log and doctor say that event is not valid.
+    let events = env.json(&["log", "--json"]);
+    let planted: Vec<_> =
+        events.as_array().unwrap().iter().filter(|e| e["token"] == "early" && e["action"] == "updated").collect();
+    assert!(!planted.is_empty(), "the planted event is shown: {events}");
+    for e in &planted {
+        assert_eq!(e["chain"], "broken", "an event appended with the old key is marked: {e}");
+        assert!(e["break"].as_str().is_some_and(|w| w.contains("retired")), "and says why: {e}");
+    }
+    let doctor = env.run(&["doctor"], b"");
+    assert_eq!(doctor.code, 6, "doctor reports the planted event\n{doctor}");
+    // Today's events still read, and a later event chains on as before.
+    env.ok(&["get", "late"], b"");
+    let events = env.json(&["log", "--json"]);
+    let newest = &events.as_array().unwrap()[0];
+    assert_eq!((newest["action"].as_str(), newest["chain"].as_str()), (Some("used"), Some("linked")), "{events}");
 }

@@ -193,7 +193,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         Err(e) => r.line("generation", format!("{} (newest seen unknown: {e})", op.generation())),
     }
     let payload = op.payload;
-    let log = crate::journal::read(&op.path, &payload.log_key(), &vault_id);
+    let log = crate::journal::read(&op.path, &payload.log_keys(), &vault_id);
     let n = log.entries.len();
     let legacy = if log.legacy > 0 { format!(", {} from before the chain", log.legacy) } else { String::new() };
     if log.breaks > 0 {

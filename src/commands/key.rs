@@ -111,6 +111,7 @@ fn rekey(
                 op.header.passphrase = Some(Slot::new(id, &new, p.as_bytes()));
             }
             op.key = new;
+            op.rekey_log();
             op.event(event, "-", "-", "");
             Ok(staged.is_ok().then(String::new))
         },

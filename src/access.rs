@@ -44,6 +44,8 @@ pub struct Opened {
     pub cached: Option<Cached>,
     /// Events to append to the log once the change is on disk.
     pub events: Vec<Event>,
+    /// Set by a key rotation: the commit gives the log a new key too (see `commit`).
+    rekey_log: bool,
     /// `file_tag` of `path`, worked out once when first needed (it canonicalizes the path).
     tag: std::cell::OnceCell<String>,
 }
@@ -57,7 +59,23 @@ impl Opened {
         source: Source,
         cached: Option<Cached>,
     ) -> Opened {
-        Opened { path, header, key, payload, source, cached, events: Vec::new(), tag: Default::default() }
+        Opened {
+            path,
+            header,
+            key,
+            payload,
+            source,
+            cached,
+            events: Vec::new(),
+            rekey_log: false,
+            tag: Default::default(),
+        }
+    }
+
+    /// The vault is getting a new key: give its log a new one when this change is committed, so
+    /// the old vault key reads no event written later and appends none that counts.
+    pub fn rekey_log(&mut self) {
+        self.rekey_log = true;
     }
 
     pub fn event(&mut self, action: &str, name: &str, id: &str, detail: impl Into<String>) {
@@ -92,7 +110,16 @@ impl Opened {
             .filter_map(|n| self.payload.find(n).ok())
             .map(|r| Event::new(now, "used", &r.name, &r.id, how))
             .collect();
-        journal::append(&self.path, &self.payload.log_key(), &self.header.vault_id, self.generation(), events);
+        // A rotation since this vault was read retired its log key: then the use goes unrecorded.
+        let current = || {
+            fsio::read_opt(&self.path, fsio::MAX_VAULT)
+                .ok()
+                .flatten()
+                .and_then(|b| Envelope::parse(&b).ok())
+                .is_some_and(|e| e.header.key_check == self.header.key_check)
+        };
+        let keys = self.payload.log_keys();
+        journal::append(&self.path, &keys, &self.header.vault_id, self.generation(), events, current);
     }
 
     /// The vault's generation: how many writes it has seen (format 1 vaults count as 0).
@@ -105,7 +132,7 @@ impl Opened {
         if self.is_remote() {
             return journal::Report::default();
         }
-        journal::read(&self.path, &self.payload.log_key(), &self.header.vault_id)
+        journal::read(&self.path, &self.payload.log_keys(), &self.header.vault_id)
     }
 
     /// The newest use of each token id, from the records and the log.
@@ -224,7 +251,7 @@ impl<'a> Access<'a> {
         remote::distinct_ids(&mut entries);
         let key = Key::random();
         let records = entries.iter().filter(|e| !e.leftover).map(|e| e.record.clone()).collect();
-        let payload = Payload { records, log_key: [0; 32] };
+        let payload = Payload { records, log_key: [0; 32], retired_log_keys: Vec::new() };
         // A remote store has no envelope: this header and key are never sealed or written.
         let header = Header::new(VaultKind::Personal, &key);
         let op = Opened::new(self.path.clone(), header, key, payload, Source::Remote, None);
@@ -643,7 +670,7 @@ fn newest_seen_with(op: &Opened, prefetched: Option<Prefetched>, writing: bool) 
     if op.header.kind == VaultKind::Bundle {
         return Ok(seen);
     }
-    if let Some(h) = journal::head(&op.path, &op.payload.log_key(), &op.header.vault_id) {
+    if let Some(h) = journal::head(&op.path, &op.payload.log_keys(), &op.header.vault_id) {
         seen = Seen { generation: h.generation, source: "its log" };
     }
     let from_keyring = || match prefetched {
@@ -699,19 +726,32 @@ fn remember_generation(op: &Opened, cache: Option<&Cache>) {
 
 /// Seal and write atomically, then log; compact the log when it has grown too large. Every
 /// write logs at least one event, carrying the generation it wrote, so a log whose newest write
-/// is older than the vault is known to have lost its end (`commands::log::shortfall`).
+/// is older than the vault is known to have lost its end (`commands::log::shortfall`). A key
+/// rotation's commit holds the log's lock from reading its head to appending its own event, and
+/// retires the log key at that head: no line of the old key can land after the limit it records.
 pub fn commit(op: &mut Opened) -> Result<()> {
     if op.events.is_empty() {
         op.event("written", "-", "-", "");
     }
-    let log_key = op.payload.log_key();
+    let id = op.header.vault_id.clone();
     if journal::oversized(&op.path) {
         fold_uses(op);
-        journal::compact(&op.path, &log_key, &op.header.vault_id, op.generation(), journal::KEEP, when::now())?;
+        journal::compact(&op.path, &op.payload.log_keys(), &id, op.generation(), journal::KEEP, when::now())?;
+        // Every line is sealed with the current key now: the retired ones have nothing left.
+        op.payload.retired_log_keys.clear();
+    }
+    let held = if op.rekey_log { journal::lock(&op.path) } else { None };
+    if std::mem::take(&mut op.rekey_log) {
+        let head = journal::head(&op.path, &op.payload.log_keys(), &id);
+        op.payload.retire_log_key(head.and_then(|h| h.seq).map_or(0, |s| s + 1));
     }
     let bytes = vault::seal(&mut op.header, &op.key, &op.payload);
     fsio::atomic_write(&op.path, &bytes)?;
-    journal::append(&op.path, &log_key, &op.header.vault_id, op.generation(), std::mem::take(&mut op.events));
+    let (keys, generation, events) = (op.payload.log_keys(), op.generation(), std::mem::take(&mut op.events));
+    match &held {
+        Some(l) => journal::append_locked(l, &op.path, &keys, &id, generation, events),
+        None => journal::append(&op.path, &keys, &id, generation, events, || true),
+    }
     Ok(())
 }
 

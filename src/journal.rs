@@ -10,6 +10,12 @@
 //! the writers' lock, so readers never wait for writers. Uses are also where `last_used_at` comes
 //! from. The log is bounded: when it grows past `MAX_BYTES`, the next write keeps the newest
 //! `KEEP` events, re-chained after a `log-compacted` event.
+//!
+//! A key rotation gives the log a new key (kept in the vault's payload, with the ones it
+//! replaced): the chain carries on under the new key, and a line sealed with a retired key is
+//! valid only before the first line of a newer key and below the sequence number the rotation
+//! recorded. So someone holding a rotated-out vault key reads no later event and appends none
+//! that counts.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -58,6 +64,25 @@ struct Link {
     event: Event,
 }
 
+/// The keys a log is read with: the current one, which seals every new line, and those earlier
+/// key rotations retired, oldest first, each with the sequence number its lines stay below.
+pub struct LogKeys {
+    pub current: Key,
+    pub retired: Vec<(Key, u64)>,
+}
+
+impl LogKeys {
+    /// Only `key`: a log that was never re-keyed.
+    pub fn one(key: Key) -> LogKeys {
+        LogKeys { current: key, retired: Vec::new() }
+    }
+
+    /// The current key's epoch: later than every retired key's.
+    fn newest(&self) -> usize {
+        self.retired.len()
+    }
+}
+
 /// How an event stands in the chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Chain {
@@ -71,6 +96,9 @@ pub enum Chain {
 pub struct Entry {
     pub event: Event,
     pub chain: Chain,
+    /// Sealed with a log key a rotation had retired by then: written by someone holding an old
+    /// vault key, never by this vault's writers. Marked as a break, and dropped by compaction.
+    pub stale_key: bool,
     /// The newest vault generation seen when this event was written (0 for legacy lines).
     pub generation: u64,
 }
@@ -121,17 +149,36 @@ enum Line {
     V2(Link),
 }
 
-fn open_line(key: &Key, vault_id: &str, line: &str) -> Option<Line> {
-    let raw = crypto::unb64(line)?;
-    if raw.len() < NONCE_LEN {
-        return None;
-    }
-    let (nonce, sealed) = raw.split_at(NONCE_LEN);
+fn open_with(key: &Key, vault_id: &str, nonce: &[u8], sealed: &[u8]) -> Option<Line> {
     if let Some(plain) = crypto::open(key, nonce, &ad_v2(vault_id), sealed) {
         return postcard::from_bytes(&plain).ok().map(Line::V2);
     }
     let plain = crypto::open(key, nonce, &ad_v1(vault_id), sealed)?;
     postcard::from_bytes(&plain).ok().map(Line::V1)
+}
+
+/// The line, and the epoch of the key that opened it (`LogKeys::newest` for the current one).
+fn open_line(keys: &LogKeys, vault_id: &str, line: &str) -> Option<(Line, usize)> {
+    let raw = crypto::unb64(line)?;
+    if raw.len() < NONCE_LEN {
+        return None;
+    }
+    let (nonce, sealed) = raw.split_at(NONCE_LEN);
+    if let Some(l) = open_with(&keys.current, vault_id, nonce, sealed) {
+        return Some((l, keys.newest()));
+    }
+    keys.retired.iter().enumerate().rev().find_map(|(i, (k, _))| open_with(k, vault_id, nonce, sealed).map(|l| (l, i)))
+}
+
+/// Whether a line sealed with the retired key of `epoch` may stand where it is: below the
+/// sequence number the rotation recorded, and before any line of a newer key (`newest_seen`).
+fn within_epoch(keys: &LogKeys, epoch: usize, line: &Line, newest_seen: Option<usize>) -> bool {
+    let Some((_, before_seq)) = keys.retired.get(epoch) else { return true };
+    let below = match line {
+        Line::V2(l) => l.seq < *before_seq,
+        Line::V1(_) => true,
+    };
+    below && newest_seen.is_none_or(|n| n <= epoch)
 }
 
 /// Seal `events` as lines linked after `head`; returns the text and the new head.
@@ -152,28 +199,64 @@ fn encode(key: &Key, vault_id: &str, mut head: Head, generation: u64, events: Ve
     (out, head)
 }
 
+/// The log's own short lock, held while lines are appended or the log is rewritten.
+pub struct LogLock {
+    _file: File,
+}
+
+/// Take the log's lock; `None` where it cannot be had (a read-only bundle, a full disk).
+pub fn lock(vault: &Path) -> Option<LogLock> {
+    let f = fsio::open_beside(&lock_path(vault), false).ok()?;
+    f.lock().ok()?;
+    Some(LogLock { _file: f })
+}
+
 /// Append events after the newest line, under the log's own short lock. Best effort: a
 /// read-only bundle or a full disk must not fail the command. `generation` is the vault
-/// generation the caller saw.
-pub fn append(vault: &Path, key: &Key, vault_id: &str, generation: u64, events: Vec<Event>) {
+/// generation the caller saw. `current` is asked under the lock whether the log key is still
+/// the vault's (a rotation since the caller opened the vault retires it): if not, nothing is
+/// appended, since a line sealed with a retired key after the rotation reads as forged.
+pub fn append(
+    vault: &Path,
+    keys: &LogKeys,
+    vault_id: &str,
+    generation: u64,
+    events: Vec<Event>,
+    current: impl FnOnce() -> bool,
+) {
     if events.is_empty() {
         return;
     }
-    let Ok(lock) = fsio::open_beside(&lock_path(vault), false) else { return };
-    if lock.lock().is_err() {
+    let Some(held) = lock(vault) else { return };
+    if current() {
+        append_locked(&held, vault, keys, vault_id, generation, events);
+    }
+}
+
+/// `append`, with the log's lock already held (by a rotation, across its vault write).
+pub fn append_locked(
+    _held: &LogLock,
+    vault: &Path,
+    keys: &LogKeys,
+    vault_id: &str,
+    generation: u64,
+    events: Vec<Event>,
+) {
+    if events.is_empty() {
         return;
     }
     let Ok(mut f) = fsio::open_beside(&path(vault), true) else { return };
-    let head = head_of(&mut f, key, vault_id).unwrap_or_default();
+    let head = head_of(&mut f, keys, vault_id).unwrap_or_default();
     // Start on a fresh line: if a crash tore the last line, ours must not be glued to it.
     // Readers skip the empty line this leaves otherwise.
-    let (text, _) = encode(key, vault_id, head, generation, events);
+    let (text, _) = encode(&keys.current, vault_id, head, generation, events);
     let _ = f.write_all(format!("\n{text}").as_bytes());
 }
 
 /// The newest readable line of an open log, reading only its end when that suffices: first its
-/// last `SHORT_TAIL` bytes (a line is about 130), then its last `TAIL`, then all of it.
-fn head_of(f: &mut File, key: &Key, vault_id: &str) -> Option<Head> {
+/// last `SHORT_TAIL` bytes (a line is about 130), then its last `TAIL`, then all of it (also
+/// when the newest line that opens is under a retired key, which only the whole log can judge).
+fn head_of(f: &mut File, keys: &LogKeys, vault_id: &str) -> Option<Head> {
     let len = f.metadata().ok()?.len();
     let mut tail = Vec::new();
     for window in [SHORT_TAIL, TAIL] {
@@ -182,24 +265,32 @@ fn head_of(f: &mut File, key: &Key, vault_id: &str) -> Option<Head> {
         tail.clear();
         f.read_to_end(&mut tail).ok()?;
         // The first line of a partial read may be cut: it is only used when the read began at 0.
-        if let Some(head) = newest_line(&tail, from > 0, key, vault_id) {
-            return Some(head);
-        }
-        if from == 0 {
-            return None;
+        match newest_line(&tail, from > 0, keys, vault_id) {
+            Scan::Found(head) => return Some(head),
+            Scan::Retired => break,
+            Scan::Nothing if from == 0 => return None,
+            Scan::Nothing => {}
         }
     }
     f.seek(SeekFrom::Start(0)).ok()?;
     let mut all = String::new();
     f.read_to_string(&mut all).ok()?;
-    walk(&all, key, vault_id).head
+    walk(&all, keys, vault_id).head
+}
+
+/// What a look from the end found.
+enum Scan {
+    Found(Head),
+    /// The newest line that opens is under a retired key: the whole log must be walked.
+    Retired,
+    Nothing,
 }
 
 /// The newest line of `bytes` that opens, looking from the end: only the lines it tries are
 /// decoded, not the whole text. The lines are those of `str::lines` over the lossy text (a
 /// `\n` is never part of an invalid UTF-8 sequence, so decoding a line alone gives the same
 /// text); with `cut`, the first one is left out.
-fn newest_line(bytes: &[u8], cut: bool, key: &Key, vault_id: &str) -> Option<Head> {
+fn newest_line(bytes: &[u8], cut: bool, keys: &LogKeys, vault_id: &str) -> Scan {
     let mut lines = bytes.split(|b| *b == b'\n');
     if cut {
         lines.next();
@@ -210,41 +301,57 @@ fn newest_line(bytes: &[u8], cut: bool, key: &Key, vault_id: &str) -> Option<Hea
         let raw = if ended { raw.strip_suffix(b"\r").unwrap_or(raw) } else { raw };
         ended = true;
         let line = String::from_utf8_lossy(raw);
-        match open_line(key, vault_id, &line) {
-            Some(Line::V2(l)) => {
-                return Some(Head { seq: Some(l.seq), hash: line_hash(&line), generation: l.generation });
+        match open_line(keys, vault_id, &line) {
+            Some((_, epoch)) if epoch != keys.newest() => return Scan::Retired,
+            Some((Line::V2(l), _)) => {
+                return Scan::Found(Head { seq: Some(l.seq), hash: line_hash(&line), generation: l.generation });
             }
-            Some(Line::V1(_)) => return Some(Head { seq: None, hash: line_hash(&line), generation: 0 }),
+            Some((Line::V1(_), _)) => return Scan::Found(Head { seq: None, hash: line_hash(&line), generation: 0 }),
             None => {}
         }
     }
-    None
+    Scan::Nothing
 }
 
 /// The newest line of the log beside `vault`: its generation is the newest any tokctl saw.
-pub fn head(vault: &Path, key: &Key, vault_id: &str) -> Option<Head> {
+pub fn head(vault: &Path, keys: &LogKeys, vault_id: &str) -> Option<Head> {
     let mut f = fsio::open_beside_to_read(&path(vault)).ok()?;
-    head_of(&mut f, key, vault_id)
+    head_of(&mut f, keys, vault_id)
 }
 
 /// Every event, oldest first, each with its standing in the chain.
-pub fn read(vault: &Path, key: &Key, vault_id: &str) -> Report {
+pub fn read(vault: &Path, keys: &LogKeys, vault_id: &str) -> Report {
     let Ok(f) = fsio::open_beside_to_read(&path(vault)) else { return Report::default() };
     let mut bytes = Vec::new();
     if f.take(fsio::MAX_VAULT).read_to_end(&mut bytes).is_err() {
         return Report::default();
     }
-    walk(&String::from_utf8_lossy(&bytes), key, vault_id)
+    walk(&String::from_utf8_lossy(&bytes), keys, vault_id)
 }
 
-fn walk(text: &str, key: &Key, vault_id: &str) -> Report {
+fn walk(text: &str, keys: &LogKeys, vault_id: &str) -> Report {
     let mut r = Report::default();
     let mut head: Option<Head> = None;
+    // The newest key epoch of a valid line so far.
+    let mut newest: Option<usize> = None;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let Some(opened) = open_line(key, vault_id, line) else {
+        let Some((opened, epoch)) = open_line(keys, vault_id, line) else {
             r.unreadable += 1;
             continue;
         };
+        if !within_epoch(keys, epoch, &opened, newest) {
+            // Forged with a retired key: shown and counted, but the chain links over it.
+            r.breaks += 1;
+            let event = match opened {
+                Line::V1(e) => e,
+                Line::V2(l) => l.event,
+            };
+            let why = "it is sealed with a log key that a key rotation retired before it was written".into();
+            let generation = head.map_or(0, |h| h.generation);
+            r.entries.push(Entry { event, chain: Chain::Broken(why), stale_key: true, generation });
+            continue;
+        }
+        newest = newest.max(Some(epoch));
         let hash = line_hash(line);
         let (event, chain, next) = match opened {
             Line::V1(event) => {
@@ -271,7 +378,7 @@ fn walk(text: &str, key: &Key, vault_id: &str) -> Report {
             }
         };
         head = Some(next);
-        r.entries.push(Entry { event, chain, generation: next.generation });
+        r.entries.push(Entry { event, chain, stale_key: false, generation: next.generation });
     }
     r.head = head;
     r
@@ -280,23 +387,30 @@ fn walk(text: &str, key: &Key, vault_id: &str) -> Report {
 /// Rewrite the log keeping the newest `keep` events, re-chained after a `log-compacted` event
 /// that says how many were dropped and whether the chain was broken. Called under the writers'
 /// lock; takes the log's own lock too.
-pub fn compact(vault: &Path, key: &Key, vault_id: &str, generation: u64, keep: usize, now: i64) -> Result<()> {
+/// Every line comes out sealed with the current key; lines forged with a retired one are
+/// dropped (and counted).
+pub fn compact(vault: &Path, keys: &LogKeys, vault_id: &str, generation: u64, keep: usize, now: i64) -> Result<()> {
     let p = path(vault);
     if !p.exists() {
         return Ok(());
     }
     let lock = fsio::open_beside(&lock_path(vault), false)?;
     lock.lock()?;
-    let r = read(vault, key, vault_id);
+    let mut r = read(vault, keys, vault_id);
+    let forged = r.entries.iter().filter(|e| e.stale_key).count();
+    r.entries.retain(|e| !e.stale_key);
     let start = r.entries.len().saturating_sub(keep);
     let mut detail = format!("{start} older events dropped");
     if r.breaks > 0 || r.unreadable > 0 {
         detail.push_str(&format!("; the chain had {} break(s) and {} unreadable line(s)", r.breaks, r.unreadable));
     }
+    if forged > 0 {
+        detail.push_str(&format!("; {forged} line(s) sealed with a retired log key were dropped"));
+    }
     let mut events = vec![Event::new(now, "log-compacted", "-", "-", detail)];
     events.extend(r.entries.into_iter().skip(start).map(|e| e.event));
     let base = Head { generation: r.head.map_or(0, |h| h.generation), ..Head::default() };
-    let (text, _) = encode(key, vault_id, base, generation, events);
+    let (text, _) = encode(&keys.current, vault_id, base, generation, events);
     fsio::atomic_write(&p, text.as_bytes())
 }
 
@@ -318,7 +432,42 @@ mod tests {
     }
 
     fn walk_lines(l: &[String], key: &Key) -> Report {
-        walk(&l.join("\n"), key, "v_1")
+        walk(&l.join("\n"), &LogKeys::one(key.clone()), "v_1")
+    }
+
+    #[test]
+    fn after_a_rotation_the_chain_carries_on_and_a_line_sealed_with_the_retired_key_is_forged() {
+        let (k1, k2) = (Key::random(), Key::random());
+        let (old, head) = encode(&k1, "v_1", Head::default(), 3, (0..5).map(ev).collect());
+        let (new, head2) = encode(&k2, "v_1", head, 4, (5..8).map(ev).collect());
+        let keys = LogKeys { current: k2.clone(), retired: vec![(k1.clone(), 5)] };
+        let log = format!("{old}{new}");
+        let r = walk(&log, &keys, "v_1");
+        assert_eq!((r.entries.len(), r.breaks, r.unreadable), (8, 0, 0), "one chain across the rotation");
+        assert_eq!(r.head, Some(head2));
+        // The old key alone reads only what was written before.
+        let r = walk(&log, &LogKeys::one(k1.clone()), "v_1");
+        assert_eq!((r.entries.len(), r.unreadable), (5, 3));
+
+        // Appended with the old key after the rotation: chained to the old head, or with any
+        // sequence number below the limit: both forged, and the head stays the true one.
+        let (forged, _) = encode(&k1, "v_1", head, 99, vec![ev(50)]);
+        let low = Head { seq: Some(1), ..head };
+        let (forged_low, _) = encode(&k1, "v_1", low, 99, vec![ev(51)]);
+        for f in [&forged, &forged_low] {
+            let log = format!("{old}{new}{f}");
+            let r = walk(&log, &keys, "v_1");
+            assert_eq!((r.entries.len(), r.breaks), (9, 1), "{f}");
+            assert!(r.entries[8].stale_key && matches!(r.entries[8].chain, Chain::Broken(_)));
+            assert_eq!(r.head, Some(head2), "the forged line is not the head");
+            let mut file = tempfile::tempfile().unwrap();
+            file.write_all(log.as_bytes()).unwrap();
+            assert_eq!(head_of(&mut file, &keys, "v_1"), Some(head2));
+            // A line written after it links to the true head, and reads linked.
+            let (next, _) = encode(&k2, "v_1", head2, 4, vec![ev(9)]);
+            let r = walk(&format!("{log}{next}"), &keys, "v_1");
+            assert_eq!(r.entries.last().unwrap().chain, Chain::Linked);
+        }
     }
 
     #[test]
@@ -380,12 +529,13 @@ mod tests {
                 if newline_at_end {
                     bytes.extend_from_slice(sep.as_bytes());
                 }
-                let want = walk(&String::from_utf8_lossy(&bytes), &key, "v_1").head;
+                let keys = LogKeys::one(key.clone());
+                let want = walk(&String::from_utf8_lossy(&bytes), &keys, "v_1").head;
                 assert!(want.is_some());
                 let mut f = tempfile::tempfile().unwrap();
                 f.write_all(&bytes).unwrap();
                 assert_eq!(
-                    head_of(&mut f, &key, "v_1"),
+                    head_of(&mut f, &keys, "v_1"),
                     want,
                     "{sep:?} then {junk} bytes, newline at end: {newline_at_end}"
                 );

@@ -171,6 +171,9 @@ fn one_line(s: &str) -> String {
     if s.len() > 200 { format!("{}…", &s[..s.floor_char_boundary(200)]) } else { s }
 }
 
+/// Why a stored entry was not taken as a key.
+const NOT_A_KEY: &str = "the stored entry is not a tokctl vault key";
+
 /// The key stored for `account` (a vault id), as exported text.
 pub fn load(account: &str) -> Result<Result<Key, Miss>> {
     load_within(account, timeout_secs()?)
@@ -185,7 +188,7 @@ pub fn load_within(account: &str, secs: u64) -> Result<Result<Key, Miss>> {
         std::str::from_utf8(&text)
             .ok()
             .and_then(|t| crypto::decode_key(t).ok())
-            .ok_or_else(|| Miss::Failed("the stored entry is not a tokctl vault key".into()))
+            .ok_or_else(|| Miss::Failed(NOT_A_KEY.into()))
     }))
 }
 
@@ -248,21 +251,68 @@ pub fn delete(account: &str) -> Result<Result<(), Miss>> {
 }
 
 /// The account that keeps one particular key of a vault, named by the key's check: where a
-/// rotation stages its new key, and where a key is kept when the main entry is given another
-/// one (a copy of the vault with the same id may still be sealed with it).
+/// rotation stages its new key, and where every key the main entry is given is kept first (a
+/// vault file, or a copy of it with the same id, may be sealed with it). tokctl never deletes
+/// these: the key check in a header on disk is all a reader needs to find its key, whatever
+/// the main entry holds after any interleaving of writers.
 pub fn account_for(vault_id: &str, key_check: &str) -> String {
     format!("{vault_id}+{key_check}")
 }
 
-/// Make the main entry hold `key` without losing the key it held: a different key found there
-/// is first kept under its own `account_for` account. A keyring never forgets a key it was given
-/// this way, so no copy of a vault is ever locked out by another's rotation or `key import`.
+/// Keep `key` under its own account (`account_for`).
+pub fn keep(vault_id: &str, label: &str, key: &Key) -> Result<Result<(), Miss>> {
+    save(&account_for(vault_id, &crypto::key_check(key)), label, key)
+}
+
+/// The keyring writers of one vault id on this machine take turns: copies of a vault (same id,
+/// other files) have writers' locks of their own but share the keyring entries, so a
+/// read-then-write of an entry (the main entry, the generations) is only whole under this lock.
+/// It is a file under tokctl's runtime directory (else its data directory), named by a hash of
+/// the id (which comes from a header not yet authenticated). Best effort: where no such file can
+/// be made, writers go on without it, and no key is lost either way (keys are never deleted, see
+/// `account_for`); only the main entry may then hold an older key, which readers pass over.
+pub struct IdLock {
+    _file: Option<std::fs::File>,
+}
+
+pub fn lock_id(vault_id: &str) -> IdLock {
+    let take = || -> Option<std::fs::File> {
+        let dir = dirs::runtime_dir().or_else(dirs::data_dir)?.join("tokctl");
+        crate::fsio::private_dir(&dir).ok()?;
+        let name = format!("keyring-{}.lock", crypto::hex(&crypto::sha256(vault_id.as_bytes())[..12]));
+        let f = crate::fsio::open_beside(&dir.join(name), false).ok()?;
+        f.lock().ok()?;
+        Some(f)
+    };
+    IdLock { _file: take() }
+}
+
+/// Make the main entry hold `key` without losing any key: `key` is first kept under its own
+/// account, then `set_main`.
 pub fn replace_main(vault_id: &str, label: &str, key: &Key) -> Result<Result<(), Miss>> {
-    if let Ok(old) = load(vault_id)?
-        && !crypto::same_key(&old, key)
-        && let Err(miss) = save(&account_for(vault_id, &crypto::key_check(&old)), label, &old)?
-    {
+    if let Err(miss) = keep(vault_id, label, key)? {
         return Ok(Err(miss));
+    }
+    set_main(vault_id, label, key)
+}
+
+/// Give the main entry `key`, under the vault id's lock: a different key found there is first
+/// kept under its own account; a main entry that could not be read is not overwritten. For a
+/// key kept elsewhere already (a rotation's staged key, a key a person imports).
+pub fn set_main(vault_id: &str, label: &str, key: &Key) -> Result<Result<(), Miss>> {
+    let _turn = lock_id(vault_id);
+    match load(vault_id)? {
+        Ok(old) if crypto::same_key(&old, key) => return Ok(Ok(())),
+        Ok(old) => {
+            if let Err(miss) = keep(vault_id, label, &old)? {
+                return Ok(Err(miss));
+            }
+        }
+        // A main entry holding something that is no key is replaced; one that could not be read
+        // may hold the only copy of a key (a vault's first), and is left alone.
+        Err(Miss::NoEntry) => {}
+        Err(Miss::Failed(why)) if why == NOT_A_KEY => {}
+        Err(miss) => return Ok(Err(miss)),
     }
     save(vault_id, label, key)
 }
@@ -294,6 +344,8 @@ pub fn load_generation(vault_id: &str, tag: &str) -> Result<Result<Option<u64>, 
 
 /// Remember `generation` for the file tagged `tag` (never lowering what is remembered).
 pub fn save_generation(vault_id: &str, tag: &str, generation: u64) -> Result<Result<(), Miss>> {
+    // A read-then-write that every file of this id shares: copies must not undo each other.
+    let _turn = lock_id(vault_id);
     let account = generations_account(vault_id);
     let tag = tag.to_string();
     bounded(move || {

@@ -19,6 +19,7 @@ mod hygiene;
 mod inject_names;
 mod integrity;
 mod keyring_faults;
+mod keys;
 mod kill;
 mod lifecycle;
 mod mask_tty;

@@ -213,7 +213,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         ),
         Err(e) => r.line("generation", format!("{} (newest seen unknown: {e})", op.generation())),
     }
-    let log = crate::journal::read(&op.path, &op.payload.log_key(), &vault_id);
+    let log = crate::journal::read(&op.path, &op.payload.log_keys(), &vault_id);
     let short = crate::commands::log::shortfall(&op, &log);
     let payload = op.payload;
     let n = log.entries.len();

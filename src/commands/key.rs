@@ -11,7 +11,7 @@ use crate::secret::Key;
 use crate::ui::Shown;
 use crate::ui::{self, out_line};
 use crate::unlock::{Prompter, Source, legacy_pending};
-use crate::vault::{Envelope, Slot};
+use crate::vault::{Envelope, Slot, VaultKind};
 
 pub fn export(ctx: &Ctx) -> Result<u8> {
     let op = ctx.access()?.read()?;
@@ -21,17 +21,19 @@ pub fn export(ctx: &Ctx) -> Result<u8> {
 
 /// A new vault key. Everything a person must answer (the passphrase, a keyring asking to be
 /// unlocked) is settled before the lock; the keyring writes then happen under the lock, so two
-/// rotations never interleave their steps. Each step leaves a vault that opens, whenever the
-/// process stops:
+/// rotations of this file never interleave their steps. Each step leaves a vault that opens,
+/// whenever the process stops:
 /// 1. the keyring's main entry is made to hold the current key (an earlier rotation may have
 ///    been cut short, leaving the current key only where it was staged);
-/// 2. the new key is staged under its own account, `<vault id>+<its key check>`;
+/// 2. the new key is kept under its own account, `<vault id>+<its key check>`;
 /// 3. the vault is sealed with the new key and atomically replaced;
-/// 4. the main entry gets the new key and the staged copy is removed.
+/// 4. the main entry gets the new key.
 ///
-/// The main entry is only ever replaced by `keystore::replace_main`, which first keeps the key it
-/// held under that key's own account: a copy of this vault (same id) still sealed with the old
-/// key keeps opening.
+/// Nothing is deleted: the account named by a key's check keeps that key for good, since a copy
+/// of this vault (same id, another file, another writers' lock) or a `key import` racing this
+/// rotation can have changed the main entry at any moment, and a header on disk may still name
+/// any key it held (see `keystore::account_for`). A vault whose key the keyring does not keep
+/// (its owner chose a passphrase alone) gets no keyring entry from a rotation either.
 pub fn rotate(ctx: &Ctx) -> Result<u8> {
     let mut acc = ctx.access()?;
     let (id, has_passphrase, source) = {
@@ -76,8 +78,14 @@ fn rekey(
     let label = keystore::label(&ctx.vault);
     // The cached key is about to be the old one: no other command may take it from there.
     crate::cache::forget(id);
-    // Ask the keyring first (a desktop may ask its user to unlock it), with no lock held.
-    let keyring_answers = !matches!(keystore::load(id)?, Err(Miss::Off | Miss::Timeout(_) | Miss::Failed(_)));
+    // Ask the keyring first (a desktop may ask its user to unlock it), with no lock held; and see
+    // whether it keeps this vault's key at all.
+    let current = acc.header()?.key_check;
+    let in_keyring = match keystore::load(id)? {
+        Ok(_) => true,
+        Err(Miss::NoEntry) => keystore::load(&keystore::account_for(id, &current))?.is_ok(),
+        Err(_) => false,
+    };
     let note = acc.write_then(
         |op| {
             if let (true, Some(p), Some(slot)) = (check, &pass, &op.header.passphrase)
@@ -86,11 +94,16 @@ fn rekey(
                 return Err(error::locked("wrong passphrase").hint("the vault was left as it was").into());
             }
             let new = Key::random();
-            let keyring_ok = keyring_answers && keystore::replace_main(id, &label, &op.key)?.is_ok();
-            let staged_at = keystore::account_for(id, &crypto::key_check(&new));
-            let staged = if keyring_ok { keystore::save(&staged_at, &label, &new)? } else { Err(Miss::Off) };
+            let keyring_ok = in_keyring && keystore::replace_main(id, &label, &op.key)?.is_ok();
+            let staged = if keyring_ok { keystore::keep(id, &label, &new)? } else { Err(Miss::Off) };
             if let (Err(miss), None) = (&staged, &pass) {
-                let why = if keyring_ok { miss.to_string() } else { "the OS keyring is not usable".into() };
+                let why = if keyring_ok {
+                    miss.to_string()
+                } else if in_keyring {
+                    "the OS keyring is not usable".into()
+                } else {
+                    "the OS keyring does not keep this vault's key".into()
+                };
                 return Err(error::locked(format!("cannot rotate the key: {why}"))
                     .hint("the new key would have nowhere to live; add a passphrase first with `tokctl key passphrase`")
                     .into());
@@ -99,23 +112,23 @@ fn rekey(
                 op.header.passphrase = Some(Slot::new(id, &new, p.as_bytes()));
             }
             op.key = new;
+            op.rekey_log();
             op.event(event, "-", "-", "");
             Ok(staged.is_ok().then(String::new))
         },
-        // Step 4, still under the lock: a rotation that started later cannot have staged its
-        // own key yet, so nothing of it is overwritten or deleted here.
+        // Step 4, still under the lock: a rotation of this file that started later cannot have
+        // staged its own key yet.
         |op, note| {
             if let Some(note) = note {
-                let staged_at = keystore::account_for(id, &op.header.key_check);
-                let kept = match keystore::replace_main(id, &label, &op.key) {
+                let kept = match keystore::set_main(id, &label, &op.key) {
                     Ok(Ok(())) => {
-                        let _ = keystore::delete(&staged_at);
-                        let _ = keystore::delete(&legacy_pending(id));
+                        retire_legacy_pending(id, &label);
                         return;
                     }
                     Ok(Err(miss)) => miss.to_string(),
                     Err(e) => e.to_string(),
                 };
+                let staged_at = keystore::account_for(id, &op.header.key_check);
                 *note = format!("the new key is kept under the keyring account {staged_at}: {kept}");
             }
         },
@@ -126,6 +139,17 @@ fn rekey(
         ctx.say(n);
     }
     Ok(())
+}
+
+/// A key left under the legacy `+pending` account is kept under its own account first, then the
+/// legacy entry goes: a header on disk may still name that key.
+fn retire_legacy_pending(id: &str, label: &str) {
+    let legacy = legacy_pending(id);
+    if let Ok(Ok(k)) = keystore::load(&legacy)
+        && let Ok(Ok(())) = keystore::keep(id, label, &k)
+    {
+        let _ = keystore::delete(&legacy);
+    }
 }
 
 pub fn passphrase(ctx: &Ctx) -> Result<u8> {
@@ -155,11 +179,15 @@ pub fn passphrase(ctx: &Ctx) -> Result<u8> {
 /// Put this vault's key into the OS keyring: the key piped in on stdin, or else whatever unlocks
 /// the vault in the usual order (`TOKCTL_VAULT_KEY`, the passphrase).
 pub fn import(ctx: &Ctx) -> Result<u8> {
-    let bytes = crate::fsio::read_opt(&ctx.vault, crate::fsio::MAX_VAULT)?.ok_or_else(|| {
-        error::not_found(format!("no vault at {}", ctx.vault.shown()))
-            .hint("copy the vault file here first, or pass --vault")
-    })?;
-    let env = Envelope::parse(&bytes)?;
+    let path = crate::fsio::resolve(&ctx.vault)?;
+    let read = || -> Result<Envelope> {
+        let bytes = crate::fsio::read_opt(&path, crate::fsio::MAX_VAULT)?.ok_or_else(|| {
+            error::not_found(format!("no vault at {}", ctx.vault.shown()))
+                .hint("copy the vault file here first, or pass --vault")
+        })?;
+        Envelope::parse(&bytes)
+    };
+    let env = read()?;
     let id = env.header.vault_id.clone();
     let piped = if ui::stdin_is_tty() { Zeroizing::new(Vec::new()) } else { ui::read_stdin(4096)? };
     let text = std::str::from_utf8(&piped).map_err(|_| error::usage("the key on stdin is not text"))?;
@@ -182,8 +210,20 @@ pub fn import(ctx: &Ctx) -> Result<u8> {
             Err(e) => return Err(e),
         }
     };
+    // The keyring is written under the writers' lock, like every keyring write about this file: a
+    // rotation of it cannot interleave, and one that ran meanwhile made this key stale.
+    // (Nothing is ever created beside a bundle, the lock file included.)
+    let _lock = if env.header.kind == VaultKind::Bundle { None } else { Some(crate::fsio::lock(&path)?) };
+    let now = read()?;
+    if now.header.vault_id != id || !now.key_fits(&key) {
+        return Err(error::locked("the vault was re-keyed meanwhile: that key no longer fits it")
+            .hint("nothing was stored; import the key `tokctl key export` prints now")
+            .into());
+    }
     crate::cache::forget(&id);
-    match keystore::replace_main(&id, &keystore::label(&ctx.vault), &key)? {
+    // Only the main entry gets it (whoever held it is kept under its own account): the key came
+    // from the person importing it, who keeps it.
+    match keystore::set_main(&id, &keystore::label(&ctx.vault), &key)? {
         Ok(()) => {
             ctx.say(format!("stored the key of {} in the {}", ctx.vault.shown(), keystore::backend_name()));
             Ok(0)

@@ -253,7 +253,7 @@ impl Envelope {
         if version == 1 {
             return postcard::from_bytes::<PayloadV1>(&plain).map(Payload::from).map_err(undecodable);
         }
-        postcard::from_bytes(&plain).map_err(undecodable)
+        Payload::decode(&plain).ok_or_else(|| damaged("the decrypted records do not decode"))
     }
 
     /// Decrypt, keeping only the records named (those that exist). Read-only commands use this:
@@ -265,11 +265,12 @@ impl Envelope {
             return Ok(all);
         }
         let plain = self.plaintext(key)?;
-        let view: PayloadRef =
-            postcard::from_bytes(&plain).map_err(|_| damaged("the decrypted records do not decode"))?;
+        let undecodable = || damaged("the decrypted records do not decode");
+        let (view, rest) = postcard::take_from_bytes::<PayloadRef>(&plain).map_err(|_| undecodable())?;
+        let retired_log_keys = Payload::decode_retired(rest).ok_or_else(undecodable)?;
         let records =
             view.records.iter().filter(|r| names.contains(&r.name)).map(RecordRef::to_owned).collect::<Result<_>>()?;
-        Ok(Payload { records, log_key: view.log_key })
+        Ok(Payload { records, log_key: view.log_key, retired_log_keys })
     }
 
     fn plaintext(self, key: &Key) -> Result<Zeroizing<Vec<u8>>> {
@@ -366,7 +367,7 @@ pub fn seal(header: &mut Header, key: &Key, payload: &Payload) -> Vec<u8> {
     header.key_check = crypto::key_check(key);
     let nonce = crypto::random_bytes::<NONCE_LEN>();
     header.nonce = crypto::b64(&nonce);
-    let plain = Zeroizing::new(postcard::to_stdvec(payload).expect("records serialise"));
+    let plain = payload.encode();
     assemble(&header.write(), key, &nonce, &plain)
 }
 

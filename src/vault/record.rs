@@ -121,7 +121,8 @@ pub(super) struct PayloadV1 {
 impl From<PayloadV1> for Payload {
     fn from(mut p: PayloadV1) -> Payload {
         let log_key = std::mem::take(&mut p.log_key);
-        Payload { records: std::mem::take(&mut p.records).into_iter().map(Record::from).collect(), log_key }
+        let records = std::mem::take(&mut p.records).into_iter().map(Record::from).collect();
+        Payload { records, log_key, retired_log_keys: Vec::new() }
     }
 }
 
@@ -283,14 +284,34 @@ impl Meta {
 #[derive(Serialize, Deserialize)]
 pub struct Payload {
     pub records: Vec<Record>,
-    /// The key of the history log beside the vault. Kept in here, not derived from the vault
-    /// key, so a key rotation never has to rewrite (or can lose) the log.
+    /// The key of the history log beside the vault: random, and replaced by every key rotation,
+    /// so that a rotated-out vault key reads no event written later and seals none that counts.
     pub log_key: [u8; 32],
+    /// The log keys earlier rotations replaced, oldest first: the lines they sealed are still
+    /// read (until compaction re-seals them), and only as far as each one's `before_seq`.
+    /// Written after the fields above only when there is one (see `encode`), so a vault never
+    /// rotated encodes exactly as before.
+    #[serde(skip)]
+    pub retired_log_keys: Vec<RetiredLogKey>,
+}
+
+/// A log key a rotation replaced: it seals only lines with a sequence number below `before_seq`
+/// (the next one when it was retired), all before the first line of any newer key.
+#[derive(Serialize, Deserialize)]
+pub struct RetiredLogKey {
+    pub key: [u8; 32],
+    pub before_seq: u64,
+}
+
+impl Drop for RetiredLogKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.key);
+    }
 }
 
 impl Default for Payload {
     fn default() -> Self {
-        Payload { records: Vec::new(), log_key: crypto::random_bytes::<32>() }
+        Payload { records: Vec::new(), log_key: crypto::random_bytes::<32>(), retired_log_keys: Vec::new() }
     }
 }
 
@@ -301,8 +322,50 @@ impl Drop for Payload {
 }
 
 impl Payload {
+    /// The plaintext: postcard of `records` and `log_key`, then, when there are any, postcard of
+    /// `retired_log_keys`.
+    pub fn encode(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        let mut plain = zeroize::Zeroizing::new(postcard::to_stdvec(self).expect("records serialise"));
+        if !self.retired_log_keys.is_empty() {
+            plain.extend(postcard::to_stdvec(&self.retired_log_keys).expect("keys serialise"));
+        }
+        plain
+    }
+
+    /// What may follow the fields every payload has: the retired log keys, or nothing.
+    pub(super) fn decode_retired(rest: &[u8]) -> Option<Vec<RetiredLogKey>> {
+        if rest.is_empty() {
+            return Some(Vec::new());
+        }
+        match postcard::take_from_bytes::<Vec<RetiredLogKey>>(rest) {
+            Ok((keys, [])) if !keys.is_empty() => Some(keys),
+            _ => None,
+        }
+    }
+
+    pub fn decode(plain: &[u8]) -> Option<Payload> {
+        let (mut p, rest) = postcard::take_from_bytes::<Payload>(plain).ok()?;
+        p.retired_log_keys = Payload::decode_retired(rest)?;
+        Some(p)
+    }
+
     pub fn log_key(&self) -> Key {
         Key::from_bytes(self.log_key)
+    }
+
+    /// Every key of the log: the current one and the retired ones.
+    pub fn log_keys(&self) -> crate::journal::LogKeys {
+        crate::journal::LogKeys {
+            current: self.log_key(),
+            retired: self.retired_log_keys.iter().map(|r| (Key::from_bytes(r.key), r.before_seq)).collect(),
+        }
+    }
+
+    /// Give the log a new key; lines from `before_seq` on sealed with the one it had are not
+    /// valid (a key rotation: the old vault key reads nothing later and appends nothing valid).
+    pub fn retire_log_key(&mut self, before_seq: u64) {
+        let old = std::mem::replace(&mut self.log_key, crypto::random_bytes::<32>());
+        self.retired_log_keys.push(RetiredLogKey { key: old, before_seq });
     }
 
     pub fn find(&self, name: &str) -> Result<&Record> {
@@ -398,7 +461,7 @@ mod tests {
             secret_set_at: 1,
             rotate_every: Some(300),
         };
-        let p = Payload { records: vec![r], log_key: [0xbb; 32] };
+        let mut p = Payload { records: vec![r], log_key: [0xbb; 32], retired_log_keys: Vec::new() };
         let mut want = vec![1]; // one record
         want.extend(b"\x03t_1\x01a\x01\x07A_TOKEN\x01\x01x");
         want.extend([2, 1]); // created_at 1, updated_at -1: zigzag varints
@@ -409,5 +472,18 @@ mod tests {
         want.extend([2, 1, 0xd8, 0x04]); // secret_set_at 1, rotate_every Some(300)
         want.extend([0xbb; 32]); // log_key
         assert_eq!(postcard::to_stdvec(&p).unwrap(), want);
+        assert_eq!(*p.encode(), want, "a vault never rotated has no retired log keys, and no bytes for them");
+        // After a rotation: the current key, then the retired ones with their limits.
+        p.log_key = [0xcc; 32];
+        p.retired_log_keys.push(RetiredLogKey { key: [0xbb; 32], before_seq: 300 });
+        want.truncate(want.len() - 32);
+        want.extend([0xcc; 32]);
+        want.push(1); // one retired key
+        want.extend([0xbb; 32]);
+        want.extend([0xac, 0x02]); // before_seq 300: a varint
+        assert_eq!(*p.encode(), want);
+        let back = Payload::decode(&want).unwrap();
+        assert_eq!((back.retired_log_keys.len(), back.retired_log_keys[0].before_seq), (1, 300));
+        assert!(Payload::decode(&[want.as_slice(), &[0]].concat()).is_none(), "bytes after them");
     }
 }

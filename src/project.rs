@@ -255,9 +255,12 @@ pub fn find(start: &Path) -> Result<Option<ProjectFile>> {
     Ok(None)
 }
 
+/// `why` is what is wrong with the file, and after a `: ` why that matters.
 fn untrusted(pf: &ProjectFile, why: &str, fix: String) -> anyhow::Error {
+    let short = why.split(':').next().unwrap_or(why).to_string();
     Error::new(Code::NotTrusted, format!("{} {why}", pf.shown()))
         .hint(format!("it asks for {}\n{fix}", pf.asks()))
+        .detail(crate::error::Detail::Untrusted { why: short })
         .into()
 }
 

@@ -163,10 +163,13 @@ pub fn resolve(want: &Want, payload: &Payload, remote: bool, notes: &mut Vec<Str
         }
         Want::Project { file, env } => {
             for (var, name) in env {
-                let r = payload.find(name).map_err(|e| {
-                    let msg = e.downcast_ref::<error::Error>().map(|x| x.message.clone()).unwrap_or_default();
-                    error::not_found(format!("{msg} (named in {})", file.shown()))
-                        .hint("create or import it, or fix the name in the file")
+                let r = payload.find(name).map_err(|e| match error::detail_of(&e) {
+                    Some(error::Detail::NoSuchToken { .. }) => {
+                        error::not_found(format!("no token named '{name}' (named in {})", file.shown()))
+                            .hint("create or import it, or fix the name in the file")
+                            .into()
+                    }
+                    _ => e,
                 })?;
                 push(var.clone(), true, &r.name, r.usable_secret(now)?)?;
             }

@@ -140,6 +140,9 @@ fn import_replace_gives_a_revoked_imported_token_its_new_secret() {
     assert_eq!(env.records()["gh"]["scopes"], serde_json::json!(["read:org"]));
     let missing = env.fails(&["import", "nope", "--replace"], b"x-secret-0123456789", 3);
     assert!(missing.stderr.contains("without it"), "{missing}");
+    // A typo gets the close name, as every other "no token" does.
+    let typo = env.fails(&["import", "gj", "--replace"], b"x-secret-0123456789", 3);
+    assert!(typo.stderr.contains("no token named 'gj'") && typo.stderr.contains("did you mean 'gh'?"), "{typo}");
 }
 
 #[test]

@@ -337,11 +337,11 @@ fn vault_choice(ctx: &Ctx, r: &mut Report) {
     match trust {
         Ok(t) => r.line("", t),
         Err(e) => {
-            // "<path> is not trusted: …" → "is not trusted": the path is on the line above.
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or_default();
-            let first = first.strip_prefix(&format!("{} ", pf.path.shown())).unwrap_or(first);
-            let first = first.split(':').next().unwrap_or(first).to_string();
+            // What is wrong, without the path: the path is on the line above.
+            let first = match crate::error::detail_of(&e) {
+                Some(crate::error::Detail::Untrusted { why }) => why.clone(),
+                _ => format!("{e:#}").lines().next().unwrap_or_default().to_string(),
+            };
             let fix = format!("`tokctl trust {}` if you trust it", pf.path.shown());
             if ctx.from_project {
                 r.problem(Code::NotTrusted, "", format!("{first}: every command here refuses it; {fix}"));

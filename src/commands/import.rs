@@ -90,9 +90,11 @@ fn replace(
     let expiry_given = m.expires.is_some() || !matches!(meta.expiry, Expiry::Never);
     acc.write(|op| {
         let r = op.payload.find_mut(name).map_err(|e| {
-            let msg = e.downcast_ref::<error::Error>().map(|x| x.message.clone()).unwrap_or_default();
-            error::not_found(msg)
-                .hint(format!("--replace needs an existing token; without it `tokctl import {name}` adds one"))
+            let Some(error::Detail::NoSuchToken { close, .. }) = error::detail_of(&e) else { return e };
+            let mean = close.as_ref().map(|c| format!("did you mean '{c}'? ")).unwrap_or_default();
+            error::not_found(format!("no token named '{name}'"))
+                .hint(format!("{mean}--replace needs an existing token; without it `tokctl import {name}` adds one"))
+                .into()
         })?;
         let was = r.status(now);
         r.set_secret(secret.clone(), now);
@@ -166,9 +168,8 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
     let mut always_expire = Vec::new();
     for e in entries {
         let name = dotenv::name_for(&e.var);
-        let at = |err: anyhow::Error| {
-            let inner = err.downcast_ref::<error::Error>().map(|x| x.message.clone()).unwrap_or_default();
-            error::usage(format!("line {} of {} ({}): {inner}", e.line, file.shown(), e.var))
+        let at = |err| {
+            error::within(err, format!("line {} of {} ({})", e.line, file.shown(), e.var), Some(error::Code::Usage))
         };
         vault::check_name(&name).map_err(at)?;
         // Byte for byte: the quotes say where a value ends, so a trailing newline is its own.

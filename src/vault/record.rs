@@ -388,9 +388,11 @@ impl Payload {
             .map(|r| (strsim::levenshtein(&r.name, name), &r.name))
             .filter(|(d, _)| *d <= 2.max(name.len() / 3))
             .min();
-        let e = error::not_found(format!("no token named '{name}'"));
+        let close = close.map(|(_, n)| n.clone());
+        let e = error::not_found(format!("no token named '{name}'"))
+            .detail(error::Detail::NoSuchToken { name: name.to_string(), close: close.clone() });
         Err(match close {
-            Some((_, n)) => e.hint(format!("did you mean '{n}'?")),
+            Some(n) => e.hint(format!("did you mean '{n}'?")),
             None => e.hint("`tokctl list --all` shows the tokens in this vault"),
         }
         .into())

@@ -18,7 +18,7 @@ use crate::error::{self, Result};
 use crate::keystore::{self, ENV_KEY, ENV_PASS, Miss};
 use crate::secret::Key;
 use crate::ui::Shown;
-use crate::vault::{Envelope, VaultKind};
+use crate::vault::{Envelope, Header, VaultKind};
 
 /// How the core may ask a person for something. Implemented at the edge (`ui`).
 pub trait Prompter {
@@ -151,6 +151,27 @@ impl<'a> Sources<'a> {
     }
 }
 
+/// Ask `person` for the passphrase of the vault at `path` (its `header`) until it opens the
+/// vault's passphrase slot, three times at most; `why` is said before the first question. The
+/// key it unwraps and the passphrase. For a vault without a passphrase slot: exit 5.
+pub fn ask_passphrase(
+    person: &dyn Prompter,
+    path: &Path,
+    header: &Header,
+    why: Option<&str>,
+) -> Result<(Key, Zeroizing<String>)> {
+    let Some(slot) = &header.passphrase else {
+        return Err(error::locked(format!("the vault at {} has no passphrase", path.shown())).into());
+    };
+    for attempt in 0..3 {
+        let p = person.passphrase(path, why.filter(|_| attempt == 0), attempt > 0)?;
+        if let Some(key) = slot.unwrap_key(&header.vault_id, p.as_bytes()) {
+            return Ok((key, p));
+        }
+    }
+    Err(error::locked("wrong passphrase, three times").hint("run the command again").into())
+}
+
 /// Find the key of an existing vault, trying each source in the SPEC's order. A person is asked
 /// (at most three times) only when every other source failed and the vault has a passphrase.
 pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
@@ -183,13 +204,8 @@ pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
         }
         if src.person.can_ask() {
             let reason = (!why.is_empty()).then(|| why.join("; "));
-            for attempt in 0..3 {
-                let p = src.person.passphrase(path, reason.as_deref().filter(|_| attempt == 0), attempt > 0)?;
-                if let Some(key) = slot.unwrap_key(id, p.as_bytes()) {
-                    return Ok(Unlocked::new(key, Source::Passphrase, Some(p)));
-                }
-            }
-            return Err(error::locked("wrong passphrase, three times").hint("run the command again").into());
+            let (key, p) = ask_passphrase(src.person, path, &env.header, reason.as_deref())?;
+            return Ok(Unlocked::new(key, Source::Passphrase, Some(p)));
         }
     }
     let cause = if why.is_empty() { "no key is available".to_string() } else { why.join("; ") };
@@ -306,6 +322,21 @@ mod tests {
 
     fn no_keyring(_: &str) -> Result<Result<Key, Miss>> {
         Ok(Err(Miss::Off))
+    }
+
+    #[test]
+    fn a_person_gets_three_tries_and_each_answer_is_checked() {
+        let (env, key) = vault_with(Some("correct horse"));
+        let person = Scripted::new(true, &["no", "nope", "correct horse"]);
+        let (k, p) = ask_passphrase(&person, Path::new("v"), &env.header, Some("why")).unwrap();
+        assert_eq!((k.bytes(), p.as_str(), person.asked.get()), (key.bytes(), "correct horse", 3));
+        let person = Scripted::new(true, &["no", "nope", "never"]);
+        let e = ask_passphrase(&person, Path::new("v"), &env.header, None).err().unwrap();
+        assert_eq!(e.downcast_ref::<error::Error>().map(|x| x.code), Some(error::Code::Locked));
+        let (plain, _) = vault_with(None);
+        let person = Scripted::new(true, &[]);
+        assert!(ask_passphrase(&person, Path::new("v"), &plain.header, None).is_err());
+        assert_eq!(person.asked.get(), 0, "a vault without a passphrase asks no one");
     }
 
     #[test]

@@ -426,3 +426,39 @@ fn a_secret_service_without_a_default_collection_is_named_as_such() {
     assert!(out.stderr.contains("no default collection") && !out.stderr.contains("no result found"), "{out}");
     assert!(out.stderr.contains("gnome-keyring-daemon --unlock") && out.stderr.contains("TOKCTL_PASSPHRASE"), "{out}");
 }
+
+#[test]
+fn key_rotate_asks_for_the_passphrase_as_any_unlock_does_wrong_answers_included() {
+    // A keyring vault that also has a passphrase: the keyring unlocks it, and the rotation must
+    // re-apply the passphrase to the new key, so it asks, checks and asks again like an unlock.
+    let env = Env::keyring();
+    env.import("x", "secret-0123456789", &[]);
+    env.ok(&["key", "passphrase"], b"correct horse battery\n");
+    let before = std::fs::read(&env.vault).unwrap();
+    let within = std::time::Duration::from_secs(60);
+    let mut pty = env.on_pty(&["key", "rotate"]);
+    pty.expect("re-applied to the new key", within);
+    pty.expect("Passphrase for ", within);
+    pty.wait_echo_off(within);
+    pty.send("wrong-passphrase\n");
+    pty.expect("wrong passphrase", within);
+    pty.expect("Passphrase for ", within);
+    pty.wait_echo_off(within);
+    pty.send("correct horse battery\n");
+    let out = pty.finish(within);
+    assert_eq!(out.code, 0, "{out}");
+    assert_ne!(std::fs::read(&env.vault).unwrap(), before, "re-keyed");
+    assert_eq!(env.get("x"), "secret-0123456789");
+    // Three wrong answers: exit 5, nothing written.
+    let before = std::fs::read(&env.vault).unwrap();
+    let mut pty = env.on_pty(&["key", "rotate"]);
+    for _ in 0..3 {
+        pty.expect("Passphrase for ", within);
+        pty.wait_echo_off(within);
+        pty.send("wrong-passphrase\n");
+    }
+    let out = pty.finish(within);
+    assert_eq!(out.code, 5, "{out}");
+    assert!(out.stdout.contains("three times") || out.stderr.contains("three times"), "{out}");
+    assert_eq!(std::fs::read(&env.vault).unwrap(), before, "untouched");
+}

@@ -10,7 +10,7 @@ use crate::keystore::{self, ENV_PASS, Miss};
 use crate::secret::Key;
 use crate::ui::Shown;
 use crate::ui::{self, out_line};
-use crate::unlock::{Prompter, Source, legacy_pending};
+use crate::unlock::{Source, legacy_pending};
 use crate::vault::{Envelope, Slot, VaultKind};
 
 pub fn export(ctx: &Ctx) -> Result<u8> {
@@ -36,16 +36,19 @@ pub fn export(ctx: &Ctx) -> Result<u8> {
 /// (its owner chose a passphrase alone) gets no keyring entry from a rotation either.
 pub fn rotate(ctx: &Ctx) -> Result<u8> {
     let mut acc = ctx.access()?;
-    let (id, has_passphrase, source) = {
+    let (header, source) = {
         let op = acc.read()?;
-        (op.header.vault_id.clone(), op.header.passphrase.is_some(), op.source)
+        (op.header.clone(), op.source)
     };
-    // The passphrase slot must be re-made around the new key: ask for it now, not under the lock.
+    let (id, has_passphrase) = (header.vault_id.clone(), header.passphrase.is_some());
+    // The passphrase slot must be re-made around the new key: ask for it now, not under the lock,
+    // as any unlock asks (three tries, each checked against the vault's slot).
     let pass = if has_passphrase {
         let p = match acc.passphrase().cloned().or_else(keystore::env_passphrase) {
             Some(p) => p,
-            None if ui::stdin_is_tty() => {
-                ui::Terminal.passphrase(&ctx.vault, Some("the passphrase must be re-applied to the new key"), false)?
+            None if ctx.person().can_ask() => {
+                let why = "the passphrase must be re-applied to the new key";
+                crate::unlock::ask_passphrase(ctx.person(), &ctx.vault, &header, Some(why))?.1
             }
             None => {
                 return Err(error::locked("this vault has a passphrase, which must be re-applied to the new key")

@@ -57,6 +57,11 @@ impl Ctx {
         self.ui.say(msg);
     }
 
+    /// How this command asks a person (a passphrase): the terminal, when there is one.
+    pub fn person(&self) -> &'static dyn crate::unlock::Prompter {
+        &ui::Terminal
+    }
+
     /// This command's way into its vault; a passphrase is asked on the terminal when needed.
     pub fn access(&self) -> Result<Access<'static>> {
         self.access_using_project(false)
@@ -76,7 +81,7 @@ impl Ctx {
             }
             project::require_trust(pf)?;
         }
-        Access::new(&self.vault, self.default_path, &ui::Terminal)
+        Access::new(&self.vault, self.default_path, self.person())
     }
 
     /// The project file, or why it could not be read.

@@ -462,3 +462,18 @@ fn key_rotate_asks_for_the_passphrase_as_any_unlock_does_wrong_answers_included(
     assert!(out.stdout.contains("three times") || out.stderr.contains("three times"), "{out}");
     assert_eq!(std::fs::read(&env.vault).unwrap(), before, "untouched");
 }
+
+#[test]
+fn doctor_on_a_bundle_says_what_a_bundle_is_without_doubled_words() {
+    let env = Env::env_key();
+    env.create("ci", &[]);
+    let bundle = env.root.join("ci.vault");
+    let key = env.ok(&["bundle", "-t", "ci", "--out", bundle.to_str().unwrap()], b"");
+    let mut c = env.std_cmd(&["--vault", bundle.to_str().unwrap(), "doctor"]);
+    c.env("TOKCTL_VAULT_KEY", key.trim()).env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+    let out = run_std(c, b"");
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("a bundle is read-only: it has no rollback check"), "{out}");
+    assert!(!out.stdout.contains("in nowhere"), "{out}");
+    assert!(!out.stdout.contains("is not usable: the OS keyring is not usable"), "{out}");
+}

@@ -405,3 +405,22 @@ fn a_trust_list_that_is_a_symlink_or_open_to_others_is_refused() {
     assert!(out.stderr.contains("writable by others"), "{out}");
     assert_eq!(in_dir(&env, &mine, &["trust"]).code, 8, "trust refuses to add to it");
 }
+
+#[test]
+fn in_ci_a_committed_bundle_without_its_key_is_a_missing_key_not_an_untrusted_file() {
+    let env = Env::env_key();
+    env.import("expo", "expo-robot-token-0123456789", &[]);
+    let dir = repo(&env, "app", "[ci]\nvault = \".tokctl/ci.vault\"\n[env]\nEXPO_TOKEN = \"expo\"\n");
+    let bundle = dir.join(".tokctl/ci.vault");
+    env.ok(&["bundle", "-t", "expo", "--out", bundle.to_str().unwrap()], b"");
+    let mut c = env.std_cmd(&["exec", "--", "true"]);
+    c.current_dir(&dir).env_remove("TOKCTL_VAULT").env_remove("TOKCTL_VAULT_KEY").env("CI", "true");
+    let out = run_std(c, b"");
+    assert_eq!(out.code, 5, "{out}");
+    assert!(out.stderr.contains("TOKCTL_VAULT_KEY is not set"), "{out}");
+    assert!(!out.stderr.contains("tokctl trust"), "the file is not the problem\n{out}");
+    // On a developer's machine (no CI) the same file still needs trust for its [env].
+    let mut c = env.std_cmd(&["exec", "--", "true"]);
+    c.current_dir(&dir).env_remove("TOKCTL_VAULT_KEY");
+    assert_eq!(run_std(c, b"").code, 8);
+}

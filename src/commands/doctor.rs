@@ -103,7 +103,8 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
     match answer {
         Ok(()) => r.line("keyring", format!("✓ {} answers ({} ms)", keystore::backend_name(), took.as_millis())),
         Err(Miss::Off) => r.line("keyring", "– turned off (TOKCTL_KEYRING=none)"),
-        Err(m) => r.line("keyring", format!("– {} is not usable: {m}", keystore::backend_name())),
+        Err(Miss::Failed(why)) => r.line("keyring", format!("– {} is not usable: {why}", keystore::backend_name())),
+        Err(m) => r.line("keyring", format!("– {m}")),
     }
     for (var, set) in
         [(ENV_KEY, keystore::env_key().ok().flatten().is_some()), (ENV_PASS, keystore::env_passphrase().is_some())]
@@ -207,6 +208,13 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
                 seen.source
             ),
         ),
+        // A bundle is read-only and has no rollback check (SPEC, bundles): nothing is recorded.
+        Ok(_) if op.header.kind == crate::vault::VaultKind::Bundle => {
+            r.line("generation", format!("{} (a bundle is read-only: it has no rollback check)", op.generation()))
+        }
+        Ok(seen) if seen.generation == 0 => {
+            r.line("generation", format!("✓ {} (no other record of this file's generation yet)", op.generation()))
+        }
         Ok(seen) => r.line(
             "generation",
             format!("✓ {} (the newest seen: {}, in {})", op.generation(), seen.generation, seen.source),

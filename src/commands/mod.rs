@@ -79,7 +79,21 @@ impl Ctx {
             {
                 return Access::env_key_only(&inside);
             }
-            project::require_trust(pf)?;
+            if let Err(e) = project::require_trust(pf) {
+                // In CI, a committed bundle inside the tree needs no trust, only its key: when
+                // the key is what is missing, say that, not "trust it".
+                if project::in_ci() && pf.holds(&self.vault).is_some() {
+                    return Err(crate::error::locked(format!(
+                        "{} is not set: the vault {} that {} names for CI opens with it alone",
+                        keystore::ENV_KEY,
+                        self.vault.shown(),
+                        pf.shown()
+                    ))
+                    .hint(format!("set {} in this job's secrets to the key `tokctl bundle` printed", keystore::ENV_KEY))
+                    .into());
+                }
+                return Err(e);
+            }
         }
         Access::new(&self.vault, self.default_path, self.person())
     }

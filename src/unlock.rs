@@ -188,7 +188,8 @@ pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
     }
     let id = &env.header.vault_id;
     let mut why: Vec<String> = Vec::new();
-    if let Some(key) = from_keyring(env, id, src.keyring, &mut why)? {
+    let mut keyring_failed = false;
+    if let Some(key) = from_keyring(env, id, src.keyring, &mut why, &mut keyring_failed)? {
         return Ok(Unlocked::new(key, Source::Keyring, None));
     }
     if let Some(slot) = &env.header.passphrase {
@@ -209,8 +210,15 @@ pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
         }
     }
     let cause = if why.is_empty() { "no key is available".to_string() } else { why.join("; ") };
-    let mut fix =
-        format!("set {ENV_KEY} to this vault's exported key, or put it back in the keyring with `tokctl key import`");
+    let mut fix = if keyring_failed {
+        // The key is in a keyring that did not hand it over: nothing is lost, nothing to import.
+        format!(
+            "unlock the OS keyring (log in to the desktop, or unlock its login collection) and run the command again,\n\
+             or set {ENV_KEY} to this vault's exported key"
+        )
+    } else {
+        format!("set {ENV_KEY} to this vault's exported key, or put it back in the keyring with `tokctl key import`")
+    };
     if env.header.passphrase.is_some() {
         // What fits this vault first: it has a passphrase.
         fix = format!("this vault has a passphrase: set {ENV_PASS}, or run on a terminal to be asked\nor {fix}");
@@ -243,7 +251,15 @@ pub fn legacy_pending(id: &str) -> String {
 /// else a legacy `+pending` entry. A rotation swaps the entries while we look; when the keyring
 /// answered but nothing fitted, one more look sees the settled state. A keyring that did not
 /// answer is not asked again: that would cost a second timeout.
-fn from_keyring(env: &Envelope, id: &str, load: KeyringLoad, why: &mut Vec<String>) -> Result<Option<Key>> {
+/// `failed` is set when the keyring did not answer or refused (locked, dismissed, no service):
+/// then the key is not lost, only out of reach.
+fn from_keyring(
+    env: &Envelope,
+    id: &str,
+    load: KeyringLoad,
+    why: &mut Vec<String>,
+    failed: &mut bool,
+) -> Result<Option<Key>> {
     for _ in 0..2 {
         let main = load(id)?;
         match &main {
@@ -252,6 +268,7 @@ fn from_keyring(env: &Envelope, id: &str, load: KeyringLoad, why: &mut Vec<Strin
             Err(m) => {
                 if !matches!(m, Miss::Off) {
                     why.push(m.to_string());
+                    *failed = true;
                 }
                 return Ok(None);
             }

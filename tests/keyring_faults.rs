@@ -40,6 +40,11 @@ fn a_locked_keyring_collection_is_exit_5_in_time_and_never_a_new_key() {
         assert!(out.elapsed < Duration::from_secs(8), "a locked collection must not hang tokctl\n{out}");
         assert!(out.stderr.to_lowercase().contains("keyring"), "the cause is named\n{out}");
         assert!(out.stderr.contains("TOKCTL_VAULT_KEY"), "and what to do instead\n{out}");
+        if args[0] != "key" || args[1] == "export" {
+            // The key is not lost, only locked away: unlocking is the way, not `key import`.
+            assert!(out.stderr.contains("unlock the OS keyring"), "{out}");
+            assert!(!out.stderr.contains("key import"), "{out}");
+        }
         assert!(!out.stdout.contains(&secret) && !out.stderr.contains(&secret), "{out}");
         assert!(!out.stderr.contains(&key), "{out}");
         assert_unchanged(&before, &env.snapshot(), &out);

@@ -477,3 +477,41 @@ fn doctor_on_a_bundle_says_what_a_bundle_is_without_doubled_words() {
     assert!(!out.stdout.contains("in nowhere"), "{out}");
     assert!(!out.stdout.contains("is not usable: the OS keyring is not usable"), "{out}");
 }
+
+#[test]
+fn doctor_and_trust_list_print_json_for_scripts() {
+    let env = Env::env_key();
+    env.create("ok", &[]);
+    let out = env.run(&["doctor", "--json"], b"");
+    assert_eq!(out.code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("doctor --json is JSON");
+    assert_eq!((v["exit"].as_u64(), v["ok"].as_bool()), (Some(0), Some(true)), "{out}");
+    let checks = v["checks"].as_array().unwrap();
+    let topic = |t: &str| checks.iter().find(|c| c["topic"] == t).unwrap_or_else(|| panic!("no {t}\n{out}"));
+    assert_eq!(topic("unlock")["state"], "ok", "{out}");
+    assert!(topic("vault")["text"].as_str().unwrap().contains(env.vault.to_str().unwrap()), "{out}");
+    // A finding: the exit status and the check say the same as the text form.
+    in_2020(&env, &["create", "--force", "old", "--expires", "1d"], b"");
+    let text = env.run(&["doctor"], b"");
+    let out = env.run(&["doctor", "--json"], b"");
+    assert_eq!(out.code, text.code, "{out}\n{text}");
+    assert_ne!(out.code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["exit"].as_u64(), Some(u64::from(out.code as u8)), "{out}");
+    assert!(v["checks"].as_array().unwrap().iter().any(|c| c["state"] == "problem"), "{out}");
+    assert!(!out.stdout.contains("all is well") && !out.stdout.contains('✗'), "no text form mixed in\n{out}");
+
+    // trust --list --json: each file and its state.
+    let list = env.run(&["trust", "--list", "--json"], b"");
+    assert_eq!((list.code, list.stdout.trim()), (0, "[]"), "{list}");
+    let dir = env.root.join("proj");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".tokctl.toml"), "[env]\nOK_TOKEN = \"ok\"\n").unwrap();
+    env.ok(&["trust", dir.join(".tokctl.toml").to_str().unwrap()], b"");
+    std::fs::write(dir.join(".tokctl.toml"), "[env]\nOK_TOKEN = \"old\"\n").unwrap();
+    let list = env.run(&["trust", "--list", "--json"], b"");
+    let v: serde_json::Value = serde_json::from_str(&list.stdout).expect("JSON");
+    assert_eq!(v[0]["state"], "changed", "{list}");
+    assert!(v[0]["path"].as_str().unwrap().ends_with("proj/.tokctl.toml"), "{list}");
+    assert_eq!(env.run(&["trust", "--json"], b"").code, 2, "--json goes with --list");
+}

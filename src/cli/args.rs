@@ -280,6 +280,9 @@ pub struct DoctorArgs {
     /// Warn about tokens not used for D [default: 90d]
     #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub unused: Option<String>,
+    /// Print the report as JSON: {"checks": [{"topic", "state", "text"}], "exit", "ok"}
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -293,4 +296,7 @@ pub struct TrustArgs {
     /// Show the trusted files
     #[arg(long)]
     pub list: bool,
+    /// With --list: print a JSON array of {"path", "state"} (trusted, changed or missing)
+    #[arg(long, requires = "list")]
+    pub json: bool,
 }

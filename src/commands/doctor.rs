@@ -6,9 +6,10 @@
 use crate::access::{self, Access, Opened};
 use crate::cli::DoctorArgs;
 use crate::commands::Ctx;
+use crate::commands::report::Report;
 use crate::error::{Code, Result};
 use crate::keystore::{self, ENV_KEY, ENV_PASS, Miss};
-use crate::ui::{escape, escape_lines, out_line};
+use crate::ui::escape;
 use crate::unlock::{self, Source};
 use std::collections::HashMap;
 
@@ -17,23 +18,6 @@ use crate::journal;
 use crate::ui::Shown;
 use crate::vault::{Envelope, Payload, Status, VaultKind};
 use crate::when;
-
-struct Report {
-    lines: String,
-    worst: Option<Code>,
-}
-
-impl Report {
-    fn line(&mut self, label: &str, text: impl AsRef<str>) {
-        self.lines.push_str(&format!("{label:<10} {}\n", escape_lines(text.as_ref())));
-    }
-    fn problem(&mut self, code: Code, label: &str, text: impl AsRef<str>) {
-        self.line(label, format!("✗ {}", text.as_ref()));
-        if self.worst.is_none_or(|w| (code as u8) > (w as u8)) {
-            self.worst = Some(code);
-        }
-    }
-}
 
 /// Whether the unlock cache is usable here, whether it holds this vault, and until when.
 fn cache_line(r: &mut Report, vault_id: &str, now: i64) {
@@ -95,7 +79,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
     let now = when::now();
     let within = when::parse_window("--within", a.within.as_deref().unwrap_or("7d"))?;
     let unused = a.unused.as_deref().map(|d| when::parse_window("--unused", d)).transpose()?.unwrap_or(UNUSED_AFTER);
-    let mut r = Report { lines: String::new(), worst: None };
+    let mut r = Report::default();
     r.line("tokctl", env!("CARGO_PKG_VERSION"));
 
     let (answer, took) = keystore::probe()?;
@@ -128,11 +112,11 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
                     ),
                 );
             }
-            return finish(r);
+            return r.finish(a.json);
         }
         Err(e) => {
             r.problem(Code::Locked, "", format!("cannot read it: {e:#}"));
-            return finish(r);
+            return r.finish(a.json);
         }
     };
     r.line("modes", format!("file {}, directory {}", mode(&ctx.vault), mode(&crate::fsio::parent(&ctx.vault))));
@@ -140,7 +124,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         Ok(e) => e,
         Err(e) => {
             r.problem(Code::Damaged, "format", format!("{e}").replace('\n', "; "));
-            return finish(r);
+            return r.finish(a.json);
         }
     };
     r.line(
@@ -161,14 +145,14 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         Ok(a) => a,
         Err(e) => {
             r.problem(Code::Locked, "unlock", format!("{e}").replace('\n', "\n           "));
-            return finish(r);
+            return r.finish(a.json);
         }
     };
     let (key, source) = match acc.key_for(&env, false) {
         Ok(k) => k,
         Err(e) => {
             r.problem(Code::Locked, "unlock", format!("{e}").replace('\n', "\n           "));
-            return finish(r);
+            return r.finish(a.json);
         }
     };
     r.line("unlock", format!("✓ with {}", source.describe()));
@@ -182,7 +166,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         Ok(p) => p,
         Err(e) => {
             r.problem(Code::Damaged, "records", format!("{e}").replace('\n', "; "));
-            return finish(r);
+            return r.finish(a.json);
         }
     };
     r.line(
@@ -263,7 +247,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         }
     }
     care(&mut r, &payload, &log, env_kind, unused, now);
-    finish(r)
+    r.finish(a.json)
 }
 
 /// Tokens due for rotation, and active tokens nobody used for `unused` seconds (not in a
@@ -296,16 +280,6 @@ fn care(r: &mut Report, payload: &Payload, log: &journal::Report, kind: VaultKin
             );
         }
     }
-}
-
-fn finish(r: Report) -> Result<u8> {
-    let mut out = r.lines;
-    out.push_str(match r.worst {
-        None => "all is well\n",
-        Some(_) => "something needs attention (✗ above)\n",
-    });
-    out_line(&out, false)?;
-    Ok(r.worst.map_or(0, |c| c as u8))
 }
 
 /// Which vault applies and why (--vault, TOKCTL_VAULT, the project file's vault or its [ci]

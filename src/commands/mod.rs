@@ -32,6 +32,7 @@ mod man;
 mod regenerate;
 mod remote;
 mod remove;
+mod report;
 mod rollback;
 mod trust;
 mod update;

@@ -12,7 +12,7 @@ use crate::keystore::{self, Miss};
 use crate::remote::http::{self, Client, Method};
 use crate::remote::{Location, Store};
 use crate::ui::Shown;
-use crate::ui::{self, escape, escape_lines, out_line, print_json};
+use crate::ui::{self, escape, out_line, print_json};
 use crate::vault::{self, Status};
 use crate::when;
 
@@ -177,33 +177,13 @@ pub fn log(ctx: &Ctx, acc: &mut Access, a: LogArgs) -> Result<u8> {
 /// The longest token TTL taken from a server: ten years.
 const MAX_TTL: i64 = 10 * 366 * 86_400;
 
-struct Report {
-    lines: String,
-    worst: Option<Code>,
-    failed: bool,
-}
-
-impl Report {
-    fn line(&mut self, label: &str, text: impl AsRef<str>) {
-        self.lines.push_str(&format!("{label:<10} {}\n", escape_lines(text.as_ref())));
-    }
-    fn problem(&mut self, code: Option<Code>, label: &str, text: impl AsRef<str>) {
-        self.line(label, format!("✗ {}", text.as_ref()));
-        match code {
-            None => self.failed = true,
-            Some(c) if self.worst.is_none_or(|w| (c as u8) > (w as u8)) => self.worst = Some(c),
-            Some(_) => {}
-        }
-    }
-}
-
 /// `doctor` for a remote store: reachable, authenticated as what, the token's TTL, whether the
 /// mount is KV version 2, the capabilities on the prefix, and tokens expired or due.
 pub fn doctor(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
     let now = when::now();
     let within = when::parse_window("--within", a.within.as_deref().unwrap_or("7d"))?;
     let loc = location(&ctx.vault)?;
-    let mut r = Report { lines: String::new(), worst: None, failed: false };
+    let mut r = crate::commands::report::Report::default();
     r.line("tokctl", env!("CARGO_PKG_VERSION"));
     r.line("store", format!("remote: {} (KV v2 mount '{}', prefix '{}')", loc.base, loc.mount, loc.prefix));
     let store = Store::new(loc.clone())?;
@@ -211,8 +191,7 @@ pub fn doctor(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         Ok(h) => h,
         Err(e) => {
             r.problem(None, "server", format!("{e:#}"));
-            out_line(&r.lines, false)?;
-            return Ok(1);
+            return r.finish(a.json);
         }
     };
     let version = health.body["version"].as_str().unwrap_or("?").to_string();
@@ -256,8 +235,7 @@ pub fn doctor(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         Err(e) => {
             let code = e.downcast_ref::<error::Error>().map(|x| x.code);
             r.problem(code, "auth", format!("{e:#}"));
-            out_line(&r.lines, false)?;
-            return Ok(r.worst.map_or(1, |c| c as u8));
+            return r.finish(a.json);
         }
     }
     match store.client.send(Method::Get, &format!("sys/internal/ui/mounts/{}", loc.mount), None) {
@@ -318,6 +296,5 @@ pub fn doctor(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
             r.problem(code, "tokens", format!("{e:#}"));
         }
     }
-    out_line(&r.lines, false)?;
-    Ok(if r.failed { 1 } else { r.worst.map_or(0, |c| c as u8) })
+    r.finish(a.json)
 }

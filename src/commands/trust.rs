@@ -8,14 +8,28 @@ use crate::ui::{escape, out_line};
 
 pub fn run(ctx: &Ctx, a: TrustArgs) -> Result<u8> {
     if a.list {
+        let files = TrustList::load()?.files;
+        let states: Vec<(&std::path::Path, &str)> = files
+            .iter()
+            .map(|t| {
+                let state = match project::load(&t.path) {
+                    Ok(pf) if pf.hash == t.sha256 => "trusted",
+                    Ok(_) => "changed",
+                    Err(_) => "missing",
+                };
+                (t.path.as_path(), state)
+            })
+            .collect();
+        if a.json {
+            let v: Vec<_> =
+                states.iter().map(|(p, s)| serde_json::json!({ "path": p.to_string_lossy(), "state": s })).collect();
+            out_line(&serde_json::to_string_pretty(&v)?, true)?;
+            return Ok(0);
+        }
         let mut out = String::new();
-        for t in TrustList::load()?.files {
-            let state = match project::load(&t.path) {
-                Ok(pf) if pf.hash == t.sha256 => "trusted",
-                Ok(_) => "changed since (not used)",
-                Err(_) => "missing",
-            };
-            out.push_str(&format!("{}  {state}\n", escape(&t.path.display().to_string())));
+        for (path, state) in &states {
+            let state = if *state == "changed" { "changed since (not used)" } else { state };
+            out.push_str(&format!("{}  {state}\n", escape(&path.display().to_string())));
         }
         if out.is_empty() {
             ctx.say("no project file is trusted");

@@ -52,7 +52,7 @@ fn command(argv: &[OsString], inject: &[(String, Secret)]) -> Command {
 /// prints it.
 fn start_failure(program: &OsString, e: &io::Error) -> anyhow::Error {
     use crate::error::{Code, Error};
-    let p = crate::ui::escape(&program.to_string_lossy()).into_owned();
+    let p = crate::text::escape(&program.to_string_lossy()).into_owned();
     match e.kind() {
         io::ErrorKind::NotFound => Error::new(Code::CommandNotFound, format!("{p}: command not found")),
         io::ErrorKind::PermissionDenied => {

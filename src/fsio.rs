@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::error::{self, Result};
-use crate::ui::Shown;
+use crate::text::Shown;
 
 /// The largest vault (or bundle) tokctl reads: far above 10,000 tokens, far below a device.
 pub const MAX_VAULT: u64 = 64 * 1024 * 1024;

@@ -31,6 +31,7 @@ mod props;
 pub mod remote;
 pub mod secret;
 pub mod select;
+pub mod text;
 pub mod ui;
 pub mod unlock;
 pub mod vault;

@@ -44,7 +44,7 @@ fn report(err: &anyhow::Error) -> ExitCode {
     };
     // Line by line, as tokctl wrote them (a hint is a line of its own); within a line, a path or
     // a name that carries control characters shows them escaped, never raw on the terminal.
-    let mut lines = text.trim_end_matches('\n').split('\n').map(tokctl::ui::escape);
+    let mut lines = text.trim_end_matches('\n').split('\n').map(tokctl::text::escape);
     if let Some(first) = lines.next() {
         eprintln!("tokctl: {first}");
     }

@@ -184,7 +184,7 @@ fn single_link(_: &std::fs::Metadata) -> bool {
 
 /// A path from data, as a message shows it: control characters (a line break too) escaped.
 fn shown(p: &Path) -> String {
-    crate::ui::escape(&p.display().to_string()).into_owned()
+    crate::text::escape(&p.display().to_string()).into_owned()
 }
 
 /// Read at most `limit` bytes of the regular file at `path` and its metadata, from one open

@@ -8,7 +8,7 @@ use crate::access::{Access, Opened};
 use crate::error::{self, Result};
 use crate::project::{self, ProjectFile};
 use crate::secret::Secret;
-use crate::ui::Shown;
+use crate::text::Shown;
 use crate::vault::{self, Payload, Status, check_injectable};
 use crate::when;
 

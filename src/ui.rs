@@ -10,7 +10,6 @@
 //! through `escape` first, so that no control character from the data reaches the terminal;
 //! notes (`Ui::say`), prompts and error messages are escaped here, line by line.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
@@ -23,6 +22,8 @@ use crate::error::{self, Result};
 use crate::input::{MAX_SECRET, secret_from_bytes};
 use crate::secret::Secret;
 use crate::unlock::Prompter;
+
+pub use crate::text::{Shown, escape, escape_lines};
 
 pub const BOLD: Style = Style::new().effects(Effects::BOLD);
 pub const DIM: Style = Style::new().effects(Effects::DIMMED);
@@ -56,53 +57,6 @@ impl Ui {
             eprintln!("tokctl: {}", escape_lines(msg.as_ref()));
         }
     }
-}
-
-/// `s` as a person's terminal may show it: every control character (C0, DEL and C1) is written
-/// out as text (`\n`, `\r`, `\t`, `\x1b`, `\u{9b}`), so that data can neither move the cursor,
-/// retitle the window, clear the screen nor start a line of its own. Backslashes stay as they
-/// are: this is for reading, not for parsing back.
-pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() && c.is_ascii() => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// A path as a message shows it: `escape`d, so a line break or an escape sequence in a directory
-/// name can neither start a line of its own (forging what tokctl says) nor act on the terminal.
-/// Every path that reaches a message goes through this, never through a bare `display()`.
-pub trait Shown {
-    fn shown(&self) -> String;
-}
-
-impl Shown for Path {
-    fn shown(&self) -> String {
-        escape(&self.display().to_string()).into_owned()
-    }
-}
-
-/// `escape` for a message that tokctl wrote on several lines: its line breaks stay.
-pub fn escape_lines(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| c.is_control() && c != '\n') {
-        return Cow::Borrowed(s);
-    }
-    Cow::Owned(s.split('\n').map(escape).collect::<Vec<_>>().join("\n"))
 }
 
 /// `s` in `style` (dropped again on output when colour is off).
@@ -237,18 +191,5 @@ impl Prompter for Terminal {
     fn new_passphrase(&self, why: &str) -> Result<Zeroizing<String>> {
         eprintln!("tokctl: {}", escape_lines(why));
         new_passphrase()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escape_writes_every_control_character_as_text() {
-        assert!(matches!(escape("plain é ✓ \\x"), Cow::Borrowed(_)));
-        assert_eq!(escape("a\u{1b}]0;t\u{7}\u{1b}[2J\rb\nc\td"), r"a\x1b]0;t\x07\x1b[2J\rb\nc\td");
-        assert_eq!(escape("\0\u{7f}\u{80}\u{9b}\u{9f}\u{a0}"), "\\x00\\x7f\\u{80}\\u{9b}\\u{9f}\u{a0}");
-        assert_eq!(escape_lines("one \u{1b}[2J\ntwo\r"), "one \\x1b[2J\ntwo\\r");
     }
 }

@@ -60,7 +60,7 @@ fn whole(digits: &str) -> Option<i64> {
 
 /// How a message names a value: `--for '1w'`, `TOKCTL_CACHE_TTL='2x'`.
 fn subject(what: &str, value: &str) -> String {
-    let value = crate::ui::escape(value);
+    let value = crate::text::escape(value);
     if what.starts_with('-') { format!("{what} '{value}'") } else { format!("{what}='{value}'") }
 }
 

@@ -119,7 +119,7 @@ pub(super) fn record_from(name: &str, d: &Map<String, Value>, written: i64) -> R
     let env = match text("env")? {
         Some(e) => {
             crate::vault::check_env(&e)
-                .map_err(|_| format!("'env' is not a valid variable name: {}", crate::ui::escape(&e)))?;
+                .map_err(|_| format!("'env' is not a valid variable name: {}", crate::text::escape(&e)))?;
             e
         }
         None => default_env(name),
@@ -137,7 +137,7 @@ pub(super) fn record_from(name: &str, d: &Map<String, Value>, written: i64) -> R
     let kind = match text("kind")?.as_deref() {
         Some("minted") => Kind::Minted,
         Some("imported") | None => Kind::Imported,
-        Some(other) => return Err(format!("'kind' is '{}', not minted or imported", crate::ui::escape(other))),
+        Some(other) => return Err(format!("'kind' is '{}', not minted or imported", crate::text::escape(other))),
     };
     let created = time("created")?.unwrap_or(written);
     let updated = time("updated")?.unwrap_or(written);

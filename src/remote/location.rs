@@ -27,7 +27,7 @@ pub struct Location {
 }
 
 pub(super) fn bad_url(text: &str, why: &str) -> anyhow::Error {
-    error::usage(format!("'{}' is not a usable remote store: {why}", crate::ui::escape(text)))
+    error::usage(format!("'{}' is not a usable remote store: {why}", crate::text::escape(text)))
         .hint("write it as openbao+https://HOST:PORT/MOUNT/PREFIX (or vault+https://…)")
         .into()
 }

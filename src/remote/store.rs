@@ -138,7 +138,7 @@ impl Store {
             Err(_) => {
                 wipe(&mut data);
                 let v = meta["version"].to_string();
-                return Err(bad_answer(&self.loc.base, format!("version {} for {path}", crate::ui::escape(&v))));
+                return Err(bad_answer(&self.loc.base, format!("version {} for {path}", crate::text::escape(&v))));
             }
         };
         if let Some(Value::String(t)) = data.get("token")
@@ -223,7 +223,7 @@ impl Store {
                     &self.loc.base,
                     format!(
                         "version {} to a write of {path} at version {cas} (KV v2 makes {})",
-                        crate::ui::escape(&v.to_string()),
+                        crate::text::escape(&v.to_string()),
                         cas + 1
                     ),
                 )),

@@ -46,20 +46,7 @@ pub const LIMIT_HINT: &str = "the unlock cache keeps a key at most 24h; give a s
 /// The policy from the environment. A value that is not a duration is a usage error (exit 2):
 /// a typo must not silently turn the cache on for longer than meant.
 pub fn policy() -> Result<Policy> {
-    match std::env::var_os(ENV_TTL) {
-        None => Ok(Policy::Ttl { secs: DEFAULT_TTL, explicit: false }),
-        Some(v) => {
-            let v = v.to_string_lossy();
-            let t = v.trim();
-            if t.is_empty() {
-                return Ok(Policy::Ttl { secs: DEFAULT_TTL, explicit: false });
-            }
-            Ok(match crate::when::parse_cache_ttl(ENV_TTL, t, MAX_TTL, LIMIT_HINT)? {
-                None => Policy::Off,
-                Some(secs) => Policy::Ttl { secs, explicit: true },
-            })
-        }
-    }
+    Ok(crate::settings::get().cache)
 }
 
 /// One cached key.

@@ -72,8 +72,8 @@ fn quick_keyring(account: &str) -> crate::error::Result<Result<crate::secret::Ke
 }
 
 fn names() -> Option<Vec<String>> {
-    let path = match std::env::var_os("TOKCTL_VAULT").filter(|v| !v.is_empty()) {
-        Some(p) => p.into(),
+    let path = match crate::settings::get().vault.clone() {
+        Some(p) => p,
         None => crate::access::default_vault_path().ok()?,
     };
     let env = Envelope::parse(&std::fs::read(&path).ok()?).ok()?;

@@ -20,24 +20,14 @@ pub const ENV_PASS: &str = "TOKCTL_PASSPHRASE";
 pub const ENV_KEYRING: &str = "TOKCTL_KEYRING";
 pub const ENV_TIMEOUT: &str = "TOKCTL_KEYRING_TIMEOUT";
 
-/// `TOKCTL_VAULT_KEY`, when set.
+/// `TOKCTL_VAULT_KEY`, when set (checked when the command started: `settings`).
 pub fn env_key() -> Result<Option<Key>> {
-    match std::env::var(ENV_KEY) {
-        Ok(v) if !v.is_empty() => {
-            let v = Zeroizing::new(v);
-            crypto::decode_key(&v).map(Some).map_err(|e| {
-                error::locked(format!("{ENV_KEY} is set but is not a usable vault key"))
-                    .hint(format!("{}; unset it to use the keyring", e.root_cause()))
-                    .into()
-            })
-        }
-        _ => Ok(None),
-    }
+    Ok(crate::settings::get().vault_key.clone())
 }
 
 /// `TOKCTL_PASSPHRASE`, when set.
 pub fn env_passphrase() -> Option<Zeroizing<String>> {
-    std::env::var(ENV_PASS).ok().filter(|p| !p.is_empty()).map(Zeroizing::new)
+    crate::settings::get().passphrase.clone()
 }
 
 /// Why the keyring did not give a key.
@@ -57,21 +47,14 @@ pub enum Miss {
     Failed(String),
 }
 
+/// Whether the OS keyring is used at all (`TOKCTL_KEYRING`).
 pub fn keyring_enabled() -> Result<bool> {
-    match std::env::var(ENV_KEYRING).as_deref() {
-        Err(_) | Ok("") | Ok("auto") | Ok("os") => Ok(true),
-        Ok("none") | Ok("off") => Ok(false),
-        Ok(other) => Err(error::usage(format!("{ENV_KEYRING}='{other}' is not understood"))
-            .hint(format!("set {ENV_KEYRING}=none to turn the keyring off, or unset it"))
-            .into()),
-    }
+    Ok(crate::settings::get().keyring)
 }
 
+/// How long a keyring call may take (`TOKCTL_KEYRING_TIMEOUT`).
 fn timeout_secs() -> Result<u64> {
-    match std::env::var(ENV_TIMEOUT) {
-        Err(_) => Ok(crate::when::DEFAULT_TIMEOUT),
-        Ok(v) => crate::when::parse_timeout(ENV_TIMEOUT, &v),
-    }
+    Ok(crate::settings::get().keyring_timeout)
 }
 
 /// Which backend this platform's keyring is.

@@ -31,6 +31,7 @@ mod props;
 pub mod remote;
 pub mod secret;
 pub mod select;
+pub mod settings;
 pub mod text;
 pub mod ui;
 pub mod unlock;
@@ -44,6 +45,12 @@ use error::Result;
 /// Run a parsed command line; the `u8` is the exit status.
 pub fn run(cli: Cli) -> Result<u8> {
     let ui = ui::Ui::new(cli.quiet, cli.color);
+    // Every variable read and checked before anything is opened; completion and man pages
+    // need none of them, so a bad one never keeps a user from those.
+    let settings = match cli.command {
+        cli::Command::Completion(_) | cli::Command::Man(_) => settings::get(),
+        _ => settings::install(settings::Settings::from_env()?),
+    };
     let explicit = cli.vault.filter(|p| !p.as_os_str().is_empty());
     // The nearest project file. A broken one matters only once something uses it, unless it
     // may be what chooses the vault.
@@ -75,6 +82,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         project,
         project_error: std::cell::RefCell::new(project_error),
         ui,
+        settings,
     };
     commands::run(&ctx, cli.command)
 }

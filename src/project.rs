@@ -68,7 +68,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Project> {
 
 /// Whether this process runs in CI, as every major CI service says it.
 pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+    crate::settings::get().ci
 }
 
 /// A project file found on disk.

@@ -373,3 +373,38 @@ fn a_bad_command_with_no_vault_yet_creates_nothing() {
     }
     assert!(left_behind.is_empty(), "a failed command with no vault left something behind:\n{left_behind}");
 }
+
+#[test]
+fn a_bad_variable_is_refused_by_name_before_anything_is_opened() {
+    // (variable, value, exit code): each read and checked when the command starts.
+    let cases = [
+        ("TOKCTL_KEYRING", "bogus", 2),
+        ("TOKCTL_KEYRING_TIMEOUT", "abc", 2),
+        ("TOKCTL_CACHE_TTL", "abc", 2),
+        ("TOKCTL_CACHE_TTL", "1w", 2),
+        ("TOKCTL_REMOTE_TIMEOUT", "-1", 2),
+        ("TOKCTL_VAULT_KEY", "not-a-key", 5),
+    ];
+    for (var, value, code) in cases {
+        // No vault yet: nothing is created, not even its directory or a keyring entry.
+        let mut env = Env::keyring();
+        env.set(var, value);
+        let before = env.snapshot();
+        let out = env.fails(&["import", "x"], b"secret-0123456789", code);
+        assert!(out.stderr.contains(var), "{var}={value}: the message names the variable\n{out}");
+        assert_unchanged(&before, &env.snapshot(), &out);
+        assert!(!env.vault.exists(), "{var}={value}: no vault was made\n{out}");
+        // An existing vault is left byte for byte, by a read and by a write.
+        env.unset(var);
+        env.import("x", "secret-0123456789", &[]);
+        env.set(var, value);
+        let before = env.snapshot();
+        for args in [&["get", "x"][..], &["update", "x", "--note", "n"], &["doctor"]] {
+            let out = env.fails(args, b"", code);
+            assert!(out.stderr.contains(var), "{var}={value} {args:?}\n{out}");
+            assert_unchanged(&before, &env.snapshot(), &out);
+        }
+        // What needs no variable still works: completion scripts and man pages.
+        assert!(env.ok(&["completion", "bash"], b"").contains("TOKCTL_COMPLETE"), "{var}={value}");
+    }
+}

@@ -285,7 +285,7 @@ fn care(r: &mut Report, payload: &Payload, log: &journal::Report, kind: VaultKin
 /// Which vault applies and why (--vault, TOKCTL_VAULT, the project file's vault or its [ci]
 /// vault, the default), and the project file: its path, its trust, what it selects.
 fn vault_choice(ctx: &Ctx, r: &mut Report) {
-    let env_vault = std::env::var_os("TOKCTL_VAULT").filter(|v| !v.is_empty());
+    let env_vault = ctx.settings.vault.as_deref().map(|p| p.as_os_str());
     let ci = crate::project::in_ci();
     let why = if ctx.from_project {
         match ctx.project.as_ref().and_then(|pf| pf.project.ci_vault()) {
@@ -294,7 +294,7 @@ fn vault_choice(ctx: &Ctx, r: &mut Report) {
         }
     } else if ctx.default_path {
         "the default".to_string()
-    } else if env_vault.as_deref() == Some(ctx.vault.as_os_str()) {
+    } else if env_vault == Some(ctx.vault.as_os_str()) {
         "chosen by TOKCTL_VAULT".to_string()
     } else {
         "chosen by --vault".to_string()

@@ -50,6 +50,8 @@ pub struct Ctx {
     /// Why the nearest project file could not be read, when the vault did not depend on it.
     pub project_error: RefCell<Option<anyhow::Error>>,
     pub ui: Ui,
+    /// Every environment variable tokctl obeys, read and checked once at start.
+    pub settings: &'static crate::settings::Settings,
 }
 
 impl Ctx {

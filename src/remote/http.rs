@@ -25,7 +25,7 @@ pub const MAX_BODY: u64 = 8 << 20;
 /// The environment variables that may carry credentials for the server, in the order tried.
 pub const TOKEN_VARS: [&str; 2] = ["BAO_TOKEN", "VAULT_TOKEN"];
 pub const ROLE_VARS: [&str; 2] = ["BAO_ROLE_ID", "BAO_SECRET_ID"];
-const CACERT_VARS: [&str; 2] = ["BAO_CACERT", "VAULT_CACERT"];
+pub const CACERT_VARS: [&str; 2] = ["BAO_CACERT", "VAULT_CACERT"];
 
 /// Every variable tokctl reads a server credential from.
 pub const CREDENTIAL_VARS: [&str; 4] = [TOKEN_VARS[0], TOKEN_VARS[1], ROLE_VARS[0], ROLE_VARS[1]];
@@ -62,10 +62,7 @@ impl Auth {
 }
 
 pub fn timeout_secs() -> Result<u64> {
-    match std::env::var(ENV_TIMEOUT) {
-        Err(_) => Ok(crate::when::DEFAULT_TIMEOUT),
-        Ok(v) => crate::when::parse_timeout(ENV_TIMEOUT, &v),
-    }
+    Ok(crate::settings::get().remote_timeout)
 }
 
 /// The account of a server's token in the OS keyring (service `tokctl`): `server:` and the
@@ -120,7 +117,7 @@ impl Client {
     pub fn new(loc: &Location) -> Result<Client> {
         let timeout = timeout_secs()?;
         let mut tls = ureq::tls::TlsConfig::builder();
-        if let Some((var, path)) = CACERT_VARS.iter().find_map(|v| std::env::var_os(v).map(|p| (*v, p))) {
+        if let Some((var, path)) = crate::settings::get().cacert.clone() {
             let pem = crate::fsio::read_opt(std::path::Path::new(&path), crate::fsio::MAX_SMALL)?.ok_or_else(|| {
                 error::usage(format!("{var} names {}, which does not exist", std::path::Path::new(&path).shown()))
                     .hint(format!("point {var} at the PEM file of your server's certificate authority"))
@@ -266,16 +263,12 @@ impl Client {
 
     fn find_token(&self) -> Result<(Zeroizing<String>, Auth)> {
         mark_used();
-        for v in TOKEN_VARS {
-            if let Ok(t) = std::env::var(v)
-                && !t.is_empty()
-            {
-                return Ok((Zeroizing::new(t), Auth::EnvToken(v)));
-            }
+        let settings = crate::settings::get();
+        if let Some((v, t)) = &settings.server_token {
+            return Ok((t.clone(), Auth::EnvToken(v)));
         }
-        if let (Ok(role), Ok(secret)) = (std::env::var(ROLE_VARS[0]), std::env::var(ROLE_VARS[1])) {
-            let (role, secret) = (Zeroizing::new(role), Zeroizing::new(secret));
-            let body = json!({"role_id": *role, "secret_id": *secret});
+        if let Some((role, secret)) = &settings.approle {
+            let body = json!({"role_id": role.as_str(), "secret_id": secret.as_str()});
             let r = self.send_as(None, &Method::Post, APPROLE_LOGIN, Some(&body))?;
             let token = r.body["auth"]["client_token"].as_str().filter(|t| !t.is_empty());
             return match (r.status, token) {

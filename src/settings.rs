@@ -1,0 +1,219 @@
+//! Every environment variable tokctl obeys, read and checked once when a command starts (as
+//! ripgrep turns argv and the environment into one value before any work): a bad value is an
+//! error naming the variable before anything is opened, and nothing later reads the environment
+//! again. `lib::run` reads them into the command's `Ctx` and installs the same value for the
+//! leaves that have no context of their own (the keyring's timeout, the server client).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use zeroize::Zeroizing;
+
+use crate::cache::{self, Policy};
+use crate::error::{self, Result};
+use crate::keystore::{ENV_KEY, ENV_KEYRING, ENV_PASS, ENV_TIMEOUT};
+use crate::remote::http::{CACERT_VARS, ENV_TIMEOUT as ENV_REMOTE_TIMEOUT, ROLE_VARS, TOKEN_VARS};
+use crate::secret::Key;
+use crate::when;
+
+/// What the environment says, checked.
+pub struct Settings {
+    /// `TOKCTL_VAULT_KEY`: the key itself (a malformed one was refused).
+    pub vault_key: Option<Key>,
+    /// `TOKCTL_PASSPHRASE`.
+    pub passphrase: Option<Zeroizing<String>>,
+    /// `TOKCTL_KEYRING` is not `none`/`off`.
+    pub keyring: bool,
+    /// `TOKCTL_KEYRING_TIMEOUT`, seconds.
+    pub keyring_timeout: u64,
+    /// `TOKCTL_CACHE_TTL`.
+    pub cache: Policy,
+    /// `TOKCTL_REMOTE_TIMEOUT`, seconds.
+    pub remote_timeout: u64,
+    /// `BAO_CACERT` or `VAULT_CACERT`: which one, and the file it names.
+    pub cacert: Option<(&'static str, PathBuf)>,
+    /// `BAO_TOKEN` or `VAULT_TOKEN`: which one, and the token.
+    pub server_token: Option<(&'static str, Zeroizing<String>)>,
+    /// `BAO_ROLE_ID` and `BAO_SECRET_ID`, both set.
+    pub approle: Option<(Zeroizing<String>, Zeroizing<String>)>,
+    /// `CI` is `true` or `1`, as every major CI service sets it.
+    pub ci: bool,
+    /// `TOKCTL_VAULT` (clap reads it into `--vault` too; this says where the path came from).
+    pub vault: Option<PathBuf>,
+}
+
+impl Settings {
+    /// From this process's environment.
+    pub fn from_env() -> Result<Settings> {
+        Settings::from_lookup(|v| std::env::var_os(v))
+    }
+
+    /// From any lookup of variables (the tests use a map). An empty value counts as unset.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<OsString>) -> Result<Settings> {
+        let text = |v: &str| -> Result<Option<Zeroizing<String>>> {
+            match get(v).filter(|x| !x.is_empty()) {
+                None => Ok(None),
+                Some(x) => x.into_string().map(|s| Some(Zeroizing::new(s))).map_err(|_| {
+                    error::usage(format!("{v} is not valid UTF-8 text"))
+                        .hint(format!("unset {v}, or set it again"))
+                        .into()
+                }),
+            }
+        };
+        let vault_key = match text(ENV_KEY)? {
+            None => None,
+            // A key that cannot be a key is a locked vault (exit 5), as a wrong one is.
+            Some(k) => Some(crate::crypto::decode_key(&k).map_err(|e| {
+                error::locked(format!("{ENV_KEY} is set but is not a usable vault key"))
+                    .hint(format!("{}; unset it to use the keyring", e.root_cause()))
+            })?),
+        };
+        let keyring = match text(ENV_KEYRING)?.as_deref().map(String::as_str) {
+            None | Some("auto") | Some("os") => true,
+            Some("none") | Some("off") => false,
+            Some(other) => {
+                return Err(error::usage(format!("{ENV_KEYRING}='{}' is not understood", crate::text::escape(other)))
+                    .hint(format!("set {ENV_KEYRING}=none to turn the keyring off, or unset it"))
+                    .into());
+            }
+        };
+        let timeout = |v: &str| -> Result<u64> {
+            match text(v)? {
+                None => Ok(when::DEFAULT_TIMEOUT),
+                Some(t) => when::parse_timeout(v, &t),
+            }
+        };
+        let cache = match text(cache::ENV_TTL)? {
+            None => Policy::Ttl { secs: cache::DEFAULT_TTL, explicit: false },
+            Some(t) if t.trim().is_empty() => Policy::Ttl { secs: cache::DEFAULT_TTL, explicit: false },
+            Some(t) => match when::parse_cache_ttl(cache::ENV_TTL, t.trim(), cache::MAX_TTL, cache::LIMIT_HINT)? {
+                None => Policy::Off,
+                Some(secs) => Policy::Ttl { secs, explicit: true },
+            },
+        };
+        let cacert = CACERT_VARS.iter().find_map(|v| get(v).filter(|p| !p.is_empty()).map(|p| (*v, PathBuf::from(p))));
+        let mut server_token = None;
+        for v in TOKEN_VARS {
+            if let Some(t) = text(v)? {
+                server_token = Some((v, t));
+                break;
+            }
+        }
+        let approle = match (text(ROLE_VARS[0])?, text(ROLE_VARS[1])?) {
+            (Some(r), Some(s)) => Some((r, s)),
+            _ => None,
+        };
+        let ci = get("CI").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+        Ok(Settings {
+            vault_key,
+            passphrase: text(ENV_PASS)?,
+            keyring,
+            keyring_timeout: timeout(ENV_TIMEOUT)?,
+            cache,
+            remote_timeout: timeout(ENV_REMOTE_TIMEOUT)?,
+            cacert,
+            server_token,
+            approle,
+            ci,
+            vault: get("TOKCTL_VAULT").filter(|v| !v.is_empty()).map(PathBuf::from),
+        })
+    }
+}
+
+static INSTALLED: OnceLock<Settings> = OnceLock::new();
+
+/// Make `s` the settings of this process (once, at start).
+pub fn install(s: Settings) -> &'static Settings {
+    INSTALLED.get_or_init(|| s)
+}
+
+/// This process's settings. Outside a command (a unit test, a fuzz target) they are read from
+/// the environment on first use, and a bad value there counts as unset.
+pub fn get() -> &'static Settings {
+    INSTALLED.get_or_init(|| {
+        Settings::from_env().unwrap_or_else(|_| Settings::from_lookup(|_| None).expect("no variables is valid"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Settings> {
+        let m: HashMap<String, OsString> = vars.iter().map(|(k, v)| (k.to_string(), OsString::from(v))).collect();
+        Settings::from_lookup(|v| m.get(v).cloned())
+    }
+
+    fn code(r: Result<Settings>) -> Option<error::Code> {
+        r.err().and_then(|e| e.downcast_ref::<error::Error>().map(|x| x.code))
+    }
+
+    fn message(r: Result<Settings>) -> String {
+        r.err().map(|e| format!("{e:#}")).unwrap_or_default()
+    }
+
+    #[test]
+    fn nothing_set_is_the_defaults() {
+        let s = with(&[]).unwrap();
+        assert!(s.vault_key.is_none() && s.passphrase.is_none() && s.keyring && !s.ci);
+        assert_eq!((s.keyring_timeout, s.remote_timeout), (when::DEFAULT_TIMEOUT, when::DEFAULT_TIMEOUT));
+        assert_eq!(s.cache, Policy::Ttl { secs: cache::DEFAULT_TTL, explicit: false });
+        assert!(s.cacert.is_none() && s.server_token.is_none() && s.approle.is_none());
+        // An empty value counts as unset, for every variable.
+        let empty: Vec<(&str, &str)> = [ENV_KEY, ENV_PASS, ENV_KEYRING, ENV_TIMEOUT, cache::ENV_TTL, "BAO_TOKEN"]
+            .iter()
+            .map(|v| (*v, ""))
+            .collect();
+        let s = with(&empty).unwrap();
+        assert!(s.vault_key.is_none() && s.passphrase.is_none() && s.keyring && s.server_token.is_none());
+    }
+
+    #[test]
+    fn each_variable_takes_its_forms() {
+        let key = crate::crypto::encode_key(&Key::random());
+        let s = with(&[(ENV_KEY, key.as_str()), (ENV_PASS, "pw"), (ENV_KEYRING, "none")]).unwrap();
+        assert!(s.vault_key.is_some() && s.passphrase.as_deref().map(String::as_str) == Some("pw") && !s.keyring);
+        assert!(with(&[(ENV_KEYRING, "off")]).unwrap().keyring.eq(&false));
+        for on in ["auto", "os"] {
+            assert!(with(&[(ENV_KEYRING, on)]).unwrap().keyring, "{on}");
+        }
+        for (v, secs) in [("30", 30), ("45s", 45), ("2m", 120), ("1h", 3600)] {
+            assert_eq!(with(&[(ENV_TIMEOUT, v)]).unwrap().keyring_timeout, secs, "{v}");
+            assert_eq!(with(&[(ENV_REMOTE_TIMEOUT, v)]).unwrap().remote_timeout, secs, "{v}");
+        }
+        for off in ["0", "off", "0s", "00"] {
+            assert_eq!(with(&[(cache::ENV_TTL, off)]).unwrap().cache, Policy::Off, "{off}");
+        }
+        assert_eq!(with(&[(cache::ENV_TTL, "90s")]).unwrap().cache, Policy::Ttl { secs: 90, explicit: true });
+        let s = with(&[("VAULT_TOKEN", "v"), ("BAO_TOKEN", "b"), ("VAULT_CACERT", "/ca.pem")]).unwrap();
+        assert_eq!(s.server_token.as_ref().map(|(v, t)| (*v, t.as_str())), Some(("BAO_TOKEN", "b")));
+        assert_eq!(s.cacert, Some(("VAULT_CACERT", PathBuf::from("/ca.pem"))));
+        assert!(with(&[("BAO_ROLE_ID", "r")]).unwrap().approle.is_none(), "both halves or none");
+        assert!(with(&[("BAO_ROLE_ID", "r"), ("BAO_SECRET_ID", "s")]).unwrap().approle.is_some());
+        for (ci, want) in [("true", true), ("TRUE", true), ("1", true), ("0", false), ("false", false)] {
+            assert_eq!(with(&[("CI", ci)]).unwrap().ci, want, "{ci}");
+        }
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable_with_its_exit_code() {
+        for (var, bad, want) in [
+            (ENV_KEYRING, "bogus", error::Code::Usage),
+            (ENV_TIMEOUT, "abc", error::Code::Usage),
+            (ENV_TIMEOUT, "-1", error::Code::Usage),
+            (ENV_REMOTE_TIMEOUT, "-1", error::Code::Usage),
+            (ENV_REMOTE_TIMEOUT, "1.5s", error::Code::Usage),
+            (cache::ENV_TTL, "abc", error::Code::Usage),
+            (cache::ENV_TTL, "25h", error::Code::Usage),
+            (ENV_KEY, "not-a-key", error::Code::Locked),
+        ] {
+            let r = with(&[(var, bad)]);
+            let m = message(with(&[(var, bad)]));
+            assert_eq!(code(r), Some(want), "{var}={bad}");
+            assert!(m.contains(var), "{var}={bad}: the message names the variable: {m}");
+        }
+    }
+}

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use super::cache_fill;
 use super::fresh::{Fresh, fresh};
 use super::generations;
-use super::opened::{Opened, Sealed};
+use super::opened::{Opened, Sealed, file_tag};
 use crate::cache::Cache;
 use crate::error::{self, Result};
 use crate::fsio;
@@ -236,7 +236,7 @@ impl<'a> File<'a> {
     /// Whether the cached key this command holds came with a record of this file.
     fn cache_records(&self) -> bool {
         let cached = self.known.as_ref().and_then(|u| u.cached.as_ref());
-        cached.is_some_and(|c| c.generation_of(&generations::file_tag(&self.path)).is_some())
+        cached.is_some_and(|c| c.generation_of(&file_tag(&self.path)).is_some())
     }
 
     /// `Access::write_then` for a vault file.

@@ -57,10 +57,16 @@ impl Sealed {
     }
 
     /// The tag of the vault file at `path`, which these parts were read from (see
-    /// `generations::file_tag`), worked out once.
+    /// `file_tag`), worked out once.
     pub fn tag(&self, path: &Path) -> &str {
-        self.tag.get_or_init(|| super::generations::file_tag(path))
+        self.tag.get_or_init(|| file_tag(path))
     }
+}
+
+/// A tag for one vault file: its canonical path, hashed, so copies never trip each other.
+pub(super) fn file_tag(path: &Path) -> String {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    crate::crypto::hex(&crate::crypto::sha256(canonical.as_os_str().as_encoded_bytes())[..12])
 }
 
 /// The error for a file-only part asked of a remote store.
@@ -120,7 +126,7 @@ impl Opened {
         self.sealed.as_ref().is_some_and(|s| s.header.kind != VaultKind::Bundle)
     }
 
-    /// This vault file's tag (see `generations::file_tag`); on a remote store, an error.
+    /// This vault file's tag (see `file_tag`); on a remote store, an error.
     pub fn tag(&self) -> Result<&str> {
         Ok(self.sealed()?.tag(&self.path))
     }
@@ -218,5 +224,19 @@ mod tests {
         s.source = Source::Cache;
         s.cached = Some(Cached { origin: Source::Keyring, seen: Vec::new() });
         assert_eq!(s.origin(), Source::Keyring);
+    }
+
+    #[test]
+    fn a_file_tag_is_the_same_for_every_spelling_of_one_path_and_differs_between_files() {
+        let dir = std::env::temp_dir().join(format!("tokctl-tag-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a.toml"), dir.join("b.toml"));
+        std::fs::write(&a, b"x").unwrap();
+        std::fs::write(&b, b"x").unwrap();
+        let roundabout = dir.join(".").join("a.toml");
+        assert_eq!(file_tag(&a), file_tag(&roundabout));
+        assert_ne!(file_tag(&a), file_tag(&b));
+        assert_eq!(file_tag(&a).len(), 24);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -49,8 +49,6 @@ impl Prompter for Never {
 /// How the key was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
-    /// A remote store: the server holds the records; there is no vault key.
-    Remote,
     EnvKey,
     Cache,
     Keyring,
@@ -61,7 +59,6 @@ pub enum Source {
 impl Source {
     pub fn describe(self) -> &'static str {
         match self {
-            Source::Remote => "the server (no vault key)",
             Source::EnvKey => "TOKCTL_VAULT_KEY",
             Source::Cache => "the unlock cache",
             Source::Keyring => "the OS keyring",

@@ -15,13 +15,14 @@ pub fn unlock(ctx: &Ctx, a: UnlockArgs) -> Result<u8> {
     // An explicit unlock proves access afresh (keyring or passphrase), then starts a new TTL.
     acc.skip_cache_read();
     let op = acc.read()?;
-    if op.header.kind == VaultKind::Bundle {
+    let s = op.sealed()?;
+    if s.header.kind == VaultKind::Bundle {
         return Err(error::usage("a bundle is not cached: it opens only with TOKCTL_VAULT_KEY")
             .hint("keep the bundle key in the environment of the job that uses it")
             .into());
     }
-    let entry = Entry::new(op.key.clone(), op.source, op.tag(), op.generation());
-    c.store(&op.header.vault_id, entry, secs)?;
+    let entry = Entry::new(s.key.clone(), s.source, op.tag()?, s.generation());
+    c.store(&s.header.vault_id, entry, secs)?;
     let until = when::rfc3339(when::now() + secs as i64);
     ctx.say(format!(
         "unlocked {} for {} (until {until}) in this login session; `tokctl lock` forgets it sooner",
@@ -53,16 +54,16 @@ pub fn lock(ctx: &Ctx, a: LockArgs) -> Result<u8> {
         return Ok(0);
     }
     let acc = ctx.access()?;
-    if !acc.path.exists() {
-        return Err(error::not_found(format!("no vault at {}", acc.path.shown()))
+    if !acc.path().exists() {
+        return Err(error::not_found(format!("no vault at {}", acc.path().shown()))
             .hint("`tokctl lock --all` forgets the key of every vault this session has cached")
             .into());
     }
     let header = acc.header()?;
     if c.forget(&header.vault_id) {
-        ctx.say(format!("locked {}: the next command unlocks it again", acc.path.shown()));
+        ctx.say(format!("locked {}: the next command unlocks it again", acc.path().shown()));
     } else {
-        ctx.say(format!("{} was not in the unlock cache", acc.path.shown()));
+        ctx.say(format!("{} was not in the unlock cache", acc.path().shown()));
     }
     Ok(0)
 }

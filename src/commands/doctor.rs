@@ -3,7 +3,7 @@
 //! It never prompts (it unlocks with `unlock::Never`) and never writes. Exit 0 when all is well; otherwise the exit code of the
 //! most serious finding (3 no vault, 4 tokens expired or due, 5 cannot unlock, 6 damaged).
 
-use crate::access::{self, Access, Opened};
+use crate::access::{self, Access, Opened, Sealed};
 use crate::cli::DoctorArgs;
 use crate::commands::Ctx;
 use crate::commands::report::Report;
@@ -177,33 +177,32 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
             Source::Cache => "from the unlock cache (see `cache` above); the keyring was not asked".into(),
             Source::Passphrase => "wrapped by the passphrase (Argon2id); no keyring copy was found".into(),
             Source::New => "new".into(),
-            Source::Remote => "none: the server holds the tokens".into(),
         },
     );
-    let op = Opened::new(acc.path.clone(), header, key, payload, source, acc.cached());
+    let generation = header.generation;
+    let bundle = header.kind == crate::vault::VaultKind::Bundle;
+    let op = Opened::file(acc.path().to_path_buf(), payload, Sealed::new(header, key, source, acc.cached()));
     match access::newest_seen(&op) {
-        Ok(seen) if op.generation() < seen.generation => r.problem(
+        Ok(seen) if generation < seen.generation => r.problem(
             Code::Damaged,
             "rollback",
             format!(
                 "this file is an older copy of itself: generation {}, but {} was seen ({}); restore the newer file, or keep this one with `tokctl accept-rollback`",
-                op.generation(),
+                generation,
                 seen.generation,
                 seen.source
             ),
         ),
         // A bundle is read-only and has no rollback check (SPEC, bundles): nothing is recorded.
-        Ok(_) if op.header.kind == crate::vault::VaultKind::Bundle => {
-            r.line("generation", format!("{} (a bundle is read-only: it has no rollback check)", op.generation()))
-        }
+        Ok(_) if bundle => r.line("generation", format!("{generation} (a bundle is read-only: it has no rollback check)")),
         Ok(seen) if seen.generation == 0 => {
-            r.line("generation", format!("✓ {} (no other record of this file's generation yet)", op.generation()))
+            r.line("generation", format!("✓ {generation} (no other record of this file's generation yet)"))
         }
         Ok(seen) => r.line(
             "generation",
-            format!("✓ {} (the newest seen: {}, in {})", op.generation(), seen.generation, seen.source),
+            format!("✓ {generation} (the newest seen: {}, in {})", seen.generation, seen.source),
         ),
-        Err(e) => r.line("generation", format!("{} (newest seen unknown: {e})", op.generation())),
+        Err(e) => r.line("generation", format!("{generation} (newest seen unknown: {e})")),
     }
     let log = crate::journal::read(&op.path, &op.payload.log_keys(), &vault_id);
     let short = crate::commands::log::shortfall(&op, &log);

@@ -11,7 +11,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
     }
     let mut acc = ctx.access()?;
     acc.write_or_create(|_| Ok(()))?;
-    if acc.remote().is_some() {
+    if acc.is_remote() {
         ctx.say(format!("{} answers and can be listed; a remote store needs nothing created", ctx.vault.shown()));
     }
     ctx.report_created(&acc);

@@ -15,7 +15,7 @@ use crate::vault::{Envelope, Slot, VaultKind};
 
 pub fn export(ctx: &Ctx) -> Result<u8> {
     let op = ctx.access()?.read()?;
-    out_line(&crypto::encode_key(&op.key), true)?;
+    out_line(&crypto::encode_key(&op.sealed()?.key), true)?;
     Ok(0)
 }
 
@@ -38,7 +38,8 @@ pub fn rotate(ctx: &Ctx) -> Result<u8> {
     let mut acc = ctx.access()?;
     let (header, source) = {
         let op = acc.read()?;
-        (op.header.clone(), op.source)
+        let s = op.sealed()?;
+        (s.header.clone(), s.source)
     };
     let (id, has_passphrase) = (header.vault_id.clone(), header.passphrase.is_some());
     // The passphrase slot must be re-made around the new key: ask for it now, not under the lock,
@@ -91,13 +92,14 @@ fn rekey(
     };
     let note = acc.write_then(
         |op| {
-            if let (true, Some(p), Some(slot)) = (check, &pass, &op.header.passphrase)
-                && slot.unwrap_key(&op.header.vault_id, p.as_bytes()).is_none()
+            let s = op.sealed_mut()?;
+            if let (true, Some(p), Some(slot)) = (check, &pass, &s.header.passphrase)
+                && slot.unwrap_key(&s.header.vault_id, p.as_bytes()).is_none()
             {
                 return Err(error::locked("wrong passphrase").hint("the vault was left as it was").into());
             }
             let new = Key::random();
-            let keyring_ok = in_keyring && keystore::replace_main(id, &label, &op.key)?.is_ok();
+            let keyring_ok = in_keyring && keystore::replace_main(id, &label, &s.key)?.is_ok();
             let staged = if keyring_ok { keystore::keep(id, &label, &new)? } else { Err(Miss::Off) };
             if let (Err(miss), None) = (&staged, &pass) {
                 let why = if keyring_ok {
@@ -112,18 +114,18 @@ fn rekey(
                     .into());
             }
             if let Some(p) = &pass {
-                op.header.passphrase = Some(Slot::new(id, &new, p.as_bytes()));
+                s.header.passphrase = Some(Slot::new(id, &new, p.as_bytes()));
             }
-            op.key = new;
-            op.rekey_log();
+            s.key = new;
+            op.rekey_log()?;
             op.event(event, "-", "-", "");
             Ok(staged.is_ok().then(String::new))
         },
         // Step 4, still under the lock: a rotation of this file that started later cannot have
         // staged its own key yet.
         |op, note| {
-            if let Some(note) = note {
-                let kept = match keystore::set_main(id, &label, &op.key) {
+            if let (Some(note), Some(s)) = (note, op.file_parts()) {
+                let kept = match keystore::set_main(id, &label, &s.key) {
                     Ok(Ok(())) => {
                         retire_legacy_pending(id, &label);
                         return;
@@ -131,7 +133,7 @@ fn rekey(
                     Ok(Err(miss)) => miss.to_string(),
                     Err(e) => e.to_string(),
                 };
-                let staged_at = keystore::account_for(id, &op.header.key_check);
+                let staged_at = keystore::account_for(id, &s.header.key_check);
                 *note = format!("the new key is kept under the keyring account {staged_at}: {kept}");
             }
         },
@@ -160,7 +162,8 @@ pub fn passphrase(ctx: &Ctx) -> Result<u8> {
     // Unlock first (it may ask for the current passphrase), then ask for the new one.
     let (id, had) = {
         let op = acc.read()?;
-        (op.header.vault_id.clone(), op.header.passphrase.is_some())
+        let s = op.sealed()?;
+        (s.header.vault_id.clone(), s.header.passphrase.is_some())
     };
     let pass = ui::new_passphrase()?;
     if had {
@@ -171,7 +174,8 @@ pub fn passphrase(ctx: &Ctx) -> Result<u8> {
         return Ok(0);
     }
     acc.write(|op| {
-        op.header.passphrase = Some(Slot::new(&op.header.vault_id, &op.key, pass.as_bytes()));
+        let s = op.sealed_mut()?;
+        s.header.passphrase = Some(Slot::new(&s.header.vault_id, &s.key, pass.as_bytes()));
         op.event("passphrase-added", "-", "-", "");
         Ok(())
     })?;

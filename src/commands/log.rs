@@ -13,7 +13,7 @@ use crate::when;
 
 pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
     let mut acc = ctx.access()?;
-    if acc.remote().is_some() {
+    if acc.is_remote() {
         return crate::commands::remote::log(ctx, &mut acc, a);
     }
     let op = acc.read()?;
@@ -92,8 +92,9 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
 /// carries the generation it wrote (uses carry only what their reader saw, so they do not
 /// count), so a vault ahead of the log's newest write lost the end of its log.
 pub fn shortfall(op: &Opened, report: &journal::Report) -> Option<String> {
-    let g = op.generation();
-    if g == 0 || op.header.kind == VaultKind::Bundle || op.is_remote() {
+    let s = op.file_parts()?;
+    let g = s.generation();
+    if g == 0 || s.header.kind == VaultKind::Bundle {
         return None;
     }
     let logged = report.entries.iter().filter(|e| !e.event.is_use()).map(|e| e.generation).max();

@@ -111,7 +111,7 @@ impl Ctx {
 
     /// Say how a vault that `write_or_create` just made keeps its key.
     pub fn report_created(&self, acc: &Access) {
-        if let Some(how) = &acc.created {
+        if let Some(how) = acc.created() {
             self.say(format!("created a new vault at {} ({how})", self.vault.shown()));
         }
     }

@@ -117,7 +117,7 @@ pub fn copy(ctx: &Ctx, a: CopyArgs) -> Result<u8> {
         }
         Ok(())
     })?;
-    if let Some(how) = &to.created {
+    if let Some(how) = to.created() {
         ctx.say(format!("created a new vault at {} ({how})", a.to.shown()));
     }
     ctx.say(format!(

@@ -16,8 +16,9 @@ pub fn accept(ctx: &Ctx) -> Result<u8> {
     acc.skip_cache_read();
     let (generation, seen) = {
         let op = acc.read()?;
-        crate::cache::forget(&op.header.vault_id);
-        (op.generation(), access::newest_seen(&op)?)
+        let s = op.sealed()?;
+        crate::cache::forget(&s.header.vault_id);
+        (s.generation(), access::newest_seen(&op)?)
     };
     if generation >= seen.generation {
         ctx.say(format!("the vault is at generation {generation}, the newest seen: nothing to accept"));
@@ -80,7 +81,7 @@ pub fn accept(ctx: &Ctx) -> Result<u8> {
             (reaches, active)
         });
         // Move past every generation seen, so the copy is the newest from now on.
-        op.header.generation = seen.generation;
+        op.sealed_mut()?.header.generation = seen.generation;
         let detail = format!("generation {generation} kept over {} ({})", seen.generation, seen.source);
         op.event("rollback-accepted", "-", "-", detail);
         for name in &revoked {

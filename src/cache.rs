@@ -19,29 +19,10 @@
 //! not fit is dropped, never used.
 
 use crate::error::{self, Result};
+use crate::keystore::Source;
 use crate::secret::Key;
-use crate::unlock::Source;
 
-pub const ENV_TTL: &str = "TOKCTL_CACHE_TTL";
-/// After an unlock from the OS keyring, when `TOKCTL_CACHE_TTL` is not set.
-pub const DEFAULT_TTL: u64 = 5 * 60;
-/// `tokctl unlock` without `--for`.
-pub const DEFAULT_UNLOCK: u64 = 15 * 60;
-/// The longest any entry lives.
-pub const MAX_TTL: u64 = 24 * 3600;
-
-/// What `TOKCTL_CACHE_TTL` says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Policy {
-    /// `0` or `off`: nothing is read or written.
-    Off,
-    /// Cache for this many seconds; `explicit` when the user set it (then a passphrase unlock
-    /// is cached too).
-    Ttl { secs: u64, explicit: bool },
-}
-
-/// Why `--for` and `TOKCTL_CACHE_TTL` stop at `MAX_TTL`.
-pub const LIMIT_HINT: &str = "the unlock cache keeps a key at most 24h; give a shorter duration such as 8h";
+pub use crate::settings::{DEFAULT_TTL, DEFAULT_UNLOCK, ENV_TTL, LIMIT_HINT, MAX_TTL, Policy};
 
 /// The policy from the environment. A value that is not a duration is a usage error (exit 2):
 /// a typo must not silently turn the cache on for longer than meant.
@@ -263,7 +244,7 @@ mod imp {
                 "the session keyring '{}' lets {who} join or link it (permissions {:08x}), so another login \
                  session could read a key cached there (`keyctl session NAME` and some container runtimes \
                  make such keyrings); `keyctl setperm @s 0x3f030000` makes it private, as `pam_keyinit` does",
-                crate::ui::escape(meta.get_description()),
+                crate::text::escape(meta.get_description()),
                 meta.get_perms().bits()
             ));
         }

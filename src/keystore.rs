@@ -15,10 +15,7 @@ use crate::error::{self, Result};
 use crate::secret::Key;
 
 pub const SERVICE: &str = "tokctl";
-pub const ENV_KEY: &str = "TOKCTL_VAULT_KEY";
-pub const ENV_PASS: &str = "TOKCTL_PASSPHRASE";
-pub const ENV_KEYRING: &str = "TOKCTL_KEYRING";
-pub const ENV_TIMEOUT: &str = "TOKCTL_KEYRING_TIMEOUT";
+pub use crate::settings::{ENV_KEY, ENV_KEYRING, ENV_KEYRING_TIMEOUT as ENV_TIMEOUT, ENV_PASS};
 
 /// `TOKCTL_VAULT_KEY`, when set (checked when the command started: `settings`).
 pub fn env_key() -> Result<Option<Key>> {
@@ -28,6 +25,28 @@ pub fn env_key() -> Result<Option<Key>> {
 /// `TOKCTL_PASSPHRASE`, when set.
 pub fn env_passphrase() -> Option<Zeroizing<String>> {
     crate::settings::get().passphrase.clone()
+}
+
+/// How a vault's key was found (the unlock order's sources, `unlock`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    EnvKey,
+    Cache,
+    Keyring,
+    Passphrase,
+    New,
+}
+
+impl Source {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Source::EnvKey => "TOKCTL_VAULT_KEY",
+            Source::Cache => "the unlock cache",
+            Source::Keyring => "the OS keyring",
+            Source::Passphrase => "the passphrase",
+            Source::New => "a new key",
+        }
+    }
 }
 
 /// Why the keyring did not give a key.

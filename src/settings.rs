@@ -10,12 +10,46 @@ use std::sync::OnceLock;
 
 use zeroize::Zeroizing;
 
-use crate::cache::{self, Policy};
 use crate::error::{self, Result};
-use crate::keystore::{ENV_KEY, ENV_KEYRING, ENV_PASS, ENV_TIMEOUT};
-use crate::remote::http::{CACERT_VARS, ENV_TIMEOUT as ENV_REMOTE_TIMEOUT, ROLE_VARS, TOKEN_VARS};
 use crate::secret::Key;
 use crate::when;
+
+/// An exported vault key (`tokctl key export`).
+pub const ENV_KEY: &str = "TOKCTL_VAULT_KEY";
+/// A passphrase for a vault that has one.
+pub const ENV_PASS: &str = "TOKCTL_PASSPHRASE";
+/// `none` (or `off`) turns the OS keyring off.
+pub const ENV_KEYRING: &str = "TOKCTL_KEYRING";
+/// How long a keyring call may take.
+pub const ENV_KEYRING_TIMEOUT: &str = "TOKCTL_KEYRING_TIMEOUT";
+/// How long a request to a remote store may take.
+pub const ENV_REMOTE_TIMEOUT: &str = "TOKCTL_REMOTE_TIMEOUT";
+/// The environment variables that may carry credentials for a server, in the order tried.
+pub const TOKEN_VARS: [&str; 2] = ["BAO_TOKEN", "VAULT_TOKEN"];
+pub const ROLE_VARS: [&str; 2] = ["BAO_ROLE_ID", "BAO_SECRET_ID"];
+pub const CACERT_VARS: [&str; 2] = ["BAO_CACERT", "VAULT_CACERT"];
+
+/// How long the unlock cache keeps a key.
+pub const ENV_TTL: &str = "TOKCTL_CACHE_TTL";
+/// After an unlock from the OS keyring, when `TOKCTL_CACHE_TTL` is not set.
+pub const DEFAULT_TTL: u64 = 5 * 60;
+/// `tokctl unlock` without `--for`.
+pub const DEFAULT_UNLOCK: u64 = 15 * 60;
+/// The longest any entry lives.
+pub const MAX_TTL: u64 = 24 * 3600;
+
+/// What `TOKCTL_CACHE_TTL` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// `0` or `off`: nothing is read or written.
+    Off,
+    /// Cache for this many seconds; `explicit` when the user set it (then a passphrase unlock
+    /// is cached too).
+    Ttl { secs: u64, explicit: bool },
+}
+
+/// Why `--for` and `TOKCTL_CACHE_TTL` stop at `MAX_TTL`.
+pub const LIMIT_HINT: &str = "the unlock cache keeps a key at most 24h; give a shorter duration such as 8h";
 
 /// What the environment says, checked.
 pub struct Settings {
@@ -84,10 +118,10 @@ impl Settings {
                 Some(t) => when::parse_timeout(v, &t),
             }
         };
-        let cache = match text(cache::ENV_TTL)? {
-            None => Policy::Ttl { secs: cache::DEFAULT_TTL, explicit: false },
-            Some(t) if t.trim().is_empty() => Policy::Ttl { secs: cache::DEFAULT_TTL, explicit: false },
-            Some(t) => match when::parse_cache_ttl(cache::ENV_TTL, t.trim(), cache::MAX_TTL, cache::LIMIT_HINT)? {
+        let cache = match text(ENV_TTL)? {
+            None => Policy::Ttl { secs: DEFAULT_TTL, explicit: false },
+            Some(t) if t.trim().is_empty() => Policy::Ttl { secs: DEFAULT_TTL, explicit: false },
+            Some(t) => match when::parse_cache_ttl(ENV_TTL, t.trim(), MAX_TTL, LIMIT_HINT)? {
                 None => Policy::Off,
                 Some(secs) => Policy::Ttl { secs, explicit: true },
             },
@@ -109,7 +143,7 @@ impl Settings {
             vault_key,
             passphrase: text(ENV_PASS)?,
             keyring,
-            keyring_timeout: timeout(ENV_TIMEOUT)?,
+            keyring_timeout: timeout(ENV_KEYRING_TIMEOUT)?,
             cache,
             remote_timeout: timeout(ENV_REMOTE_TIMEOUT)?,
             cacert,
@@ -160,10 +194,10 @@ mod tests {
         let s = with(&[]).unwrap();
         assert!(s.vault_key.is_none() && s.passphrase.is_none() && s.keyring && !s.ci);
         assert_eq!((s.keyring_timeout, s.remote_timeout), (when::DEFAULT_TIMEOUT, when::DEFAULT_TIMEOUT));
-        assert_eq!(s.cache, Policy::Ttl { secs: cache::DEFAULT_TTL, explicit: false });
+        assert_eq!(s.cache, Policy::Ttl { secs: DEFAULT_TTL, explicit: false });
         assert!(s.cacert.is_none() && s.server_token.is_none() && s.approle.is_none());
         // An empty value counts as unset, for every variable.
-        let empty: Vec<(&str, &str)> = [ENV_KEY, ENV_PASS, ENV_KEYRING, ENV_TIMEOUT, cache::ENV_TTL, "BAO_TOKEN"]
+        let empty: Vec<(&str, &str)> = [ENV_KEY, ENV_PASS, ENV_KEYRING, ENV_KEYRING_TIMEOUT, ENV_TTL, "BAO_TOKEN"]
             .iter()
             .map(|v| (*v, ""))
             .collect();
@@ -181,13 +215,13 @@ mod tests {
             assert!(with(&[(ENV_KEYRING, on)]).unwrap().keyring, "{on}");
         }
         for (v, secs) in [("30", 30), ("45s", 45), ("2m", 120), ("1h", 3600)] {
-            assert_eq!(with(&[(ENV_TIMEOUT, v)]).unwrap().keyring_timeout, secs, "{v}");
+            assert_eq!(with(&[(ENV_KEYRING_TIMEOUT, v)]).unwrap().keyring_timeout, secs, "{v}");
             assert_eq!(with(&[(ENV_REMOTE_TIMEOUT, v)]).unwrap().remote_timeout, secs, "{v}");
         }
         for off in ["0", "off", "0s", "00"] {
-            assert_eq!(with(&[(cache::ENV_TTL, off)]).unwrap().cache, Policy::Off, "{off}");
+            assert_eq!(with(&[(ENV_TTL, off)]).unwrap().cache, Policy::Off, "{off}");
         }
-        assert_eq!(with(&[(cache::ENV_TTL, "90s")]).unwrap().cache, Policy::Ttl { secs: 90, explicit: true });
+        assert_eq!(with(&[(ENV_TTL, "90s")]).unwrap().cache, Policy::Ttl { secs: 90, explicit: true });
         let s = with(&[("VAULT_TOKEN", "v"), ("BAO_TOKEN", "b"), ("VAULT_CACERT", "/ca.pem")]).unwrap();
         assert_eq!(s.server_token.as_ref().map(|(v, t)| (*v, t.as_str())), Some(("BAO_TOKEN", "b")));
         assert_eq!(s.cacert, Some(("VAULT_CACERT", PathBuf::from("/ca.pem"))));
@@ -202,12 +236,12 @@ mod tests {
     fn a_bad_value_names_its_variable_with_its_exit_code() {
         for (var, bad, want) in [
             (ENV_KEYRING, "bogus", error::Code::Usage),
-            (ENV_TIMEOUT, "abc", error::Code::Usage),
-            (ENV_TIMEOUT, "-1", error::Code::Usage),
+            (ENV_KEYRING_TIMEOUT, "abc", error::Code::Usage),
+            (ENV_KEYRING_TIMEOUT, "-1", error::Code::Usage),
             (ENV_REMOTE_TIMEOUT, "-1", error::Code::Usage),
             (ENV_REMOTE_TIMEOUT, "1.5s", error::Code::Usage),
-            (cache::ENV_TTL, "abc", error::Code::Usage),
-            (cache::ENV_TTL, "25h", error::Code::Usage),
+            (ENV_TTL, "abc", error::Code::Usage),
+            (ENV_TTL, "25h", error::Code::Usage),
             (ENV_KEY, "not-a-key", error::Code::Locked),
         ] {
             let r = with(&[(var, bad)]);

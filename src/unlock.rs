@@ -17,7 +17,7 @@ use crate::cache::Cache;
 use crate::error::{self, Result};
 use crate::keystore::{self, ENV_KEY, ENV_PASS, Miss};
 use crate::secret::Key;
-use crate::ui::Shown;
+use crate::text::Shown;
 use crate::vault::{Envelope, Header, VaultKind};
 
 /// How the core may ask a person for something. Implemented at the edge (`ui`).
@@ -46,27 +46,7 @@ impl Prompter for Never {
     }
 }
 
-/// How the key was found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Source {
-    EnvKey,
-    Cache,
-    Keyring,
-    Passphrase,
-    New,
-}
-
-impl Source {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Source::EnvKey => "TOKCTL_VAULT_KEY",
-            Source::Cache => "the unlock cache",
-            Source::Keyring => "the OS keyring",
-            Source::Passphrase => "the passphrase",
-            Source::New => "a new key",
-        }
-    }
-}
+pub use crate::keystore::Source;
 
 /// A key that opened a vault, how it was found, and the passphrase when one was used (kept so a
 /// later step of the same command, e.g. a rotation re-making the passphrase slot, never asks

@@ -20,7 +20,7 @@ use crate::fsio;
 use crate::journal;
 use crate::keystore;
 use crate::secret::Key;
-use crate::ui::Shown;
+use crate::text::Shown;
 use crate::unlock::{self, Source, Sources, Unlocked};
 use crate::vault::{self, Envelope, Header, VaultKind};
 use crate::when;

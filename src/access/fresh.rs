@@ -9,7 +9,7 @@ use super::opened::{Opened, Sealed};
 use crate::error::{self, Result};
 use crate::keystore::{self, ENV_KEY, ENV_PASS};
 use crate::secret::Key;
-use crate::ui::Shown;
+use crate::text::Shown;
 use crate::unlock::{Source, Sources, Unlocked};
 use crate::vault::{Header, Payload, Slot, VaultKind};
 

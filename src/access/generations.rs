@@ -12,7 +12,7 @@ use crate::cache::Cache;
 use crate::error::{self, Result};
 use crate::journal;
 use crate::keystore;
-use crate::ui::Shown;
+use crate::text::Shown;
 use crate::unlock::Source;
 use crate::vault::VaultKind;
 

@@ -24,7 +24,7 @@ use crate::error::{self, Result};
 use crate::fsio;
 use crate::remote::{self, Location};
 use crate::secret::Key;
-use crate::ui::Shown;
+use crate::text::Shown;
 use crate::unlock::{Cached, Prompter, Source, Sources};
 use crate::vault::{Envelope, Header};
 

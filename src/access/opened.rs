@@ -12,7 +12,7 @@ use crate::error::{self, Result};
 use crate::fsio;
 use crate::journal::{self, Event};
 use crate::secret::Key;
-use crate::ui::Shown;
+use crate::text::Shown;
 use crate::unlock::{Cached, Source};
 use crate::vault::{Envelope, Header, Payload, VaultKind};
 use crate::when;

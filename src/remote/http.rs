@@ -14,18 +14,14 @@ use zeroize::Zeroizing;
 use super::Location;
 use crate::error::{self, Result};
 use crate::keystore;
-use crate::ui::Shown;
+use crate::text::Shown;
 
-pub const ENV_TIMEOUT: &str = "TOKCTL_REMOTE_TIMEOUT";
+pub use crate::settings::{CACERT_VARS, ENV_REMOTE_TIMEOUT as ENV_TIMEOUT, ROLE_VARS, TOKEN_VARS};
+
 /// Where AppRole is mounted: the default path, `auth/approle`.
 pub const APPROLE_LOGIN: &str = "auth/approle/login";
 /// The largest answer read from a server: a list of 100 000 names fits several times over.
 pub const MAX_BODY: u64 = 8 << 20;
-
-/// The environment variables that may carry credentials for the server, in the order tried.
-pub const TOKEN_VARS: [&str; 2] = ["BAO_TOKEN", "VAULT_TOKEN"];
-pub const ROLE_VARS: [&str; 2] = ["BAO_ROLE_ID", "BAO_SECRET_ID"];
-pub const CACERT_VARS: [&str; 2] = ["BAO_CACERT", "VAULT_CACERT"];
 
 /// Every variable tokctl reads a server credential from.
 pub const CREDENTIAL_VARS: [&str; 4] = [TOKEN_VARS[0], TOKEN_VARS[1], ROLE_VARS[0], ROLE_VARS[1]];
@@ -100,7 +96,7 @@ impl Reply {
     pub fn errors(&self) -> String {
         let errs: Vec<&str> = self.body["errors"].as_array().into_iter().flatten().filter_map(|e| e.as_str()).collect();
         let s = errs.join("; ");
-        crate::ui::escape(s.split_whitespace().collect::<Vec<_>>().join(" ").as_str()).into_owned()
+        crate::text::escape(s.split_whitespace().collect::<Vec<_>>().join(" ").as_str()).into_owned()
     }
 }
 
@@ -210,7 +206,7 @@ impl Client {
                 "the server at {} did not present a certificate tokctl can trust: {}\n\
                  if a private CA signed it, set BAO_CACERT (or VAULT_CACERT) to that CA's PEM file",
                 self.base,
-                crate::ui::escape(&text)
+                crate::text::escape(&text)
             );
         }
         let why = match &e {

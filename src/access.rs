@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use crate::cache::{self, Cache};
 use crate::error::{self, Result};
 use crate::fsio;
-use crate::journal::{self, Event};
+use crate::journal::{self, Action, Event};
 use crate::keystore::{self, ENV_KEY, ENV_PASS};
 use crate::remote::{self, Entry, Location, Lost, Store};
 use crate::secret::Key;
@@ -78,7 +78,7 @@ impl Opened {
         self.rekey_log = true;
     }
 
-    pub fn event(&mut self, action: &str, name: &str, id: &str, detail: impl Into<String>) {
+    pub fn event(&mut self, action: Action, name: &str, id: &str, detail: impl Into<String>) {
         self.events.push(Event::new(when::now(), action, name, id, detail));
     }
 
@@ -108,7 +108,7 @@ impl Opened {
         let events: Vec<Event> = names
             .iter()
             .filter_map(|n| self.payload.find(n).ok())
-            .map(|r| Event::new(now, "used", &r.name, &r.id, how))
+            .map(|r| Event::new(now, Action::Used, &r.name, &r.id, how))
             .collect();
         // A rotation since this vault was read retired its log key: then the use goes unrecorded.
         let current = || {
@@ -574,7 +574,7 @@ impl<'a> Access<'a> {
                 None => (fresh, true),
             };
             if made {
-                op.event("vault-created", "-", "-", how.clone());
+                op.event(Action::VaultCreated, "-", "-", how.clone());
             }
             let out = f(&mut op)?;
             commit(&mut op)?;
@@ -731,7 +731,7 @@ fn remember_generation(op: &Opened, cache: Option<&Cache>) {
 /// retires the log key at that head: no line of the old key can land after the limit it records.
 pub fn commit(op: &mut Opened) -> Result<()> {
     if op.events.is_empty() {
-        op.event("written", "-", "-", "");
+        op.event(Action::Written, "-", "-", "");
     }
     let id = op.header.vault_id.clone();
     if journal::oversized(&op.path) {

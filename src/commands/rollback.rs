@@ -96,26 +96,9 @@ pub fn accept(ctx: &Ctx) -> Result<u8> {
 fn reapply(records: &mut [Record], later: &[Event], now: i64) -> (Vec<String>, Vec<String>) {
     let (mut revoked, mut back) = (Vec::new(), Vec::new());
     for e in later {
-        if let Action::Other(_) = e.action {
-            back.push(match e.token.as_str() {
-                "-" => {
-                    format!("the log records '{}' later, which this tokctl does not know: check what it did", e.action)
-                }
-                t => format!(
-                    "the log records '{}' for '{t}' later, which this tokctl does not know: check that token",
-                    e.action
-                ),
-            });
-            continue;
-        }
-        let Some(r) = records.iter_mut().find(|r| r.id == e.token_id) else {
-            if matches!(e.action, Action::Created | Action::Imported | Action::Copied) {
-                back.push(format!("check '{}' ({} later, not in this copy)", e.token, e.action));
-            }
-            continue;
-        };
-        match e.action {
-            Action::Revoked => {
+        let record = records.iter_mut().find(|r| r.id == e.token_id);
+        match (&e.action, record) {
+            (Action::Revoked, Some(r)) => {
                 if r.revoked_at.is_none() {
                     r.revoked_at = Some(now);
                     r.updated_at = now;
@@ -123,30 +106,43 @@ fn reapply(records: &mut [Record], later: &[Event], now: i64) -> (Vec<String>, V
                     revoked.push(r.name.clone());
                 }
             }
-            Action::Regenerated | Action::Replaced => back.push(format!(
+            (Action::Regenerated | Action::Replaced, Some(r)) => back.push(format!(
                 "it brings back the old secret of '{}' ({} later: this copy holds its old secret, not the \
                  newer one); `tokctl regenerate {}` retires it",
                 r.name, e.action, r.name
             )),
-            Action::Deleted => back.push(format!(
+            (Action::Deleted, Some(r)) => back.push(format!(
                 "it brings back '{}' (deleted later); `tokctl delete {}` if it should stay gone",
                 r.name, r.name
             )),
-            // Nothing this copy brings back: a token's first event, a change of metadata, a use,
-            // and the vault's own events.
-            Action::Created
-            | Action::Imported
-            | Action::Copied
-            | Action::Updated
-            | Action::Used
-            | Action::VaultCreated
-            | Action::KeyRotated
-            | Action::PassphraseAdded
-            | Action::PassphraseChanged
-            | Action::RollbackAccepted
-            | Action::LogCompacted
-            | Action::Written => {}
-            Action::Other(_) => {} // named above
+            (Action::Created | Action::Imported | Action::Copied, None) => {
+                back.push(format!("check '{}' ({} later, not in this copy)", e.token, e.action))
+            }
+            (Action::Other(_), _) => back.push(match e.token.as_str() {
+                "-" => {
+                    format!("the log records '{}' later, which this tokctl does not know: check what it did", e.action)
+                }
+                t => format!(
+                    "the log records '{}' for '{t}' later, which this tokctl does not know: check that token",
+                    e.action
+                ),
+            }),
+            // Nothing this copy brings back: a token it has (or lacks for a reason named by the
+            // token's first event), a change of metadata, a use, and the vault's own events.
+            (Action::Created | Action::Imported | Action::Copied, Some(_))
+            | (Action::Revoked | Action::Regenerated | Action::Replaced | Action::Deleted, None)
+            | (
+                Action::Updated
+                | Action::Used
+                | Action::VaultCreated
+                | Action::KeyRotated
+                | Action::PassphraseAdded
+                | Action::PassphraseChanged
+                | Action::RollbackAccepted
+                | Action::LogCompacted
+                | Action::Written,
+                _,
+            ) => {}
         }
     }
     (revoked, back)

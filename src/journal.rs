@@ -35,21 +35,116 @@ const TAIL: u64 = 64 * 1024;
 /// What is read first: enough for the newest line whenever it is readable (`head_of`).
 const SHORT_TAIL: u64 = 4 * 1024;
 
+/// Declares `Action` from one list of `Variant = "name"`: the enum, its names, and `KNOWN`.
+macro_rules! actions {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal,)*) => {
+        /// What an event records. On disk it is its name (a postcard string), exactly as
+        /// docs/FORMAT.md lists them; a name this tokctl does not know (written by a newer one)
+        /// reads as `Other`: shown as it is, and never taken for any known action.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub enum Action {
+            $($(#[doc = $doc])* $variant,)*
+            /// A name this tokctl does not know: kept, shown and written back as it is.
+            Other(Unknown),
+        }
+
+        impl Action {
+            /// Every action this tokctl writes, in the order docs/FORMAT.md lists them.
+            pub const KNOWN: &[Action] = &[$(Action::$variant),*];
+
+            /// The name written to the log.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Action::$variant => $name,)*
+                    Action::Other(u) => &u.0,
+                }
+            }
+
+            /// The action a name stands for; `Other` for a name this tokctl does not know.
+            pub fn from_name(name: &str) -> Action {
+                match name {
+                    $($name => Action::$variant,)*
+                    _ => Action::Other(Unknown(name.to_string())),
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    /// The write that made the vault; detail: how its key is kept.
+    VaultCreated = "vault-created",
+    Created = "created",
+    Imported = "imported",
+    /// A token copied in from another vault (`copy --to`).
+    Copied = "copied",
+    Updated = "updated",
+    Regenerated = "regenerated",
+    /// A new secret stored by `import --replace`.
+    Replaced = "replaced",
+    Revoked = "revoked",
+    Deleted = "deleted",
+    Used = "used",
+    KeyRotated = "key-rotated",
+    PassphraseAdded = "passphrase-added",
+    PassphraseChanged = "passphrase-changed",
+    RollbackAccepted = "rollback-accepted",
+    LogCompacted = "log-compacted",
+    /// A write that logged nothing else.
+    Written = "written",
+}
+
+/// An action name this tokctl does not know. Only reading a log makes one, so no code can
+/// spell a known action as an unknown one by a typo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unknown(String);
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_str(ActionName)
+    }
+}
+
+/// Reads an action's name without copying it (only an unknown one is kept).
+struct ActionName;
+
+impl serde::de::Visitor<'_> for ActionName {
+    type Value = Action;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an action name")
+    }
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> std::result::Result<Action, E> {
+        Ok(Action::from_name(name))
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Event {
     pub time: i64,
-    pub action: String,
+    pub action: Action,
     pub token: String,
     pub token_id: String,
     pub detail: String,
 }
 
 impl Event {
-    pub fn new(time: i64, action: &str, token: &str, token_id: &str, detail: impl Into<String>) -> Event {
-        Event { time, action: action.into(), token: token.into(), token_id: token_id.into(), detail: detail.into() }
+    pub fn new(time: i64, action: Action, token: &str, token_id: &str, detail: impl Into<String>) -> Event {
+        Event { time, action, token: token.into(), token_id: token_id.into(), detail: detail.into() }
     }
     pub fn is_use(&self) -> bool {
-        self.action == "used"
+        self.action == Action::Used
     }
 }
 
@@ -407,7 +502,7 @@ pub fn compact(vault: &Path, keys: &LogKeys, vault_id: &str, generation: u64, ke
     if forged > 0 {
         detail.push_str(&format!("; {forged} line(s) sealed with a retired log key were dropped"));
     }
-    let mut events = vec![Event::new(now, "log-compacted", "-", "-", detail)];
+    let mut events = vec![Event::new(now, Action::LogCompacted, "-", "-", detail)];
     events.extend(r.entries.into_iter().skip(start).map(|e| e.event));
     let base = Head { generation: r.head.map_or(0, |h| h.generation), ..Head::default() };
     let (text, _) = encode(&keys.current, vault_id, base, generation, events);
@@ -423,7 +518,7 @@ mod tests {
     use super::*;
 
     fn ev(i: u64) -> Event {
-        Event::new(i as i64, "used", "t", "t_1", format!("n{i}"))
+        Event::new(i as i64, Action::Used, "t", "t_1", format!("n{i}"))
     }
 
     fn lines(n: u64, key: &Key) -> Vec<String> {
@@ -433,6 +528,86 @@ mod tests {
 
     fn walk_lines(l: &[String], key: &Key) -> Report {
         walk(&l.join("\n"), &LogKeys::one(key.clone()), "v_1")
+    }
+
+    /// `Event` as tokctl wrote it before `Action`: the on-disk layout the enum must keep.
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct StringEvent {
+        time: i64,
+        action: String,
+        token: String,
+        token_id: String,
+        detail: String,
+    }
+
+    #[test]
+    fn every_action_round_trips_to_its_name() {
+        let mut names = std::collections::BTreeSet::new();
+        for a in Action::KNOWN {
+            let name = a.as_str();
+            assert!(names.insert(name), "{name} twice");
+            assert_eq!(Action::from_name(name), *a);
+            assert_eq!(postcard::to_stdvec(a).unwrap(), postcard::to_stdvec(name).unwrap(), "{name}");
+            // An event written with the name as a string reads back as the action, and an event
+            // with the action writes exactly those bytes.
+            let old = StringEvent {
+                time: 5,
+                action: name.into(),
+                token: "t".into(),
+                token_id: "t_1".into(),
+                detail: "d".into(),
+            };
+            let bytes = postcard::to_stdvec(&old).unwrap();
+            let e: Event = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(e.action, *a);
+            assert_eq!(postcard::to_stdvec(&e).unwrap(), bytes, "{name}");
+            assert_eq!(e.is_use(), name == "used");
+        }
+    }
+
+    #[test]
+    fn an_unknown_action_reads_as_itself_and_is_written_back_unchanged() {
+        let key = Key::random();
+        let keys = LogKeys::one(key.clone());
+        for name in ["secret-destroyed", "Used", "used ", ""] {
+            let old = StringEvent {
+                time: 1,
+                action: name.into(),
+                token: "a".into(),
+                token_id: "t_1".into(),
+                detail: "".into(),
+            };
+            let e: Event = postcard::from_bytes(&postcard::to_stdvec(&old).unwrap()).unwrap();
+            assert!(matches!(e.action, Action::Other(_)), "{name:?}");
+            assert!(!Action::KNOWN.contains(&e.action) && !e.is_use(), "{name:?}");
+            assert_eq!((e.action.as_str(), e.action.to_string()), (name, name.to_string()));
+            // Through the log: read, and compacted (re-sealed) with its name as it was.
+            let (text, _) = encode(&key, "v_1", Head::default(), 1, vec![ev(0), e.clone(), ev(2)]);
+            let r = walk(&text, &keys, "v_1");
+            assert_eq!((r.entries.len(), r.breaks, r.unreadable), (3, 0, 0));
+            let back: Vec<StringEvent> = r
+                .entries
+                .iter()
+                .map(|x| postcard::from_bytes(&postcard::to_stdvec(&x.event).unwrap()).unwrap())
+                .collect();
+            assert_eq!(back[1], old);
+        }
+    }
+
+    /// The `Actions` table of docs/FORMAT.md names exactly the actions, in the enum's order.
+    #[test]
+    fn docs_list_exactly_the_actions() {
+        let doc = include_str!("../docs/FORMAT.md");
+        let table = doc.split("#### Actions\n").nth(1).expect("FORMAT.md has an Actions section");
+        let documented: Vec<&str> = table
+            .lines()
+            .skip_while(|l| !l.starts_with("|---"))
+            .skip(1)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| l.split('|').nth(1).unwrap().trim().trim_matches('`'))
+            .collect();
+        let known: Vec<&str> = Action::KNOWN.iter().map(Action::as_str).collect();
+        assert_eq!(documented, known, "docs/FORMAT.md's Actions table and `Action` disagree");
     }
 
     #[test]

@@ -290,7 +290,7 @@ impl<'a> File<'a> {
                 None => (fresh_op, true),
             };
             if made {
-                op.event("vault-created", "-", "-", how.clone());
+                op.event(journal::Action::VaultCreated, "-", "-", how.clone());
             }
             let out = f(&mut op)?;
             commit(&mut op)?;
@@ -314,7 +314,7 @@ impl<'a> File<'a> {
 /// retires the log key at that head: no line of the old key can land after the limit it records.
 fn commit(op: &mut Opened) -> Result<()> {
     if op.events.is_empty() {
-        op.event("written", "-", "-", "");
+        op.event(journal::Action::Written, "-", "-", "");
     }
     if journal::oversized(&op.path) {
         fold_uses(op);

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{self, Result};
 use crate::fsio;
-use crate::journal::{self, Event};
+use crate::journal::{self, Action, Event};
 use crate::secret::Key;
 use crate::text::Shown;
 use crate::unlock::{Cached, Source};
@@ -115,7 +115,7 @@ impl Opened {
         Ok(())
     }
 
-    pub fn event(&mut self, action: &str, name: &str, id: &str, detail: impl Into<String>) {
+    pub fn event(&mut self, action: Action, name: &str, id: &str, detail: impl Into<String>) {
         self.events.push(Event::new(when::now(), action, name, id, detail));
     }
 
@@ -138,7 +138,7 @@ impl Opened {
         let events: Vec<Event> = names
             .iter()
             .filter_map(|n| self.payload.find(n).ok())
-            .map(|r| Event::new(now, "used", &r.name, &r.id, how))
+            .map(|r| Event::new(now, Action::Used, &r.name, &r.id, how))
             .collect();
         // A rotation since this vault was read retired its log key: then the use goes unrecorded.
         let current = || {

@@ -5,6 +5,7 @@ use crate::commands::Ctx;
 use crate::crypto;
 use crate::error::{self, Result};
 use crate::formats;
+use crate::journal::Action;
 use crate::ui::Shown;
 use crate::ui::out_line;
 use crate::vault::{self, Kind, Meta};
@@ -46,7 +47,7 @@ pub fn run(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
     let (env, expires_at) = acc.write_or_create(|op| {
         op.payload.ensure_free(&a.name)?;
         let r = meta.clone().record(&a.name, Kind::Minted, Some(a.prefix.clone()), secret.clone());
-        op.event("created", &r.name, &r.id, format!("scopes: {}", r.scopes.join(",")));
+        op.event(Action::Created, &r.name, &r.id, format!("scopes: {}", r.scopes.join(",")));
         let out = (r.env.clone(), r.expires_at);
         op.payload.records.push(r);
         Ok(out)

@@ -9,6 +9,7 @@ use crate::dotenv;
 use crate::error::{self, Result};
 use crate::formats;
 use crate::input::secret_exact;
+use crate::journal::Action;
 use crate::secret::Secret;
 use crate::ui::Shown;
 use crate::ui::read_secret;
@@ -55,7 +56,7 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
         acc.write_or_create(|op| {
             op.payload.ensure_free(&name)?;
             let r = meta.clone().record(&name, Kind::Imported, None, secret.clone());
-            op.event("imported", &r.name, &r.id, "");
+            op.event(Action::Imported, &r.name, &r.id, "");
             let out = (r.env.clone(), r.expires_at);
             op.payload.records.push(r);
             Ok(out)
@@ -121,7 +122,7 @@ fn replace(
         r.lifetime = life;
         r.updated_at = now;
         let (name, id, out) = (r.name.clone(), r.id.clone(), (r.env.clone(), r.expires_at));
-        op.event("replaced", &name, &id, format!("a new secret; was {}", was.as_str()));
+        op.event(Action::Replaced, &name, &id, format!("a new secret; was {}", was.as_str()));
         Ok(out)
     })
 }
@@ -200,7 +201,7 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
                 shared.push((r.name.clone(), other.name.clone(), r.env.clone()));
             }
             index.insert(r.name.clone());
-            op.event("imported", &r.name, &r.id, "from dotenv");
+            op.event(Action::Imported, &r.name, &r.id, "from dotenv");
             op.payload.records.push(r);
             added += 1;
         }

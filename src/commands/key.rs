@@ -6,6 +6,7 @@ use crate::access::Access;
 use crate::commands::Ctx;
 use crate::crypto;
 use crate::error::{self, Result};
+use crate::journal::Action;
 use crate::keystore::{self, ENV_PASS, Miss};
 use crate::secret::Key;
 use crate::ui::Shown;
@@ -61,7 +62,7 @@ pub fn rotate(ctx: &Ctx) -> Result<u8> {
     } else {
         None
     };
-    rekey(ctx, &mut acc, &id, pass, true, "key-rotated")?;
+    rekey(ctx, &mut acc, &id, pass, true, Action::KeyRotated)?;
     ctx.say("the vault has a new key; keys exported before no longer open it");
     if source == Source::EnvKey {
         ctx.say("TOKCTL_VAULT_KEY holds the old key: update it from `tokctl key export`");
@@ -77,7 +78,7 @@ fn rekey(
     id: &str,
     pass: Option<Zeroizing<String>>,
     check: bool,
-    event: &str,
+    event: Action,
 ) -> Result<()> {
     let label = keystore::label(&ctx.vault);
     // The cached key is about to be the old one: no other command may take it from there.
@@ -169,14 +170,14 @@ pub fn passphrase(ctx: &Ctx) -> Result<u8> {
     if had {
         // An old copy of the file and the old passphrase must not open today's vault: a new
         // passphrase comes with a new key.
-        rekey(ctx, &mut acc, &id, Some(pass), false, "passphrase-changed")?;
+        rekey(ctx, &mut acc, &id, Some(pass), false, Action::PassphraseChanged)?;
         ctx.say("the passphrase is changed and the vault has a new key: old copies of the file open only with the old passphrase, and keys exported before no longer open it");
         return Ok(0);
     }
     acc.write(|op| {
         let s = op.sealed_mut()?;
         s.header.passphrase = Some(Slot::new(&s.header.vault_id, &s.key, pass.as_bytes()));
-        op.event("passphrase-added", "-", "-", "");
+        op.event(Action::PassphraseAdded, "-", "-", "");
         Ok(())
     })?;
     crate::cache::forget(&id);

@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
                     Chain::Broken(why) => ("broken", Some(why.as_str())),
                 };
                 let e = &e.event;
-                json!({"time": when::rfc3339(e.time), "action": e.action, "token": e.token, "detail": e.detail,
+                json!({"time": when::rfc3339(e.time), "action": e.action.as_str(), "token": e.token, "detail": e.detail,
                        "chain": chain, "break": why})
             })
             .collect();
@@ -49,7 +49,7 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
     } else {
         // Columns as wide as their widest cell, so every event lines up.
         let wide = |f: fn(&journal::Event) -> &str| entries.iter().map(|e| f(&e.event).chars().count()).max();
-        let (wa, wt) = (wide(|e| &e.action).unwrap_or(0), wide(|e| &e.token).unwrap_or(0));
+        let (wa, wt) = (wide(|e| e.action.as_str()).unwrap_or(0), wide(|e| &e.token).unwrap_or(0));
         let mut out = String::new();
         if let Some(why) = &short {
             out.push_str(&format!("✗ missing: {why}\n"));
@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx, a: LogArgs) -> Result<u8> {
             let e = &e.event;
             let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())));
             // The detail names a program, which may be any bytes: escaped, like the rest.
-            let (action, token, detail) = (escape(&e.action), escape(&e.token), escape(&e.detail));
+            let (action, token, detail) = (escape(e.action.as_str()), escape(&e.token), escape(&e.detail));
             let line = format!(
                 "{}  {}  {}  {detail}{}",
                 when::rfc3339(e.time),

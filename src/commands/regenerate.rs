@@ -6,6 +6,7 @@ use crate::commands::create::expiry_words;
 use crate::crypto;
 use crate::error::{self, Result};
 use crate::formats;
+use crate::journal::Action;
 use crate::ui::{out_line, read_secret};
 use crate::vault::{Kind, Record};
 use crate::when::{self, Expiry};
@@ -47,7 +48,7 @@ pub fn run(ctx: &Ctx, a: RegenerateArgs) -> Result<u8> {
         r.lifetime = life;
         r.updated_at = now;
         let (name, id, at) = (r.name.clone(), r.id.clone(), r.expires_at);
-        op.event("regenerated", &name, &id, "");
+        op.event(Action::Regenerated, &name, &id, "");
         Ok((secret, at))
     })?;
     if new.is_none() {

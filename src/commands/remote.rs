@@ -8,6 +8,7 @@ use crate::access::Access;
 use crate::cli::{Command, CopyArgs, DoctorArgs, LogArgs, LoginArgs};
 use crate::commands::Ctx;
 use crate::error::{self, Code, Result};
+use crate::journal::Action;
 use crate::keystore::{self, Miss};
 use crate::remote::http::{self, Client, Method};
 use crate::remote::{Location, Store};
@@ -112,7 +113,7 @@ pub fn copy(ctx: &Ctx, a: CopyArgs) -> Result<u8> {
         for r in &records {
             if !op.payload.records.iter().any(|x| x.name == r.name) {
                 op.payload.records.push(r.clone());
-                op.event("copied", &r.name, &r.id, "");
+                op.event(Action::Copied, &r.name, &r.id, "");
             }
         }
         Ok(())

@@ -3,6 +3,7 @@
 use crate::cli::ConfirmArgs;
 use crate::commands::Ctx;
 use crate::error::Result;
+use crate::journal::Action;
 use crate::ui::confirm;
 use crate::when;
 
@@ -28,7 +29,7 @@ pub fn revoke(ctx: &Ctx, a: ConfirmArgs) -> Result<u8> {
             r.updated_at = now;
             r.secret = None;
             let (name, id) = (r.name.clone(), r.id.clone());
-            op.event("revoked", &name, &id, "");
+            op.event(Action::Revoked, &name, &id, "");
         }
         Ok(())
     })?;
@@ -46,7 +47,7 @@ pub fn delete(ctx: &Ctx, a: ConfirmArgs) -> Result<u8> {
     acc.write(|op| {
         let i = op.payload.index(&a.name)?;
         let r = op.payload.records.remove(i);
-        op.event("deleted", &r.name, &r.id, "");
+        op.event(Action::Deleted, &r.name, &r.id, "");
         Ok(())
     })?;
     ctx.say(format!("deleted '{}' and its record", a.name));

@@ -3,6 +3,7 @@
 use crate::cli::UpdateArgs;
 use crate::commands::Ctx;
 use crate::error::{self, Result};
+use crate::journal::Action;
 use crate::vault;
 use crate::when;
 
@@ -80,7 +81,7 @@ pub fn run(ctx: &Ctx, a: UpdateArgs) -> Result<u8> {
             r.updated_at = now;
             let (name, id) = (r.name.clone(), r.id.clone());
             let what = changed.join("; ");
-            op.event("updated", &name, &id, what.clone());
+            op.event(Action::Updated, &name, &id, what.clone());
             Ok((name, what))
         })
         .map(|(name, what)| {

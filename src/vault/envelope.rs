@@ -13,10 +13,10 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::record::{Kind, Payload, PayloadV1, Record, new_id};
+use super::record::{Payload, RecordRef, new_id};
 use crate::crypto::{self, KdfParams, NONCE_LEN};
 use crate::error::{self, Result};
-use crate::secret::{Key, Secret};
+use crate::secret::Key;
 
 pub const FORMAT: &str = "tokctl-vault";
 /// The version tokctl writes.
@@ -179,7 +179,7 @@ pub struct Envelope {
     ciphertext: Vec<u8>,
 }
 
-fn damaged(what: &str) -> anyhow::Error {
+pub(super) fn damaged(what: &str) -> anyhow::Error {
     error::damaged(format!("the vault file is damaged: {what}"))
         .hint("it was left untouched; restore it from a backup, or move it aside to start a new vault")
         .into()
@@ -244,22 +244,20 @@ impl Envelope {
         crypto::key_matches(key, &self.header.key_check)
     }
 
-    /// Decrypt with a key that passed the key check. A version-1 payload is decoded in its own
-    /// record layout (no rotation fields) and comes back as today's records.
+    /// Decrypt with a key that passed the key check. The payload is decoded in the record
+    /// layout of the file's version (a version-1 record has no rotation fields) and comes back
+    /// as today's records.
     pub fn open(self, key: &Key) -> Result<Payload> {
         let version = self.header.version;
         let plain = self.plaintext(key)?;
-        let undecodable = |_| damaged("the decrypted records do not decode");
-        if version == 1 {
-            return postcard::from_bytes::<PayloadV1>(&plain).map(Payload::from).map_err(undecodable);
-        }
-        Payload::decode(&plain).ok_or_else(|| damaged("the decrypted records do not decode"))
+        Payload::decode(&plain, version).ok_or_else(|| damaged("the decrypted records do not decode"))
     }
 
     /// Decrypt, keeping only the records named (those that exist). Read-only commands use this:
-    /// the other records are walked without being copied.
+    /// the other records are walked without being copied (`RecordRef`, which reads the current
+    /// version's layout; an older vault is decoded whole).
     pub fn open_only(self, key: &Key, names: &[&str]) -> Result<Payload> {
-        if self.header.version == 1 {
+        if self.header.version != VERSION {
             let mut all = self.open(key)?;
             all.records.retain(|r| names.contains(&r.name.as_str()));
             return Ok(all);
@@ -287,68 +285,6 @@ impl Envelope {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// `Record` borrowed from the plaintext: the same fields in the same order, so postcard decodes
-/// the same bytes into it without copying. Postcard writes a string as its length and bytes, so
-/// the fields only copied for a matching record are borrowed as bytes, and checked as UTF-8
-/// only then; `scopes` is skipped over the same way.
-#[derive(Deserialize)]
-struct RecordRef<'a> {
-    #[serde(with = "serde_bytes")]
-    id: &'a [u8],
-    name: &'a str,
-    kind: Kind,
-    #[serde(with = "serde_bytes")]
-    env: &'a [u8],
-    #[serde(borrow)]
-    scopes: Vec<&'a serde_bytes::Bytes>,
-    created_at: i64,
-    updated_at: i64,
-    expires_at: Option<i64>,
-    lifetime: Option<i64>,
-    last_used_at: Option<i64>,
-    revoked_at: Option<i64>,
-    #[serde(with = "serde_bytes")]
-    note: &'a [u8],
-    #[serde(borrow)]
-    prefix: Option<&'a serde_bytes::Bytes>,
-    #[serde(borrow)]
-    secret: Option<&'a serde_bytes::Bytes>,
-    hash: [u8; 32],
-    #[serde(with = "serde_bytes")]
-    fingerprint: &'a [u8],
-    secret_set_at: i64,
-    rotate_every: Option<i64>,
-}
-
-fn text(b: &[u8]) -> Result<String> {
-    String::from_utf8(b.to_vec()).map_err(|_| damaged("a decrypted record is not UTF-8"))
-}
-
-impl RecordRef<'_> {
-    fn to_owned(&self) -> Result<Record> {
-        Ok(Record {
-            id: text(self.id)?,
-            name: self.name.into(),
-            kind: self.kind,
-            env: text(self.env)?,
-            scopes: self.scopes.iter().map(|s| text(s)).collect::<Result<_>>()?,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            expires_at: self.expires_at,
-            lifetime: self.lifetime,
-            last_used_at: self.last_used_at,
-            revoked_at: self.revoked_at,
-            note: text(self.note)?,
-            prefix: self.prefix.map(|p| text(p)).transpose()?,
-            secret: self.secret.map(|s| text(s).map(Secret::new)).transpose()?,
-            hash: self.hash,
-            fingerprint: text(self.fingerprint)?,
-            secret_set_at: self.secret_set_at,
-            rotate_every: self.rotate_every,
-        })
-    }
 }
 
 #[derive(Deserialize)]
@@ -385,7 +321,9 @@ fn assemble(head: &str, key: &Key, nonce: &[u8; NONCE_LEN], plain: &[u8]) -> Vec
 
 #[cfg(test)]
 mod tests {
+    use super::super::record::{Kind, Record};
     use super::*;
+    use crate::secret::Secret;
 
     #[test]
     fn the_borrowed_reader_sees_exactly_the_records_written() {

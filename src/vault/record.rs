@@ -1,8 +1,12 @@
 //! Token records, the metadata a new one is made from, and what the ciphertext holds: the
-//! records and the log key.
+//! records and the log key. The record's layout is written once (`record_layout!`): the record,
+//! its borrowed view and the decoding of every format version come from that one list.
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_bytes::Bytes;
 
+use super::envelope::damaged;
 use super::names::{check_env, check_injectable, check_name, default_env, scope_set};
 use crate::crypto;
 use crate::error::{self, Result};
@@ -34,101 +38,177 @@ impl Status {
     }
 }
 
-#[derive(Clone, Serialize, Deserialize)]
-pub struct Record {
-    pub id: String,
-    pub name: String,
-    pub kind: Kind,
-    pub env: String,
-    pub scopes: Vec<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub expires_at: Option<i64>,
-    /// The lifetime given at creation, renewed by `regenerate`.
-    pub lifetime: Option<i64>,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-    pub note: String,
-    /// The prefix a minted secret was made with.
-    pub prefix: Option<String>,
-    /// `None` once revoked: revoking destroys the secret.
-    pub secret: Option<Secret>,
-    /// SHA-256 of the secret, for `verify`.
-    pub hash: [u8; 32],
-    pub fingerprint: String,
-    /// When the current secret was set (created, imported, regenerated or replaced): what a
-    /// rotation period counts from. Format 2 on.
-    pub secret_set_at: i64,
-    /// How often the secret should be rotated, in seconds (`--rotate-every`). Format 2 on.
-    pub rotate_every: Option<i64>,
-}
-
-/// `Record` as format 1 wrote it: the same fields up to `fingerprint`, nothing after.
-#[derive(Deserialize)]
-pub(super) struct RecordV1 {
-    id: String,
-    name: String,
-    kind: Kind,
-    env: String,
-    scopes: Vec<String>,
-    created_at: i64,
-    updated_at: i64,
-    expires_at: Option<i64>,
-    lifetime: Option<i64>,
-    last_used_at: Option<i64>,
-    revoked_at: Option<i64>,
-    note: String,
-    prefix: Option<String>,
-    secret: Option<Secret>,
-    hash: [u8; 32],
-    fingerprint: String,
-}
-
-impl From<RecordV1> for Record {
-    /// A format-1 record had no rotation period; its secret was last set no later than its
-    /// last change.
-    fn from(r: RecordV1) -> Record {
-        Record {
-            secret_set_at: r.updated_at,
-            rotate_every: None,
-            id: r.id,
-            name: r.name,
-            kind: r.kind,
-            env: r.env,
-            scopes: r.scopes,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            expires_at: r.expires_at,
-            lifetime: r.lifetime,
-            last_used_at: r.last_used_at,
-            revoked_at: r.revoked_at,
-            note: r.note,
-            prefix: r.prefix,
-            secret: r.secret,
-            hash: r.hash,
-            fingerprint: r.fingerprint,
+/// Declares the record layout once, in postcard's field order, and from it: `Record`; its
+/// borrowed view `RecordRef` (the same fields read from the plaintext without copying, for
+/// read-only commands); `FIELDS` (each name and the format version that added it); and
+/// `RecordIn`, which decodes a record of any format version. A field a later version added is
+/// read only from vaults of that version on; in an older vault it takes its `else` value, which
+/// may name fields declared before it.
+///
+/// A field line is `name: Owned, view Borrowed;` for a field every version has, and
+/// `name: Owned, view Borrowed, since N else DEFAULT;` for one version N added. `Borrowed` is
+/// what the view holds (`'a` borrows from the plaintext); `Own` turns it into `Owned`.
+macro_rules! record_layout {
+    ($(
+        $(#[doc = $doc:literal])*
+        $field:ident: $owned:ty, view $view:ty $(, since $since:literal else $default:expr)?;
+    )*) => {
+        #[derive(Clone, Serialize)]
+        pub struct Record {
+            $($(#[doc = $doc])* pub $field: $owned,)*
         }
+
+        /// Every field of `Record` in order, with the format version that added it.
+        pub(super) const FIELDS: &[(&str, u32)] = &[$((stringify!($field), record_layout!(@since $($since)?))),*];
+
+        /// `Record` borrowed from the plaintext, in the current version's layout, so that a
+        /// read-only command walks every record without copying one. Postcard writes a string
+        /// as its length and bytes, so the text a command only needs from the records it asked
+        /// for is borrowed as bytes, and checked as UTF-8 only when copied (`Own`).
+        pub(super) struct RecordRef<'a> {
+            $(pub(super) $field: $view,)*
+        }
+
+        impl RecordRef<'_> {
+            pub(super) fn to_owned(&self) -> Result<Record> {
+                Ok(Record { $($field: Own::own(&self.$field)?,)* })
+            }
+        }
+
+        impl<'de: 'a, 'a> Deserialize<'de> for RecordRef<'a> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                struct Fields<'a>(std::marker::PhantomData<&'a ()>);
+                impl<'de: 'a, 'a> Visitor<'de> for Fields<'a> {
+                    type Value = RecordRef<'a>;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a record")
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<RecordRef<'a>, A::Error> {
+                        $(let $field = seq.next_element()?.ok_or_else(|| de::Error::missing_field(stringify!($field)))?;)*
+                        Ok(RecordRef { $($field,)* })
+                    }
+                }
+                d.deserialize_tuple(FIELDS.len(), Fields(std::marker::PhantomData))
+            }
+        }
+
+        impl<'de> Visitor<'de> for RecordIn {
+            type Value = Record;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "a record of format {}", self.0)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Record, A::Error> {
+                let version = self.0;
+                $(let $field: $owned = record_layout!(@read seq, version, $field $(, $since, $default)?);)*
+                Ok(Record { $($field,)* })
+            }
+        }
+    };
+    (@since) => { 1 };
+    (@since $since:literal) => { $since };
+    (@read $seq:ident, $version:ident, $field:ident) => {
+        $seq.next_element()?.ok_or_else(|| de::Error::missing_field(stringify!($field)))?
+    };
+    (@read $seq:ident, $version:ident, $field:ident, $since:literal, $default:expr) => {
+        if $version >= $since { record_layout!(@read $seq, $version, $field) } else { $default }
+    };
+}
+
+record_layout! {
+    id: String, view &'a Bytes;
+    name: String, view &'a str;
+    kind: Kind, view Kind;
+    env: String, view &'a Bytes;
+    scopes: Vec<String>, view Vec<&'a Bytes>;
+    created_at: i64, view i64;
+    updated_at: i64, view i64;
+    expires_at: Option<i64>, view Option<i64>;
+    /// The lifetime given at creation, renewed by `regenerate`.
+    lifetime: Option<i64>, view Option<i64>;
+    last_used_at: Option<i64>, view Option<i64>;
+    revoked_at: Option<i64>, view Option<i64>;
+    note: String, view &'a Bytes;
+    /// The prefix a minted secret was made with.
+    prefix: Option<String>, view Option<&'a Bytes>;
+    /// `None` once revoked: revoking destroys the secret.
+    secret: Option<Secret>, view Option<&'a Bytes>;
+    /// SHA-256 of the secret, for `verify`.
+    hash: [u8; 32], view [u8; 32];
+    fingerprint: String, view &'a Bytes;
+    /// When the current secret was set (created, imported, regenerated or replaced): what a
+    /// rotation period counts from. A format-1 record had none: its secret was last set no
+    /// later than its last change.
+    secret_set_at: i64, view i64, since 2 else updated_at;
+    /// How often the secret should be rotated, in seconds (`--rotate-every`). Format 2 on.
+    rotate_every: Option<i64>, view Option<i64>, since 2 else None;
+}
+
+// Fields are added at the end, each by the version that added it, never one newer than the
+// version tokctl writes: a field of version 3 while `VERSION` is 2 would be written into
+// vaults that are then read without it.
+const _: () = {
+    let mut i = 0;
+    while i < FIELDS.len() {
+        assert!(FIELDS[i].1 <= super::VERSION, "a record field is newer than the format version written");
+        assert!(i == 0 || FIELDS[i - 1].1 <= FIELDS[i].1, "a record field is declared after a newer one");
+        i += 1;
+    }
+};
+
+/// Decodes a `Record` in the layout of the format version it holds.
+#[derive(Clone, Copy)]
+pub(super) struct RecordIn(pub(super) u32);
+
+impl<'de> DeserializeSeed<'de> for RecordIn {
+    type Value = Record;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Record, D::Error> {
+        let len = FIELDS.iter().filter(|(_, since)| *since <= self.0).count();
+        d.deserialize_tuple(len, self)
     }
 }
 
-/// `Payload` as format 1 wrote it.
-#[derive(Deserialize)]
-pub(super) struct PayloadV1 {
-    pub(super) records: Vec<RecordV1>,
-    pub(super) log_key: [u8; 32],
+/// How a field of the borrowed view becomes the record's: copied, and text checked as UTF-8.
+pub(super) trait Own<T> {
+    fn own(&self) -> Result<T>;
 }
 
-impl From<PayloadV1> for Payload {
-    fn from(mut p: PayloadV1) -> Payload {
-        let log_key = std::mem::take(&mut p.log_key);
-        let records = std::mem::take(&mut p.records).into_iter().map(Record::from).collect();
-        Payload { records, log_key, retired_log_keys: Vec::new() }
+impl<T: Copy> Own<T> for T {
+    fn own(&self) -> Result<T> {
+        Ok(*self)
     }
 }
 
-impl Drop for PayloadV1 {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.log_key);
+fn text(b: &[u8]) -> Result<String> {
+    String::from_utf8(b.to_vec()).map_err(|_| damaged("a decrypted record is not UTF-8"))
+}
+
+impl Own<String> for &str {
+    fn own(&self) -> Result<String> {
+        Ok((*self).into())
+    }
+}
+
+impl Own<String> for &Bytes {
+    fn own(&self) -> Result<String> {
+        text(self)
+    }
+}
+
+impl Own<Vec<String>> for Vec<&Bytes> {
+    fn own(&self) -> Result<Vec<String>> {
+        self.iter().map(|s| text(s)).collect()
+    }
+}
+
+impl Own<Option<String>> for Option<&Bytes> {
+    fn own(&self) -> Result<Option<String>> {
+        self.map(|s| text(s)).transpose()
+    }
+}
+
+impl Own<Option<Secret>> for Option<&Bytes> {
+    fn own(&self) -> Result<Option<Secret>> {
+        self.map(|s| text(s).map(Secret::new)).transpose()
     }
 }
 
@@ -281,7 +361,7 @@ impl Meta {
 }
 
 /// Everything inside the ciphertext.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 pub struct Payload {
     pub records: Vec<Record>,
     /// The key of the history log beside the vault: random, and replaced by every key rotation,
@@ -321,6 +401,56 @@ impl Drop for Payload {
     }
 }
 
+/// Decodes the records and log key of a payload of one format version.
+#[derive(Clone, Copy)]
+struct PayloadIn(u32);
+
+impl<'de> DeserializeSeed<'de> for PayloadIn {
+    type Value = Payload;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Payload, D::Error> {
+        d.deserialize_tuple(2, self)
+    }
+}
+
+impl<'de> Visitor<'de> for PayloadIn {
+    type Value = Payload;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a payload of format {}", self.0)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Payload, A::Error> {
+        let records = seq.next_element_seed(Records(self.0))?.ok_or_else(|| de::Error::missing_field("records"))?;
+        let log_key = seq.next_element()?.ok_or_else(|| de::Error::missing_field("log_key"))?;
+        Ok(Payload { records, log_key, retired_log_keys: Vec::new() })
+    }
+}
+
+/// `Vec<Record>` of one format version.
+#[derive(Clone, Copy)]
+struct Records(u32);
+
+impl<'de> DeserializeSeed<'de> for Records {
+    type Value = Vec<Record>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Vec<Record>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Records {
+    type Value = Vec<Record>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Vec<Record>, A::Error> {
+        // Reserved up to a bound, as serde does: the count is only a claim until the records
+        // are there.
+        let mut records = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(r) = seq.next_element_seed(RecordIn(self.0))? {
+            records.push(r);
+        }
+        Ok(records)
+    }
+}
+
 impl Payload {
     /// The plaintext: postcard of `records` and `log_key`, then, when there are any, postcard of
     /// `retired_log_keys`.
@@ -343,9 +473,15 @@ impl Payload {
         }
     }
 
-    pub fn decode(plain: &[u8]) -> Option<Payload> {
-        let (mut p, rest) = postcard::take_from_bytes::<Payload>(plain).ok()?;
-        p.retired_log_keys = Payload::decode_retired(rest)?;
+    /// The payload of a vault of format `version`, its records in that version's layout.
+    pub fn decode(plain: &[u8], version: u32) -> Option<Payload> {
+        let mut de = postcard::Deserializer::from_bytes(plain);
+        let mut p = PayloadIn(version).deserialize(&mut de).ok()?;
+        let rest = de.finalize().ok()?;
+        // Format 1 had no retired log keys, and its reader ignored whatever followed.
+        if version >= 2 {
+            p.retired_log_keys = Payload::decode_retired(rest)?;
+        }
         Some(p)
     }
 
@@ -440,6 +576,62 @@ pub fn new_id(prefix: &str, len: usize) -> String {
 mod tests {
     use super::*;
 
+    /// docs/FORMAT.md's `Record` table names the fields of `record_layout!`, in its order, each
+    /// with the version that added it.
+    #[test]
+    fn docs_list_exactly_the_record_fields() {
+        let doc = include_str!("../../docs/FORMAT.md");
+        let table = doc.split("`Record` is, in this order").nth(1).expect("FORMAT.md has the Record table");
+        let documented: Vec<(usize, String, u32)> = table
+            .lines()
+            .skip_while(|l| !l.starts_with("|---"))
+            .skip(1)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cells: Vec<&str> = l.split(" | ").collect();
+                let n = cells[0].trim_start_matches("| ").parse().unwrap();
+                (n, cells[1].trim_matches('`').to_string(), cells[3].parse().unwrap())
+            })
+            .collect();
+        let fields: Vec<(usize, String, u32)> =
+            FIELDS.iter().enumerate().map(|(i, (name, since))| (i + 1, name.to_string(), *since)).collect();
+        assert_eq!(documented, fields, "docs/FORMAT.md's Record table and `record_layout!` disagree");
+    }
+
+    /// A record of each version decodes from exactly the fields that version wrote, and a
+    /// field it lacks takes its stated value.
+    #[test]
+    fn each_version_reads_its_own_layout() {
+        let r = Meta::new("a", None, &[], None, None, Expiry::Never).unwrap().record(
+            "a",
+            Kind::Imported,
+            None,
+            Secret::new("a-secret-of-some-length".into()),
+        );
+        let mut r = r;
+        r.updated_at = 77;
+        r.secret_set_at = 99;
+        r.rotate_every = Some(5);
+        let v2 = postcard::to_stdvec(&r).unwrap();
+        // Version 1 wrote the same bytes up to `fingerprint`: cut the version-2 fields off.
+        let tail = postcard::to_stdvec(&(r.secret_set_at, r.rotate_every)).unwrap();
+        let v1 = &v2[..v2.len() - tail.len()];
+        let decode = |bytes: &[u8], version| {
+            let mut de = postcard::Deserializer::from_bytes(bytes);
+            let r = RecordIn(version).deserialize(&mut de).unwrap();
+            assert!(de.finalize().unwrap().is_empty(), "version {version} read every byte and no more");
+            r
+        };
+        let back = decode(&v2, 2);
+        assert_eq!(postcard::to_stdvec(&back).unwrap(), v2);
+        let old = decode(v1, 1);
+        assert_eq!((old.secret_set_at, old.rotate_every), (77, None), "format 1: set at its last change, no period");
+        assert_eq!(old.name, "a");
+        assert_eq!(old.secret.as_ref().map(Secret::expose), Some("a-secret-of-some-length"));
+        let view: RecordRef = postcard::from_bytes(&v2).unwrap();
+        assert_eq!(postcard::to_stdvec(&view.to_owned().unwrap()).unwrap(), v2);
+    }
+
     /// The byte layout docs/FORMAT.md gives for the plaintext: postcard, fields in order.
     #[test]
     fn the_payload_encoding_is_the_documented_one() {
@@ -484,8 +676,8 @@ mod tests {
         want.extend([0xbb; 32]);
         want.extend([0xac, 0x02]); // before_seq 300: a varint
         assert_eq!(*p.encode(), want);
-        let back = Payload::decode(&want).unwrap();
+        let back = Payload::decode(&want, 2).unwrap();
         assert_eq!((back.retired_log_keys.len(), back.retired_log_keys[0].before_seq), (1, 300));
-        assert!(Payload::decode(&[want.as_slice(), &[0]].concat()).is_none(), "bytes after them");
+        assert!(Payload::decode(&[want.as_slice(), &[0]].concat(), 2).is_none(), "bytes after them");
     }
 }

@@ -684,6 +684,7 @@ fn a_rename_cut_short_by_a_missing_delete_capability_is_recoverable() {
         out.stderr.contains("renamed 'a' to 'c'") && out.stderr.contains("bao kv metadata delete secret/cut/a"),
         "{out}"
     );
+    assert!(!out.stderr.contains("   to remove"), "the hint's second line starts a line of its own\n{out}");
     assert_eq!(env.names(), vec!["c"], "the old name holds no record any more");
     assert_eq!(env.get("c"), secret);
     assert_eq!(holders(&bao, "cut", &secret), vec!["secret/cut/c@1"]);

@@ -457,7 +457,8 @@ impl Unfinished {
         };
         error::Error::new(code, format!("{done}, but could not clean up {kv}: {:#}", self.cause))
             .hint(format!(
-                "{kv} now holds only a '{}' marker without the token, which tokctl ignores and writes a new '{}' over;                  to remove the path and its old versions, someone allowed to delete there runs `bao kv metadata delete {kv}`",
+                "{kv} now holds only a '{}' marker without the token, which tokctl ignores and writes a new '{}' over;\n\
+                 to remove the path and its old versions, someone allowed to delete there runs `bao kv metadata delete {kv}`",
                 if self.moved_to.is_some() { "moved" } else { "deleted" },
                 self.path
             ))

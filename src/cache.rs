@@ -22,7 +22,7 @@ use crate::error::{self, Result};
 use crate::keystore::Source;
 use crate::secret::Key;
 
-pub use crate::settings::{DEFAULT_TTL, DEFAULT_UNLOCK, ENV_TTL, LIMIT_HINT, MAX_TTL, Policy};
+pub use crate::settings::{ENV_TTL, LIMIT_HINT, MAX_TTL, Policy};
 
 /// The policy from the environment. A value that is not a duration is a usage error (exit 2):
 /// a typo must not silently turn the cache on for longer than meant.
@@ -58,6 +58,7 @@ impl Entry {
     }
 
     /// The newest generation recorded for the file `tag`, if it has a record.
+    #[cfg(test)]
     pub fn generation_of(&self, tag: &str) -> Option<u64> {
         generation_of(&self.seen, tag)
     }

@@ -119,7 +119,7 @@ fn trailing_ok(after: &str) -> Option<()> {
 }
 
 /// `GH_TOKEN` → `gh-token`.
-pub fn name_for(var: &str) -> String {
+pub(crate) fn name_for(var: &str) -> String {
     var.to_ascii_lowercase().replace('_', "-")
 }
 

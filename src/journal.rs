@@ -50,6 +50,7 @@ macro_rules! actions {
 
         impl Action {
             /// Every action this tokctl writes, in the order docs/FORMAT.md lists them.
+            #[cfg(test)]
             pub const KNOWN: &[Action] = &[$(Action::$variant),*];
 
             /// The name written to the log.
@@ -168,6 +169,7 @@ pub struct LogKeys {
 
 impl LogKeys {
     /// Only `key`: a log that was never re-keyed.
+    #[cfg(test)]
     pub fn one(key: Key) -> LogKeys {
         LogKeys { current: key, retired: Vec::new() }
     }

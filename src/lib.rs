@@ -7,34 +7,34 @@
 //! or reads a terminal.
 #![deny(unsafe_code)]
 
-pub mod access;
-pub mod cache;
+pub(crate) mod access;
+pub(crate) mod cache;
 #[allow(unsafe_code)]
-pub mod child;
+pub(crate) mod child;
 pub mod cli;
-pub mod commands;
+pub(crate) mod commands;
 pub mod complete;
-pub mod crypto;
+pub(crate) mod crypto;
 pub mod dotenv;
 pub mod error;
-pub mod formats;
-pub mod fsio;
-pub mod input;
-pub mod journal;
-pub mod keystore;
+pub(crate) mod formats;
+pub(crate) mod fsio;
+pub(crate) mod input;
+pub(crate) mod journal;
+pub(crate) mod keystore;
 pub mod manpages;
-pub mod mask;
+pub(crate) mod mask;
 pub mod os;
 pub mod project;
 #[cfg(test)]
 mod props;
-pub mod remote;
+pub(crate) mod remote;
 pub mod secret;
-pub mod select;
-pub mod settings;
+pub(crate) mod select;
+pub(crate) mod settings;
 pub mod text;
-pub mod ui;
-pub mod unlock;
+pub(crate) mod ui;
+pub(crate) mod unlock;
 pub mod vault;
 pub mod when;
 

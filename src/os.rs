@@ -26,6 +26,6 @@ pub fn harden() {
 
 /// The core-dump limit the user had before `harden`.
 #[cfg(unix)]
-pub fn original_core_limit() -> Option<rustix::process::Rlimit> {
+pub(crate) fn original_core_limit() -> Option<rustix::process::Rlimit> {
     ORIGINAL_CORE.get().copied()
 }

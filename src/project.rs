@@ -19,7 +19,7 @@ use crate::fsio;
 use crate::vault;
 use crate::vault::check_injectable;
 
-pub const FILE_NAME: &str = ".tokctl.toml";
+pub(crate) const FILE_NAME: &str = ".tokctl.toml";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,7 +39,7 @@ pub struct Project {
 }
 
 impl Project {
-    pub fn ci_vault(&self) -> Option<&Path> {
+    pub(crate) fn ci_vault(&self) -> Option<&Path> {
         self.ci.vault.as_deref()
     }
 }
@@ -67,7 +67,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Project> {
 }
 
 /// Whether this process runs in CI, as every major CI service says it.
-pub fn in_ci() -> bool {
+pub(crate) fn in_ci() -> bool {
     crate::settings::get().ci
 }
 
@@ -125,7 +125,7 @@ impl Owner {
 impl ProjectFile {
     /// The vault this file selects now (`[ci] vault` in CI, else `vault`), resolved against the
     /// file's directory.
-    pub fn vault_now(&self) -> Option<PathBuf> {
+    pub(crate) fn vault_now(&self) -> Option<PathBuf> {
         let v = if in_ci() {
             self.project.ci.vault.as_ref().or(self.project.vault.as_ref())
         } else {
@@ -141,7 +141,7 @@ impl ProjectFile {
 
     /// What the file asks for, in one line, for the user to judge. Every byte that came from
     /// the file is shown escaped: a line break in a `vault` cannot start a line of its own.
-    pub fn asks(&self) -> String {
+    pub(crate) fn asks(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         if !self.project.env.is_empty() {
             let env: Vec<String> = self.project.env.iter().map(|(var, tok)| format!("{var} = token '{tok}'")).collect();
@@ -157,7 +157,7 @@ impl ProjectFile {
     }
 
     /// This file's path as a message shows it (escaped).
-    pub fn shown(&self) -> String {
+    pub(crate) fn shown(&self) -> String {
         shown(&self.path)
     }
 
@@ -165,7 +165,7 @@ impl ProjectFile {
     /// `..` are resolved, with no other name outside it (one link), and this file is one that
     /// could be used at all (`require_usable`). The caller also requires that `TOKCTL_VAULT_KEY`
     /// alone unlocks it, and opens the canonical path returned here, the one that was checked.
-    pub fn holds(&self, vault: &Path) -> Option<PathBuf> {
+    pub(crate) fn holds(&self, vault: &Path) -> Option<PathBuf> {
         let v = std::fs::canonicalize(vault).ok()?;
         let m = std::fs::metadata(&v).ok()?;
         (v.starts_with(&self.dir) && m.is_file() && single_link(&m) && self.owner.refusal().is_none()).then_some(v)
@@ -217,7 +217,7 @@ fn read_no_link(path: &Path, limit: u64) -> Result<Option<(Vec<u8>, std::fs::Met
 /// Read and parse the project file at `path`. A project file that is a symlink is refused
 /// (exit 8): trust belongs to the file in this tree, not to wherever a link points (a clone
 /// shipping `.tokctl.toml -> ../myproj/.tokctl.toml` would otherwise inherit that trust).
-pub fn load(path: &Path) -> Result<ProjectFile> {
+pub(crate) fn load(path: &Path) -> Result<ProjectFile> {
     let (bytes, meta) = match read_no_link(path, fsio::MAX_SMALL) {
         Ok(Some(read)) => read,
         Ok(None) => return Err(error::not_found(format!("no project file at {}", shown(path))).into()),
@@ -245,7 +245,7 @@ pub fn load(path: &Path) -> Result<ProjectFile> {
 }
 
 /// The nearest `.tokctl.toml` from `start` upwards.
-pub fn find(start: &Path) -> Result<Option<ProjectFile>> {
+pub(crate) fn find(start: &Path) -> Result<Option<ProjectFile>> {
     for dir in start.ancestors() {
         let f = dir.join(FILE_NAME);
         if std::fs::symlink_metadata(&f).is_ok() {
@@ -266,7 +266,7 @@ fn untrusted(pf: &ProjectFile, why: &str, fix: String) -> anyhow::Error {
 
 /// Refuse a file owned by another user (root excepted) or writable by others, trusted or not,
 /// exempt or not.
-pub fn require_usable(pf: &ProjectFile) -> Result<()> {
+pub(crate) fn require_usable(pf: &ProjectFile) -> Result<()> {
     match pf.owner.refusal() {
         None => Ok(()),
         Some(why) if why.starts_with("is owned") => Err(untrusted(
@@ -284,12 +284,12 @@ pub fn require_usable(pf: &ProjectFile) -> Result<()> {
 
 /// The user's trust list: `<data dir>/tokctl/trusted.json`, 0600.
 #[derive(Default, Serialize, Deserialize)]
-pub struct TrustList {
+pub(crate) struct TrustList {
     pub files: Vec<Trusted>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
-pub struct Trusted {
+pub(crate) struct Trusted {
     pub path: PathBuf,
     pub sha256: String,
 }
@@ -301,7 +301,7 @@ fn list_path() -> Result<PathBuf> {
 impl TrustList {
     /// The list, refused (exit 8) when it is a symlink, someone else's, or writable by others:
     /// whoever can change it decides which project files get your tokens.
-    pub fn load() -> Result<TrustList> {
+    pub(crate) fn load() -> Result<TrustList> {
         let p = list_path()?;
         let refuse = |why: String| -> anyhow::Error {
             Error::new(Code::NotTrusted, format!("the trust list {} {why}, so no project file is trusted", shown(&p)))
@@ -329,7 +329,7 @@ impl TrustList {
         })
     }
 
-    pub fn save(&self) -> Result<()> {
+    pub(crate) fn save(&self) -> Result<()> {
         let p = list_path()?;
         fsio::private_dir(&fsio::parent(&p))?;
         fsio::atomic_write(&p, serde_json::to_string_pretty(self)?.as_bytes())
@@ -341,7 +341,7 @@ impl TrustList {
 }
 
 /// Allow `pf` to be acted on, or say why not (exit 8) and how to trust it.
-pub fn require_trust(pf: &ProjectFile) -> Result<()> {
+pub(crate) fn require_trust(pf: &ProjectFile) -> Result<()> {
     require_usable(pf)?;
     let fix = format!("if you trust it: tokctl trust {}", pf.shown());
     match TrustList::load()?.find(&pf.path) {
@@ -352,7 +352,7 @@ pub fn require_trust(pf: &ProjectFile) -> Result<()> {
 }
 
 /// Record `pf` as trusted (refusing one that could never be used).
-pub fn trust(pf: &ProjectFile) -> Result<()> {
+pub(crate) fn trust(pf: &ProjectFile) -> Result<()> {
     require_usable(pf)?;
     let mut list = TrustList::load()?;
     list.files.retain(|t| t.path != pf.path);
@@ -361,7 +361,7 @@ pub fn trust(pf: &ProjectFile) -> Result<()> {
 }
 
 /// Forget `path`; whether it was trusted.
-pub fn revoke(path: &Path) -> Result<bool> {
+pub(crate) fn revoke(path: &Path) -> Result<bool> {
     let mut list = TrustList::load()?;
     let before = list.files.len();
     list.files.retain(|t| t.path != path);

@@ -14,7 +14,7 @@ pub struct Secret(SecretString);
 
 impl Secret {
     /// Takes the string over; its buffer is wiped here, whatever its spare capacity.
-    pub fn new(mut s: String) -> Self {
+    pub(crate) fn new(mut s: String) -> Self {
         // `SecretString::from(String)` would shrink the buffer in place, and a shrinking
         // reallocation may move the bytes and free the old block unwiped. Copy to an exact-size
         // box instead, then wipe the whole original buffer.
@@ -22,11 +22,11 @@ impl Secret {
         s.zeroize();
         Secret(SecretString::from(boxed))
     }
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         self.0.expose_secret()
     }
     /// A short non-secret label to tell tokens apart: the last four characters.
-    pub fn fingerprint(&self) -> String {
+    pub(crate) fn fingerprint(&self) -> String {
         // Counted, not collected: a `Vec<char>` would be one more unwiped copy of the secret.
         let n = self.expose().chars().count();
         if n < 16 {
@@ -60,13 +60,13 @@ impl Key {
         b.zeroize();
         k
     }
-    pub fn random() -> Self {
+    pub(crate) fn random() -> Self {
         // Filled where it lives, so no copy of the key is left on the stack.
         Key(SecretBox::init_with_mut(|k: &mut [u8; 32]| {
             getrandom::fill(k).expect("the OS random number generator failed")
         }))
     }
-    pub fn bytes(&self) -> &[u8; 32] {
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
         self.0.expose_secret()
     }
 }

@@ -33,8 +33,6 @@ pub const CACERT_VARS: [&str; 2] = ["BAO_CACERT", "VAULT_CACERT"];
 pub const ENV_TTL: &str = "TOKCTL_CACHE_TTL";
 /// After an unlock from the OS keyring, when `TOKCTL_CACHE_TTL` is not set.
 pub const DEFAULT_TTL: u64 = 5 * 60;
-/// `tokctl unlock` without `--for`.
-pub const DEFAULT_UNLOCK: u64 = 15 * 60;
 /// The longest any entry lives.
 pub const MAX_TTL: u64 = 24 * 3600;
 

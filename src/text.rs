@@ -45,7 +45,7 @@ impl Shown for Path {
 }
 
 /// `escape` for a message that tokctl wrote on several lines: its line breaks stay.
-pub fn escape_lines(s: &str) -> Cow<'_, str> {
+pub(crate) fn escape_lines(s: &str) -> Cow<'_, str> {
     if !s.chars().any(|c| c.is_control() && c != '\n') {
         return Cow::Borrowed(s);
     }

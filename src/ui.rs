@@ -23,7 +23,7 @@ use crate::input::{MAX_SECRET, secret_from_bytes};
 use crate::secret::Secret;
 use crate::unlock::Prompter;
 
-pub use crate::text::{Shown, escape, escape_lines};
+pub(crate) use crate::text::{Shown, escape, escape_lines};
 
 pub const BOLD: Style = Style::new().effects(Effects::BOLD);
 pub const DIM: Style = Style::new().effects(Effects::DIMMED);
@@ -45,10 +45,6 @@ impl Ui {
         }
         .write_global();
         Ui { quiet }
-    }
-
-    pub fn quiet(&self) -> bool {
-        self.quiet
     }
 
     /// A note on stderr (`tokctl: …`), unless `--quiet`. Control characters in it are escaped.

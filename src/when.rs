@@ -5,7 +5,7 @@ use jiff::{Timestamp, civil::Date, tz::TimeZone};
 
 use crate::error::{self, Result};
 
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     Timestamp::now().as_second()
 }
 
@@ -19,7 +19,7 @@ pub enum Expiry {
 
 impl Expiry {
     /// The absolute expiry for a token made at `now`, and the lifetime to renew on regenerate.
-    pub fn resolve(self, now: i64) -> (Option<i64>, Option<i64>) {
+    pub(crate) fn resolve(self, now: i64) -> (Option<i64>, Option<i64>) {
         match self {
             Expiry::Never => (None, None),
             Expiry::After(secs) => (Some(now.saturating_add(secs)), Some(secs)),
@@ -33,12 +33,12 @@ const FORMS: &str = "45s, 90m, 12h, 30d or 2w";
 /// Beyond 1,000 years is a typo, not a length.
 const LONGEST: i64 = 1000 * 366 * 86_400;
 /// The longest timeout (`TOKCTL_*_TIMEOUT`), and its default.
-pub const MAX_TIMEOUT: u64 = 3600;
-pub const DEFAULT_TIMEOUT: u64 = 10;
+pub(crate) const MAX_TIMEOUT: u64 = 3600;
+pub(crate) const DEFAULT_TIMEOUT: u64 = 10;
 
 /// The one grammar every length shares (SPEC "Durations"): a positive whole number and one of
 /// `s`, `m`, `h`, `d`, `w`, nothing around it. `None` for anything else, zero included.
-pub fn span(s: &str) -> Option<i64> {
+pub(crate) fn span(s: &str) -> Option<i64> {
     let digits = s.strip_suffix(['s', 'm', 'h', 'd', 'w'])?;
     let mult = match s.as_bytes()[s.len() - 1] {
         b's' => 1,
@@ -103,7 +103,7 @@ pub fn parse_expiry(s: &str, now: i64) -> Result<Expiry> {
 }
 
 /// Parse a window (`--within`, `--expiring`, `--unused`) into seconds.
-pub fn parse_window(what: &str, s: &str) -> Result<i64> {
+pub(crate) fn parse_window(what: &str, s: &str) -> Result<i64> {
     let s = s.trim();
     if s.eq_ignore_ascii_case("never") {
         return Err(error::usage(format!("{what}: `never` is not a window"))
@@ -114,7 +114,7 @@ pub fn parse_window(what: &str, s: &str) -> Result<i64> {
 }
 
 /// Parse `--rotate-every`: a length, or `never` (no period).
-pub fn parse_period(s: &str) -> Result<Option<i64>> {
+pub(crate) fn parse_period(s: &str) -> Result<Option<i64>> {
     let s = s.trim();
     if s.eq_ignore_ascii_case("never") {
         return Ok(None);
@@ -132,7 +132,7 @@ pub fn parse_period(s: &str) -> Result<Option<i64>> {
 
 /// Parse a length with a limit of its own (`unlock --for`, at most `max` seconds): a value
 /// beyond it gets its own message, never the grammar's.
-pub fn parse_capped(what: &str, s: &str, max: u64, why: &str) -> Result<u64> {
+pub(crate) fn parse_capped(what: &str, s: &str, max: u64, why: &str) -> Result<u64> {
     let s = s.trim();
     let secs = span(s).ok_or_else(|| not_a(what, s, "duration", format!("use a duration such as {FORMS}")))?;
     capped(what, s, secs as u64, max, why)
@@ -147,7 +147,7 @@ fn capped(what: &str, s: &str, secs: u64, max: u64, why: &str) -> Result<u64> {
 
 /// Parse `TOKCTL_CACHE_TTL`: a length up to `max` (`why` says why beyond it), or `0`/`off` (any zero length too), which is
 /// `None`: the cache is off.
-pub fn parse_cache_ttl(var: &str, s: &str, max: u64, why: &str) -> Result<Option<u64>> {
+pub(crate) fn parse_cache_ttl(var: &str, s: &str, max: u64, why: &str) -> Result<Option<u64>> {
     let s = s.trim();
     let zero = s.strip_suffix(['s', 'm', 'h', 'd', 'w']).unwrap_or(s);
     if s.eq_ignore_ascii_case("off") || (!zero.is_empty() && zero.bytes().all(|b| b == b'0')) {
@@ -160,7 +160,7 @@ pub fn parse_cache_ttl(var: &str, s: &str, max: u64, why: &str) -> Result<Option
 }
 
 /// Parse a `TOKCTL_*_TIMEOUT`: a length or a bare number of seconds, from 1 s to an hour.
-pub fn parse_timeout(var: &str, s: &str) -> Result<u64> {
+pub(crate) fn parse_timeout(var: &str, s: &str) -> Result<u64> {
     let s = s.trim();
     let secs = span(s).or_else(|| whole(s)).ok_or_else(|| {
         not_a(
@@ -173,14 +173,14 @@ pub fn parse_timeout(var: &str, s: &str) -> Result<u64> {
     capped(var, s, secs as u64, MAX_TIMEOUT, "a timeout is at most an hour (3600 or 1h); unset it for 10 s")
 }
 
-pub fn rfc3339(t: i64) -> String {
+pub(crate) fn rfc3339(t: i64) -> String {
     Timestamp::from_second(t).map(|ts| ts.to_string()).unwrap_or_else(|_| t.to_string())
 }
 
 /// "in 3 days", "2 hours ago", "just now". A unit is used from two of it on ("in 90 minutes",
 /// "in 36 hours", "in 45 days"), so rounding to the nearest one is never off by more than a fifth:
 /// a 90-minute token is not "in 2 hours", and a 5-day token a second old is "in 5 days".
-pub fn relative(t: i64, now: i64) -> String {
+pub(crate) fn relative(t: i64, now: i64) -> String {
     let d = t.saturating_sub(now);
     let a = d.saturating_abs();
     let (size, unit) = if a < 10 {
@@ -204,7 +204,7 @@ pub fn relative(t: i64, now: i64) -> String {
 }
 
 /// A span in words for messages: "90 days", "36 hours".
-pub fn span_words(secs: i64) -> String {
+pub(crate) fn span_words(secs: i64) -> String {
     if secs >= 86_400 && secs % 86_400 == 0 {
         let days = secs / 86_400;
         return format!("{days} day{}", if days == 1 { "" } else { "s" });
@@ -213,7 +213,7 @@ pub fn span_words(secs: i64) -> String {
 }
 
 /// A length as it was given, exactly: "15 minutes", "24 hours", "90 seconds".
-pub fn exact_words(secs: u64) -> String {
+pub(crate) fn exact_words(secs: u64) -> String {
     let (n, unit) = match secs {
         s if s > 0 && s % 3600 == 0 => (s / 3600, "hour"),
         s if s > 0 && s % 60 == 0 => (s / 60, "minute"),

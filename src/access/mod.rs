@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::cache::Cache;
 use crate::error::{self, Result};
 use crate::fsio;
 use crate::remote::{self, Location};
@@ -29,7 +28,7 @@ use crate::unlock::{Cached, Prompter, Source, Sources};
 use crate::vault::{Envelope, Header};
 
 pub use file::File;
-pub use generations::{Seen, newest_seen};
+pub use generations::newest_seen;
 pub use opened::{Opened, Sealed};
 pub use server::Server;
 
@@ -143,14 +142,6 @@ impl<'a> Access<'a> {
     pub fn allow_rollback(&mut self) {
         if let Store::File(f) = &mut self.store {
             f.allow_rollback = true;
-        }
-    }
-
-    /// The unlock cache this command uses, if any.
-    pub fn cache(&self) -> Option<&Cache> {
-        match &self.store {
-            Store::File(f) => f.cache(),
-            Store::Remote(_) => None,
         }
     }
 

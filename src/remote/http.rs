@@ -16,7 +16,7 @@ use crate::error::{self, Result};
 use crate::keystore;
 use crate::text::Shown;
 
-pub use crate::settings::{CACERT_VARS, ENV_REMOTE_TIMEOUT as ENV_TIMEOUT, ROLE_VARS, TOKEN_VARS};
+pub use crate::settings::{ENV_REMOTE_TIMEOUT as ENV_TIMEOUT, ROLE_VARS, TOKEN_VARS};
 
 /// Where AppRole is mounted: the default path, `auth/approle`.
 pub const APPROLE_LOGIN: &str = "auth/approle/login";
@@ -155,10 +155,6 @@ impl Client {
             token: OnceLock::new(),
             account: keyring_account(loc),
         })
-    }
-
-    pub fn base(&self) -> &str {
-        &self.base
     }
 
     /// One request, without authentication; transport failures are exit 1 with the offline path.

@@ -22,8 +22,6 @@ pub struct Location {
     pub mount: String,
     /// The folder under the mount, without slashes at either end; possibly empty.
     pub prefix: String,
-    /// The location as given.
-    pub text: String,
 }
 
 pub(super) fn bad_url(text: &str, why: &str) -> anyhow::Error {
@@ -90,7 +88,6 @@ impl Location {
             base: format!("{scheme}://{authority}"),
             mount: mount.to_string(),
             prefix: prefix.join("/"),
-            text: text.to_string(),
         }))
     }
 

@@ -18,12 +18,12 @@ use crate::crypto::{self, KdfParams, NONCE_LEN};
 use crate::error::{self, Result};
 use crate::secret::Key;
 
-pub const FORMAT: &str = "tokctl-vault";
+pub(crate) const FORMAT: &str = "tokctl-vault";
 /// The version tokctl writes.
-pub const VERSION: u32 = 2;
+pub(crate) const VERSION: u32 = 2;
 /// The oldest version tokctl still reads (and upgrades on its next write).
 const OLDEST_VERSION: u32 = 1;
-pub const CIPHER: &str = "xchacha20poly1305";
+pub(crate) const CIPHER: &str = "xchacha20poly1305";
 const KDF: &str = "argon2id";
 /// What ends the header and starts the ciphertext. A header line never starts with `[sealed]`
 /// (tokctl's values hold no newline), so the first one in a file is the real one.
@@ -46,7 +46,7 @@ impl Slot {
         [b"tokctl passphrase slot\0".as_slice(), vault_id.as_bytes()].concat()
     }
 
-    pub fn new(vault_id: &str, key: &Key, pass: &[u8]) -> Slot {
+    pub(crate) fn new(vault_id: &str, key: &Key, pass: &[u8]) -> Slot {
         let params = KdfParams::default();
         let salt = crypto::random_bytes::<16>();
         let nonce = crypto::random_bytes::<NONCE_LEN>();
@@ -62,7 +62,7 @@ impl Slot {
     }
 
     /// The vault key, or `None` for a wrong passphrase.
-    pub fn unwrap_key(&self, vault_id: &str, pass: &[u8]) -> Option<Key> {
+    pub(crate) fn unwrap_key(&self, vault_id: &str, pass: &[u8]) -> Option<Key> {
         let salt = crypto::unb64(&self.salt)?;
         let nonce = crypto::unb64(&self.nonce)?;
         let wrapped = crypto::unb64(&self.wrapped_key)?;
@@ -81,7 +81,7 @@ pub enum VaultKind {
 }
 
 impl VaultKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             VaultKind::Personal => "personal",
             VaultKind::Bundle => "bundle",
@@ -107,7 +107,7 @@ pub struct Header {
 }
 
 impl Header {
-    pub fn new(kind: VaultKind, key: &Key) -> Header {
+    pub(crate) fn new(kind: VaultKind, key: &Key) -> Header {
         Header {
             format: FORMAT.into(),
             version: VERSION,
@@ -240,7 +240,7 @@ impl Envelope {
         &self.head
     }
 
-    pub fn key_fits(&self, key: &Key) -> bool {
+    pub(crate) fn key_fits(&self, key: &Key) -> bool {
         crypto::key_matches(key, &self.header.key_check)
     }
 
@@ -256,7 +256,7 @@ impl Envelope {
     /// Decrypt, keeping only the records named (those that exist). Read-only commands use this:
     /// the other records are walked without being copied (`RecordRef`, which reads the current
     /// version's layout; an older vault is decoded whole).
-    pub fn open_only(self, key: &Key, names: &[&str]) -> Result<Payload> {
+    pub(crate) fn open_only(self, key: &Key, names: &[&str]) -> Result<Payload> {
         if self.header.version != VERSION {
             let mut all = self.open(key)?;
             all.records.retain(|r| names.contains(&r.name.as_str()));

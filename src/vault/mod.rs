@@ -9,9 +9,12 @@ mod envelope;
 mod names;
 mod record;
 
-pub use envelope::{CIPHER, Envelope, FORMAT, Header, Slot, VERSION, VaultKind, seal};
-pub use names::{
-    Family, REFUSED, SECRET_LIKE, check_env, check_injectable, check_name, check_prefix, check_scope, default_env,
-    refused_by, refused_table, scope_set, secret_like,
+pub(crate) use envelope::VERSION;
+pub use envelope::{Envelope, Header, Slot, VaultKind, seal};
+pub use names::{Family, REFUSED, refused_table};
+pub(crate) use names::{
+    SECRET_LIKE, check_env, check_injectable, check_name, check_prefix, check_scope, default_env, scope_set,
+    secret_like,
 };
-pub use record::{Kind, Meta, Payload, Record, Status, new_id};
+pub use record::{Kind, Payload, Record};
+pub(crate) use record::{Meta, Status, new_id};

@@ -3,7 +3,7 @@
 
 use crate::error::{self, Result};
 
-pub fn check_name(name: &str) -> Result<()> {
+pub(crate) fn check_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.as_bytes()[0].is_ascii_alphanumeric()
@@ -16,7 +16,7 @@ pub fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn check_env(var: &str) -> Result<()> {
+pub(crate) fn check_env(var: &str) -> Result<()> {
     let ok = !var.is_empty()
         && !var.as_bytes()[0].is_ascii_digit()
         && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
@@ -28,7 +28,7 @@ pub fn check_env(var: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn check_scope(scope: &str) -> Result<()> {
+pub(crate) fn check_scope(scope: &str) -> Result<()> {
     let ok = !scope.is_empty() && scope.bytes().all(|b| b.is_ascii_alphanumeric() || b":._*-".contains(&b));
     if !ok {
         return Err(error::usage(format!("'{scope}' is not a valid scope"))
@@ -38,7 +38,7 @@ pub fn check_scope(scope: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn check_prefix(prefix: &str) -> Result<()> {
+pub(crate) fn check_prefix(prefix: &str) -> Result<()> {
     let ok = !prefix.is_empty()
         && prefix.len() <= 20
         && prefix.as_bytes()[0].is_ascii_alphabetic()
@@ -55,7 +55,7 @@ pub fn check_prefix(prefix: &str) -> Result<()> {
 /// The variable a token gets when none is given: a well-known provider name gets the variable
 /// its CLI reads (`bws` → `BWS_ACCESS_TOKEN`, `hf` → `HF_TOKEN`), any other name its own,
 /// upper-cased with `_TOKEN` (`my.svc` → `MY_SVC_TOKEN`, `gh-token` → `GH_TOKEN`).
-pub fn default_env(name: &str) -> String {
+pub(crate) fn default_env(name: &str) -> String {
     match crate::formats::by_name(name) {
         Some(w) => w.env.to_string(),
         None => derived_env(name),
@@ -75,7 +75,7 @@ fn derived_env(name: &str) -> String {
 }
 
 /// Sorted, de-duplicated, validated scopes.
-pub fn scope_set(scopes: &[String]) -> Result<Vec<String>> {
+pub(crate) fn scope_set(scopes: &[String]) -> Result<Vec<String>> {
     for s in scopes {
         check_scope(s)?;
     }
@@ -389,13 +389,13 @@ fn glob(pattern: &str, name: &str) -> bool {
 }
 
 /// The family that refuses `var`, if one does.
-pub fn refused_by(var: &str) -> Option<&'static Family> {
+pub(crate) fn refused_by(var: &str) -> Option<&'static Family> {
     let upper = var.to_ascii_uppercase();
     REFUSED.iter().find(|f| f.refused.iter().any(|p| glob(p, &upper)) && !f.unless.iter().any(|p| glob(p, &upper)))
 }
 
 /// Refuse (exit 2) a variable that programs would obey rather than read.
-pub fn check_injectable(var: &str) -> Result<()> {
+pub(crate) fn check_injectable(var: &str) -> Result<()> {
     if let Some(f) = refused_by(var) {
         return Err(error::usage(format!(
             "refusing to put a token into {var}: it changes how programs load or run ({}: {})",
@@ -419,11 +419,11 @@ pub fn refused_table() -> String {
 }
 
 /// The endings of a variable a record from a remote store may choose for itself.
-pub const SECRET_LIKE: &[&str] = &["TOKEN", "KEY", "SECRET", "PASSWORD", "PAT", "CREDENTIALS"];
+pub(crate) const SECRET_LIKE: &[&str] = &["TOKEN", "KEY", "SECRET", "PASSWORD", "PAT", "CREDENTIALS"];
 
 /// Whether `var` ends like a variable that holds a secret (case as written: `npm_config_…_token`
 /// is configuration, not a secret's name).
-pub fn secret_like(var: &str) -> bool {
+pub(crate) fn secret_like(var: &str) -> bool {
     SECRET_LIKE.iter().any(|s| var.ends_with(s))
 }
 

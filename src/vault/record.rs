@@ -22,14 +22,14 @@ pub enum Kind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     Active,
     Expired,
     Revoked,
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Active => "active",
             Status::Expired => "expired",
@@ -214,16 +214,16 @@ impl Own<Option<Secret>> for Option<&Bytes> {
 
 impl Record {
     /// When the secret is due for rotation, if it has a rotation period.
-    pub fn rotation_due_at(&self) -> Option<i64> {
+    pub(crate) fn rotation_due_at(&self) -> Option<i64> {
         self.rotate_every.map(|p| self.secret_set_at.saturating_add(p))
     }
 
     /// An active token whose rotation period has passed.
-    pub fn rotation_due(&self, now: i64) -> bool {
+    pub(crate) fn rotation_due(&self, now: i64) -> bool {
         self.status(now) == Status::Active && self.rotation_due_at().is_some_and(|t| t <= now)
     }
 
-    pub fn status(&self, now: i64) -> Status {
+    pub(crate) fn status(&self, now: i64) -> Status {
         if self.revoked_at.is_some() {
             Status::Revoked
         } else if self.expires_at.is_some_and(|t| t <= now) {
@@ -234,7 +234,7 @@ impl Record {
     }
 
     /// Put in a new secret, set at `now`.
-    pub fn set_secret(&mut self, secret: Secret, now: i64) {
+    pub(crate) fn set_secret(&mut self, secret: Secret, now: i64) {
         self.secret_set_at = now;
         self.hash = crypto::sha256(secret.expose().as_bytes());
         self.fingerprint = secret.fingerprint();
@@ -243,7 +243,7 @@ impl Record {
 
     /// The secret of a token that may be used now, or the reason it may not (exit 4), with the
     /// command that works for this token.
-    pub fn usable_secret(&self, now: i64) -> Result<&Secret> {
+    pub(crate) fn usable_secret(&self, now: i64) -> Result<&Secret> {
         match (self.status(now), &self.secret) {
             (Status::Active, Some(s)) => Ok(s),
             (Status::Revoked, _) | (_, None) => Err(error::unusable(format!(
@@ -274,7 +274,7 @@ impl Record {
     }
 
     /// What to do about a revoked token: it cannot be regenerated.
-    pub fn revoked_hint(&self) -> String {
+    pub(crate) fn revoked_hint(&self) -> String {
         match self.kind {
             Kind::Imported => format!(
                 "issue a new one at the provider and store it in this record with `tokctl import {} --replace`",
@@ -291,7 +291,7 @@ impl Record {
 
 /// Validated metadata for a new record: what `create` and `import` were told, checked.
 #[derive(Clone)]
-pub struct Meta {
+pub(crate) struct Meta {
     pub env: String,
     pub scopes: Vec<String>,
     pub expiry: Expiry,
@@ -302,7 +302,7 @@ pub struct Meta {
 impl Meta {
     /// Check a new token's name and metadata. A missing `env` comes from the name, a missing
     /// `expires` is `default_expiry`.
-    pub fn new(
+    pub(crate) fn new(
         name: &str,
         env: Option<&str>,
         scopes: &[String],
@@ -332,7 +332,7 @@ impl Meta {
         })
     }
 
-    pub fn record(self, name: &str, kind: Kind, prefix: Option<String>, secret: Secret) -> Record {
+    pub(crate) fn record(self, name: &str, kind: Kind, prefix: Option<String>, secret: Secret) -> Record {
         let now = when::now();
         let (expires_at, lifetime) = self.expiry.resolve(now);
         let mut r = Record {
@@ -454,7 +454,7 @@ impl<'de> Visitor<'de> for Records {
 impl Payload {
     /// The plaintext: postcard of `records` and `log_key`, then, when there are any, postcard of
     /// `retired_log_keys`.
-    pub fn encode(&self) -> zeroize::Zeroizing<Vec<u8>> {
+    pub(crate) fn encode(&self) -> zeroize::Zeroizing<Vec<u8>> {
         let mut plain = zeroize::Zeroizing::new(postcard::to_stdvec(self).expect("records serialise"));
         if !self.retired_log_keys.is_empty() {
             plain.extend(postcard::to_stdvec(&self.retired_log_keys).expect("keys serialise"));
@@ -474,7 +474,7 @@ impl Payload {
     }
 
     /// The payload of a vault of format `version`, its records in that version's layout.
-    pub fn decode(plain: &[u8], version: u32) -> Option<Payload> {
+    pub(crate) fn decode(plain: &[u8], version: u32) -> Option<Payload> {
         let mut de = postcard::Deserializer::from_bytes(plain);
         let mut p = PayloadIn(version).deserialize(&mut de).ok()?;
         let rest = de.finalize().ok()?;
@@ -485,12 +485,12 @@ impl Payload {
         Some(p)
     }
 
-    pub fn log_key(&self) -> Key {
+    pub(crate) fn log_key(&self) -> Key {
         Key::from_bytes(self.log_key)
     }
 
     /// Every key of the log: the current one and the retired ones.
-    pub fn log_keys(&self) -> crate::journal::LogKeys {
+    pub(crate) fn log_keys(&self) -> crate::journal::LogKeys {
         crate::journal::LogKeys {
             current: self.log_key(),
             retired: self.retired_log_keys.iter().map(|r| (Key::from_bytes(r.key), r.before_seq)).collect(),
@@ -499,21 +499,21 @@ impl Payload {
 
     /// Give the log a new key; lines from `before_seq` on sealed with the one it had are not
     /// valid (a key rotation: the old vault key reads nothing later and appends nothing valid).
-    pub fn retire_log_key(&mut self, before_seq: u64) {
+    pub(crate) fn retire_log_key(&mut self, before_seq: u64) {
         let old = std::mem::replace(&mut self.log_key, crypto::random_bytes::<32>());
         self.retired_log_keys.push(RetiredLogKey { key: old, before_seq });
     }
 
-    pub fn find(&self, name: &str) -> Result<&Record> {
+    pub(crate) fn find(&self, name: &str) -> Result<&Record> {
         self.index(name).map(|i| &self.records[i])
     }
 
-    pub fn find_mut(&mut self, name: &str) -> Result<&mut Record> {
+    pub(crate) fn find_mut(&mut self, name: &str) -> Result<&mut Record> {
         let i = self.index(name)?;
         Ok(&mut self.records[i])
     }
 
-    pub fn index(&self, name: &str) -> Result<usize> {
+    pub(crate) fn index(&self, name: &str) -> Result<usize> {
         check_name(name)?;
         if let Some(i) = self.records.iter().position(|r| r.name == name) {
             return Ok(i);
@@ -535,7 +535,7 @@ impl Payload {
     }
 
     /// Refuse a name already taken (exit 7); the hint says what works for the token that has it.
-    pub fn ensure_free(&self, name: &str) -> Result<()> {
+    pub(crate) fn ensure_free(&self, name: &str) -> Result<()> {
         if let Some(r) = self.records.iter().find(|r| r.name == name) {
             return Err(error::conflict(format!("a token named '{name}' already exists"))
                 .hint(match r.kind {
@@ -555,7 +555,7 @@ impl Payload {
 }
 
 /// A short random id: `prefix` + lowercase base36-ish characters.
-pub fn new_id(prefix: &str, len: usize) -> String {
+pub(crate) fn new_id(prefix: &str, len: usize) -> String {
     const ALPHA: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut s = String::with_capacity(prefix.len() + 1 + len);
     s.push_str(prefix);

@@ -67,7 +67,7 @@ fn token_names() -> Vec<CompletionCandidate> {
     names().unwrap_or_default().into_iter().map(CompletionCandidate::new).collect()
 }
 
-fn quick_keyring(account: &str) -> crate::error::Result<Result<crate::secret::Key, keystore::Miss>> {
+fn quick_keyring(account: &str) -> Result<crate::secret::Key, keystore::Miss> {
     keystore::load_within(account, KEYRING_WAIT_SECS)
 }
 

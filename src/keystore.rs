@@ -67,13 +67,13 @@ pub enum Miss {
 }
 
 /// Whether the OS keyring is used at all (`TOKCTL_KEYRING`).
-pub fn keyring_enabled() -> Result<bool> {
-    Ok(crate::settings::get().keyring)
+pub fn keyring_enabled() -> bool {
+    crate::settings::get().keyring
 }
 
 /// How long a keyring call may take (`TOKCTL_KEYRING_TIMEOUT`).
-fn timeout_secs() -> Result<u64> {
-    Ok(crate::settings::get().keyring_timeout)
+fn timeout_secs() -> u64 {
+    crate::settings::get().keyring_timeout
 }
 
 /// Which backend this platform's keyring is.
@@ -138,25 +138,23 @@ fn entry(account: &str, label: &str) -> keyring_core::Result<keyring_core::Entry
 }
 
 /// Run one keyring operation on a thread, bounded by the timeout.
-fn bounded<T: Send + 'static>(
-    op: impl FnOnce() -> keyring_core::Result<T> + Send + 'static,
-) -> Result<Result<T, Miss>> {
-    bounded_by(timeout_secs()?, op)
+fn bounded<T: Send + 'static>(op: impl FnOnce() -> keyring_core::Result<T> + Send + 'static) -> Result<T, Miss> {
+    bounded_by(timeout_secs(), op)
 }
 
 /// The thread is left behind on a timeout; it ends with the process.
 fn bounded_by<T: Send + 'static>(
     secs: u64,
     op: impl FnOnce() -> keyring_core::Result<T> + Send + 'static,
-) -> Result<Result<T, Miss>> {
-    if !keyring_enabled()? {
-        return Ok(Err(Miss::Off));
+) -> Result<T, Miss> {
+    if !keyring_enabled() {
+        return Err(Miss::Off);
     }
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(op());
     });
-    Ok(match rx.recv_timeout(Duration::from_secs(secs)) {
+    match rx.recv_timeout(Duration::from_secs(secs)) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(keyring_core::Error::NoEntry)) => Err(Miss::NoEntry),
         // The store's own words, without the error kind's generic preface.
@@ -165,7 +163,7 @@ fn bounded_by<T: Send + 'static>(
         }
         Ok(Err(e)) => Err(Miss::Failed(one_line(&e.to_string()))),
         Err(_) => Err(Miss::Timeout(secs)),
-    })
+    }
 }
 
 fn one_line(s: &str) -> String {
@@ -177,43 +175,43 @@ fn one_line(s: &str) -> String {
 const NOT_A_KEY: &str = "the stored entry is not a tokctl vault key";
 
 /// The key stored for `account` (a vault id), as exported text.
-pub fn load(account: &str) -> Result<Result<Key, Miss>> {
-    load_within(account, timeout_secs()?)
+pub fn load(account: &str) -> Result<Key, Miss> {
+    load_within(account, timeout_secs())
 }
 
 /// `load`, given up after `secs` at most.
-pub fn load_within(account: &str, secs: u64) -> Result<Result<Key, Miss>> {
+pub fn load_within(account: &str, secs: u64) -> Result<Key, Miss> {
     let account = account.to_string();
-    let got = bounded_by(secs, move || entry(&account, "tokctl vault key")?.get_secret())?;
-    Ok(got.and_then(|bytes| {
+    let got = bounded_by(secs, move || entry(&account, "tokctl vault key")?.get_secret());
+    got.and_then(|bytes| {
         let text = Zeroizing::new(bytes);
         std::str::from_utf8(&text)
             .ok()
             .and_then(|t| crypto::decode_key(t).ok())
             .ok_or_else(|| Miss::Failed(NOT_A_KEY.into()))
-    }))
+    })
 }
 
-pub fn save(account: &str, label: &str, key: &Key) -> Result<Result<(), Miss>> {
+pub fn save(account: &str, label: &str, key: &Key) -> Result<(), Miss> {
     let (account, label) = (account.to_string(), label.to_string());
     let text = crypto::encode_key(key);
     bounded(move || entry(&account, &label)?.set_secret(text.as_bytes()).map_err(explain))
 }
 
 /// A text secret kept under `account`: a remote server's token, kept by `tokctl login`.
-pub fn load_text(account: &str) -> Result<Result<Zeroizing<String>, Miss>> {
+pub fn load_text(account: &str) -> Result<Zeroizing<String>, Miss> {
     let account = account.to_string();
-    let got = bounded(move || entry(&account, "tokctl server token")?.get_secret())?;
-    Ok(got.and_then(|bytes| {
+    let got = bounded(move || entry(&account, "tokctl server token")?.get_secret());
+    got.and_then(|bytes| {
         let bytes = Zeroizing::new(bytes);
         std::str::from_utf8(&bytes)
             .map(|t| Zeroizing::new(t.to_string()))
             .map_err(|_| Miss::Failed("the stored entry is not text".into()))
-    }))
+    })
 }
 
 /// Keep `text` under `account`, labelled `label`.
-pub fn save_text(account: &str, label: &str, text: Zeroizing<String>) -> Result<Result<(), Miss>> {
+pub fn save_text(account: &str, label: &str, text: Zeroizing<String>) -> Result<(), Miss> {
     let (account, label) = (account.to_string(), label.to_string());
     bounded(move || entry(&account, &label)?.set_secret(text.as_bytes()).map_err(explain))
 }
@@ -247,7 +245,7 @@ fn explain(e: keyring_core::Error) -> keyring_core::Error {
     }
 }
 
-pub fn delete(account: &str) -> Result<Result<(), Miss>> {
+pub fn delete(account: &str) -> Result<(), Miss> {
     let account = account.to_string();
     bounded(move || entry(&account, "tokctl vault key")?.delete_credential())
 }
@@ -262,7 +260,7 @@ pub fn account_for(vault_id: &str, key_check: &str) -> String {
 }
 
 /// Keep `key` under its own account (`account_for`).
-pub fn keep(vault_id: &str, label: &str, key: &Key) -> Result<Result<(), Miss>> {
+pub fn keep(vault_id: &str, label: &str, key: &Key) -> Result<(), Miss> {
     save(&account_for(vault_id, &crypto::key_check(key)), label, key)
 }
 
@@ -291,30 +289,24 @@ pub fn lock_id(vault_id: &str) -> IdLock {
 
 /// Make the main entry hold `key` without losing any key: `key` is first kept under its own
 /// account, then `set_main`.
-pub fn replace_main(vault_id: &str, label: &str, key: &Key) -> Result<Result<(), Miss>> {
-    if let Err(miss) = keep(vault_id, label, key)? {
-        return Ok(Err(miss));
-    }
+pub fn replace_main(vault_id: &str, label: &str, key: &Key) -> Result<(), Miss> {
+    keep(vault_id, label, key)?;
     set_main(vault_id, label, key)
 }
 
 /// Give the main entry `key`, under the vault id's lock: a different key found there is first
 /// kept under its own account; a main entry that could not be read is not overwritten. For a
 /// key kept elsewhere already (a rotation's staged key, a key a person imports).
-pub fn set_main(vault_id: &str, label: &str, key: &Key) -> Result<Result<(), Miss>> {
+pub fn set_main(vault_id: &str, label: &str, key: &Key) -> Result<(), Miss> {
     let _turn = lock_id(vault_id);
-    match load(vault_id)? {
-        Ok(old) if crypto::same_key(&old, key) => return Ok(Ok(())),
-        Ok(old) => {
-            if let Err(miss) = keep(vault_id, label, &old)? {
-                return Ok(Err(miss));
-            }
-        }
+    match load(vault_id) {
+        Ok(old) if crypto::same_key(&old, key) => return Ok(()),
+        Ok(old) => keep(vault_id, label, &old)?,
         // A main entry holding something that is no key is replaced; one that could not be read
         // may hold the only copy of a key (a vault's first), and is left alone.
         Err(Miss::NoEntry) => {}
         Err(Miss::Failed(why)) if why == NOT_A_KEY => {}
-        Err(miss) => return Ok(Err(miss)),
+        Err(miss) => return Err(miss),
     }
     save(vault_id, label, key)
 }
@@ -331,21 +323,21 @@ fn parse_generations(text: &str) -> Vec<(String, u64)> {
 }
 
 /// The newest generation the keyring remembers for the file tagged `tag`.
-pub fn load_generation(vault_id: &str, tag: &str) -> Result<Result<Option<u64>, Miss>> {
+pub fn load_generation(vault_id: &str, tag: &str) -> Result<Option<u64>, Miss> {
     let account = generations_account(vault_id);
     let tag = tag.to_string();
-    let got = bounded(move || entry(&account, "tokctl vault generations")?.get_secret())?;
-    Ok(match got {
+    let got = bounded(move || entry(&account, "tokctl vault generations")?.get_secret());
+    match got {
         Ok(bytes) => {
             Ok(parse_generations(&String::from_utf8_lossy(&bytes)).into_iter().find(|(t, _)| *t == tag).map(|(_, g)| g))
         }
         Err(Miss::NoEntry) => Ok(None),
         Err(m) => Err(m),
-    })
+    }
 }
 
 /// Remember `generation` for the file tagged `tag` (never lowering what is remembered).
-pub fn save_generation(vault_id: &str, tag: &str, generation: u64) -> Result<Result<(), Miss>> {
+pub fn save_generation(vault_id: &str, tag: &str, generation: u64) -> Result<(), Miss> {
     // A read-then-write that every file of this id shares: copies must not undo each other.
     let _turn = lock_id(vault_id);
     let account = generations_account(vault_id);
@@ -368,7 +360,7 @@ pub fn save_generation(vault_id: &str, tag: &str, generation: u64) -> Result<Res
 }
 
 /// Probe the keyring for `doctor`: whether it answers, and how fast.
-pub fn probe() -> Result<(Result<(), Miss>, Duration)> {
+pub fn probe() -> (Result<(), Miss>, Duration) {
     let start = Instant::now();
     let r = bounded(|| match entry("tokctl-doctor-probe", "tokctl probe")?.get_secret() {
         // It answers; but a new vault's key can only be kept if there is a collection to keep it in.
@@ -377,8 +369,8 @@ pub fn probe() -> Result<(Result<(), Miss>, Duration)> {
             _ => Ok(()),
         },
         Err(e) => Err(e),
-    })?;
-    Ok((r, start.elapsed()))
+    });
+    (r, start.elapsed())
 }
 
 /// The label a desktop keyring shows for a vault's entry.

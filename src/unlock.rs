@@ -86,7 +86,7 @@ impl Unlocked {
 }
 
 /// The keyring as the unlock order sees it: the stored key for an account (a vault id).
-pub type KeyringLoad<'a> = &'a dyn Fn(&str) -> Result<Result<Key, Miss>>;
+pub type KeyringLoad<'a> = &'a dyn Fn(&str) -> Result<Key, Miss>;
 
 /// Every source of a key, gathered once per command.
 pub struct Sources<'a> {
@@ -98,7 +98,7 @@ pub struct Sources<'a> {
     pub person: &'a dyn Prompter,
 }
 
-fn load_from_keyring(account: &str) -> Result<Result<Key, Miss>> {
+fn load_from_keyring(account: &str) -> Result<Key, Miss> {
     keystore::load(account)
 }
 
@@ -166,7 +166,7 @@ pub fn unlock(path: &Path, env: &Envelope, src: &Sources) -> Result<Unlocked> {
     let id = &env.header.vault_id;
     let mut why: Vec<String> = Vec::new();
     let mut keyring_failed = false;
-    if let Some(key) = from_keyring(env, id, src.keyring, &mut why, &mut keyring_failed)? {
+    if let Some(key) = from_keyring(env, id, src.keyring, &mut why, &mut keyring_failed) {
         return Ok(Unlocked::new(key, Source::Keyring, None));
     }
     if let Some(slot) = &env.header.passphrase {
@@ -230,31 +230,25 @@ pub fn legacy_pending(id: &str) -> String {
 /// answer is not asked again: that would cost a second timeout.
 /// `failed` is set when the keyring did not answer or refused (locked, dismissed, no service):
 /// then the key is not lost, only out of reach.
-fn from_keyring(
-    env: &Envelope,
-    id: &str,
-    load: KeyringLoad,
-    why: &mut Vec<String>,
-    failed: &mut bool,
-) -> Result<Option<Key>> {
+fn from_keyring(env: &Envelope, id: &str, load: KeyringLoad, why: &mut Vec<String>, failed: &mut bool) -> Option<Key> {
     for _ in 0..2 {
-        let main = load(id)?;
+        let main = load(id);
         match &main {
-            Ok(k) if env.key_fits(k) => return Ok(Some(k.clone())),
+            Ok(k) if env.key_fits(k) => return Some(k.clone()),
             Ok(_) | Err(Miss::NoEntry) => {}
             Err(m) => {
                 if !matches!(m, Miss::Off) {
                     why.push(m.to_string());
                     *failed = true;
                 }
-                return Ok(None);
+                return None;
             }
         }
         for account in [keystore::account_for(id, &env.header.key_check), legacy_pending(id)] {
-            if let Ok(Ok(k)) = load(&account)
+            if let Ok(k) = load(&account)
                 && env.key_fits(&k)
             {
-                return Ok(Some(k));
+                return Some(k);
             }
         }
         why.push(match main {
@@ -263,7 +257,7 @@ fn from_keyring(
         });
     }
     why.dedup();
-    Ok(None)
+    None
 }
 
 #[cfg(test)]
@@ -314,8 +308,8 @@ mod tests {
         r.err().and_then(|e| e.downcast_ref::<error::Error>().map(|x| x.code))
     }
 
-    fn no_keyring(_: &str) -> Result<Result<Key, Miss>> {
-        Ok(Err(Miss::Off))
+    fn no_keyring(_: &str) -> Result<Key, Miss> {
+        Err(Miss::Off)
     }
 
     #[test]
@@ -337,9 +331,9 @@ mod tests {
     fn the_env_key_comes_first_and_a_wrong_one_is_not_skipped() {
         let (env, key) = vault_with(Some("correct horse"));
         let asked = Cell::new(0);
-        let keyring = |_: &str| -> Result<Result<Key, Miss>> {
+        let keyring = |_: &str| -> Result<Key, Miss> {
             asked.set(asked.get() + 1);
-            Ok(Err(Miss::NoEntry))
+            Err(Miss::NoEntry)
         };
         let person = Scripted::new(true, &[]);
         let s = Sources {
@@ -361,16 +355,15 @@ mod tests {
         let id = env.header.vault_id.clone();
         let person = Scripted::new(true, &[]);
         let k2 = key.clone();
-        let main = move |acct: &str| -> Result<Result<Key, Miss>> {
-            Ok(if acct == id { Ok(k2.clone()) } else { Err(Miss::NoEntry) })
-        };
+        let main =
+            move |acct: &str| -> Result<Key, Miss> { if acct == id { Ok(k2.clone()) } else { Err(Miss::NoEntry) } };
         let s = Sources { env_key: None, cache: None, keyring: &main, env_passphrase: None, person: &person };
         assert_eq!(unlock(Path::new("v"), &env, &s).unwrap().source, Source::Keyring);
 
         let staged_at = keystore::account_for(&env.header.vault_id, &env.header.key_check);
         let k3 = key.clone();
-        let staged = move |acct: &str| -> Result<Result<Key, Miss>> {
-            Ok(if acct == staged_at { Ok(k3.clone()) } else { Ok(Key::random()) })
+        let staged = move |acct: &str| -> Result<Key, Miss> {
+            if acct == staged_at { Ok(k3.clone()) } else { Ok(Key::random()) }
         };
         let s = Sources { keyring: &staged, ..s };
         assert_eq!(unlock(Path::new("v"), &env, &s).unwrap().source, Source::Keyring, "a rotation's staged key");
@@ -414,9 +407,9 @@ mod tests {
     fn a_keyring_that_does_not_answer_is_asked_once() {
         let (env, _) = vault_with(None);
         let calls = Cell::new(0);
-        let slow = |_: &str| -> Result<Result<Key, Miss>> {
+        let slow = |_: &str| -> Result<Key, Miss> {
             calls.set(calls.get() + 1);
-            Ok(Err(Miss::Timeout(10)))
+            Err(Miss::Timeout(10))
         };
         let s = Sources { env_key: None, cache: None, keyring: &slow, env_passphrase: None, person: &Never };
         let e = unlock(Path::new("v"), &env, &s).err().unwrap();

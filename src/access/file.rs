@@ -46,8 +46,8 @@ fn is_locked(e: &anyhow::Error) -> bool {
 }
 
 /// The keyring as an unlock source that is never asked.
-fn no_keyring(_: &str) -> Result<Result<Key, keystore::Miss>> {
-    Ok(Err(keystore::Miss::Off))
+fn no_keyring(_: &str) -> std::result::Result<Key, keystore::Miss> {
+    Err(keystore::Miss::Off)
 }
 
 /// One command's way into one vault file.

@@ -30,7 +30,7 @@ pub(super) fn fresh(path: &Path, sources: &Sources) -> Result<Fresh> {
     let env_key = sources.env_key.clone();
     let key = env_key.clone().unwrap_or_else(Key::random);
     let mut header = Header::new(VaultKind::Personal, &key);
-    let stored = keystore::save(&header.vault_id, &label, &key)?;
+    let stored = keystore::save(&header.vault_id, &label, &key);
     let mut pass = sources.env_passphrase.clone();
     if let (Err(miss), None, None) = (&stored, &env_key, &pass) {
         if !sources.person.can_ask() {

@@ -48,11 +48,11 @@ pub fn newest_seen(op: &Opened) -> Result<Seen> {
     newest_seen_with(op, op.sealed()?, None, false)
 }
 
-pub(super) type Prefetched = std::thread::JoinHandle<Result<Result<Option<u64>, keystore::Miss>>>;
+pub(super) type Prefetched = std::thread::JoinHandle<Result<Option<u64>, keystore::Miss>>;
 
 /// Start asking the keyring for the generation of the file at `path`, when a keyring is on.
 pub(super) fn prefetch(vault_id: &str, path: &Path) -> Option<Prefetched> {
-    if !keystore::keyring_enabled().unwrap_or(false) {
+    if !keystore::keyring_enabled() {
         return None;
     }
     let (id, tag) = (vault_id.to_string(), file_tag(path));
@@ -73,7 +73,7 @@ pub(super) fn newest_seen_with(op: &Opened, s: &Sealed, prefetched: Option<Prefe
     }
     let tag = s.tag(&op.path);
     let from_keyring = || match prefetched {
-        Some(t) => t.join().unwrap_or(Ok(Ok(None))),
+        Some(t) => t.join().unwrap_or(Ok(None)),
         None => keystore::load_generation(&s.header.vault_id, tag),
     };
     let recorded = s.cached.as_ref().and_then(|c| c.generation_of(tag));
@@ -84,7 +84,7 @@ pub(super) fn newest_seen_with(op: &Opened, s: &Sealed, prefetched: Option<Prefe
     }
     let ask = s.origin() == Source::Keyring && (s.source == Source::Keyring || writing || recorded.is_none());
     if ask
-        && let Ok(Some(g)) = from_keyring()?
+        && let Ok(Some(g)) = from_keyring()
         && g > seen.generation
     {
         seen = Seen { generation: g, source: "the OS keyring" };

@@ -86,9 +86,9 @@ fn rekey(
     // Ask the keyring first (a desktop may ask its user to unlock it), with no lock held; and see
     // whether it keeps this vault's key at all.
     let current = acc.header()?.key_check;
-    let in_keyring = match keystore::load(id)? {
+    let in_keyring = match keystore::load(id) {
         Ok(_) => true,
-        Err(Miss::NoEntry) => keystore::load(&keystore::account_for(id, &current))?.is_ok(),
+        Err(Miss::NoEntry) => keystore::load(&keystore::account_for(id, &current)).is_ok(),
         Err(_) => false,
     };
     let note = acc.write_then(
@@ -100,8 +100,8 @@ fn rekey(
                 return Err(error::locked("wrong passphrase").hint("the vault was left as it was").into());
             }
             let new = Key::random();
-            let keyring_ok = in_keyring && keystore::replace_main(id, &label, &s.key)?.is_ok();
-            let staged = if keyring_ok { keystore::keep(id, &label, &new)? } else { Err(Miss::Off) };
+            let keyring_ok = in_keyring && keystore::replace_main(id, &label, &s.key).is_ok();
+            let staged = if keyring_ok { keystore::keep(id, &label, &new) } else { Err(Miss::Off) };
             if let (Err(miss), None) = (&staged, &pass) {
                 let why = if keyring_ok {
                     miss.to_string()
@@ -127,12 +127,11 @@ fn rekey(
         |op, note| {
             if let (Some(note), Some(s)) = (note, op.file_parts()) {
                 let kept = match keystore::set_main(id, &label, &s.key) {
-                    Ok(Ok(())) => {
+                    Ok(()) => {
                         retire_legacy_pending(id, &label);
                         return;
                     }
-                    Ok(Err(miss)) => miss.to_string(),
-                    Err(e) => e.to_string(),
+                    Err(miss) => miss.to_string(),
                 };
                 let staged_at = keystore::account_for(id, &s.header.key_check);
                 *note = format!("the new key is kept under the keyring account {staged_at}: {kept}");
@@ -151,8 +150,8 @@ fn rekey(
 /// legacy entry goes: a header on disk may still name that key.
 fn retire_legacy_pending(id: &str, label: &str) {
     let legacy = legacy_pending(id);
-    if let Ok(Ok(k)) = keystore::load(&legacy)
-        && let Ok(Ok(())) = keystore::keep(id, label, &k)
+    if let Ok(k) = keystore::load(&legacy)
+        && let Ok(()) = keystore::keep(id, label, &k)
     {
         let _ = keystore::delete(&legacy);
     }
@@ -231,7 +230,7 @@ pub fn import(ctx: &Ctx) -> Result<u8> {
     crate::cache::forget(&id);
     // Only the main entry gets it (whoever held it is kept under its own account): the key came
     // from the person importing it, who keeps it.
-    match keystore::set_main(&id, &keystore::label(&ctx.vault), &key)? {
+    match keystore::set_main(&id, &keystore::label(&ctx.vault), &key) {
         Ok(()) => {
             ctx.say(format!("stored the key of {} in the {}", ctx.vault.shown(), keystore::backend_name()));
             Ok(0)

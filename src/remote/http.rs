@@ -282,7 +282,7 @@ impl Client {
                 )),
             };
         }
-        match keystore::load_text(&self.account)? {
+        match keystore::load_text(&self.account) {
             Ok(t) => Ok((t, Auth::Keyring)),
             Err(miss) => Err(error::locked(format!("no credentials for the server at {}", self.base))
                 .hint(format!(

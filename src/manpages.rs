@@ -40,6 +40,23 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "TOKCTL_KEYRING_TIMEOUT",
         "how long to wait for the OS keyring before trying the next unlock source: seconds, or 30s, 2m, 1h (1 s to 1 hour, default 10)",
     ),
+    (
+        "TOKCTL_CACHE_TTL",
+        "how long a key opened from the OS keyring stays in the unlock cache (90s, 5m, 2h; default 5m, at most 24h); `0` or `off` turns the cache off",
+    ),
+    (
+        "TOKCTL_REMOTE_TIMEOUT",
+        "how long a remote store has to answer each request: seconds, or 30s, 2m (1 s to 1 hour, default 10)",
+    ),
+    (
+        "BAO_TOKEN, VAULT_TOKEN",
+        "the token for a remote store (tried in this order); never passed to commands run by exec",
+    ),
+    (
+        "BAO_ROLE_ID, BAO_SECRET_ID",
+        "AppRole login for a remote store when no token is set; never passed to commands run by exec",
+    ),
+    ("BAO_CACERT, VAULT_CACERT", "a PEM file of the CA that signed a remote store's certificate"),
     ("CI", "`true` or `1`: the [ci] vault of the project file applies"),
     ("NO_COLOR", "when set and not empty, no colour under --color auto"),
     ("GITHUB_ENV", "the file `tokctl env --format github` appends to"),

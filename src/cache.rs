@@ -26,8 +26,8 @@ pub use crate::settings::{ENV_TTL, LIMIT_HINT, MAX_TTL, Policy};
 
 /// The policy from the environment. A value that is not a duration is a usage error (exit 2):
 /// a typo must not silently turn the cache on for longer than meant.
-pub fn policy() -> Result<Policy> {
-    Ok(crate::settings::get().cache)
+pub fn policy() -> Policy {
+    crate::settings::get().cache
 }
 
 /// One cached key.
@@ -182,7 +182,7 @@ fn description(vault_id: &str) -> String {
 
 /// The cache of this process's login session, if it has one and the policy allows it.
 pub fn open() -> Result<Availability> {
-    if policy()? == Policy::Off {
+    if policy() == Policy::Off {
         return Ok(Availability::Off);
     }
     Ok(imp::session())

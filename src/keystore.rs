@@ -18,8 +18,8 @@ pub const SERVICE: &str = "tokctl";
 pub use crate::settings::{ENV_KEY, ENV_KEYRING, ENV_KEYRING_TIMEOUT as ENV_TIMEOUT, ENV_PASS};
 
 /// `TOKCTL_VAULT_KEY`, when set (checked when the command started: `settings`).
-pub fn env_key() -> Result<Option<Key>> {
-    Ok(crate::settings::get().vault_key.clone())
+pub fn env_key() -> Option<Key> {
+    crate::settings::get().vault_key.clone()
 }
 
 /// `TOKCTL_PASSPHRASE`, when set.

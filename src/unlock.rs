@@ -105,7 +105,7 @@ fn load_from_keyring(account: &str) -> Result<Key, Miss> {
 impl<'a> Sources<'a> {
     /// The sources this process has: the environment, the OS keyring, and `person`.
     pub fn from_env(person: &'a dyn Prompter) -> Result<Sources<'a>> {
-        let env_key = keystore::env_key()?;
+        let env_key = keystore::env_key();
         // With the key in the environment the cache is never needed (and never asked).
         let cache = if env_key.is_some() { None } else { crate::cache::open()?.usable().map(Rc::new) };
         Ok(Sources { env_key, cache, keyring: &load_from_keyring, env_passphrase: keystore::env_passphrase(), person })

@@ -25,8 +25,8 @@ pub(super) fn fill(c: &Cache, op: &Opened, generation: u64) {
             }
             return;
         }
-        (Source::Keyring, Ok(cache::Policy::Ttl { secs, .. })) => secs,
-        (Source::Passphrase, Ok(cache::Policy::Ttl { secs, explicit: true })) => secs,
+        (Source::Keyring, cache::Policy::Ttl { secs, .. }) => secs,
+        (Source::Passphrase, cache::Policy::Ttl { secs, explicit: true }) => secs,
         _ => return,
     };
     let entry = cache::Entry::new(s.key.clone(), s.source, tag, generation);

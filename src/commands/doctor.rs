@@ -90,9 +90,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         Err(Miss::Failed(why)) => r.line("keyring", format!("– {} is not usable: {why}", keystore::backend_name())),
         Err(m) => r.line("keyring", format!("– {m}")),
     }
-    for (var, set) in
-        [(ENV_KEY, keystore::env_key().ok().flatten().is_some()), (ENV_PASS, keystore::env_passphrase().is_some())]
-    {
+    for (var, set) in [(ENV_KEY, keystore::env_key().is_some()), (ENV_PASS, keystore::env_passphrase().is_some())] {
         if set {
             r.line("env", format!("{var} is set"));
         }
@@ -308,8 +306,8 @@ fn vault_choice(ctx: &Ctx, r: &mut Report) {
         return;
     };
     r.line("project", pf.path.shown());
-    let exempt = keystore::env_key().ok().flatten().is_some()
-        && pf.vault_now().is_some_and(|v| ctx.from_project && pf.holds(&v).is_some());
+    let exempt =
+        keystore::env_key().is_some() && pf.vault_now().is_some_and(|v| ctx.from_project && pf.holds(&v).is_some());
     let trust = if exempt {
         Ok("✓ needs no trust: its vault is inside its tree and TOKCTL_VAULT_KEY alone opens it".to_string())
     } else {

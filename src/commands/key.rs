@@ -209,7 +209,7 @@ pub fn import(ctx: &Ctx) -> Result<u8> {
     } else {
         match ctx.access()?.key_for(&env, true) {
             Ok((k, _)) => k,
-            Err(_) if env.header.passphrase.is_none() && keystore::env_key()?.is_none() => {
+            Err(_) if env.header.passphrase.is_none() && keystore::env_key().is_none() => {
                 return Err(error::usage("no key on stdin")
                     .hint("pipe in the line `tokctl key export` printed, e.g. `tokctl key import < key.txt`")
                     .into());

@@ -57,8 +57,8 @@ impl Auth {
     }
 }
 
-pub fn timeout_secs() -> Result<u64> {
-    Ok(crate::settings::get().remote_timeout)
+pub fn timeout_secs() -> u64 {
+    crate::settings::get().remote_timeout
 }
 
 /// The account of a server's token in the OS keyring (service `tokctl`): `server:` and the
@@ -111,7 +111,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(loc: &Location) -> Result<Client> {
-        let timeout = timeout_secs()?;
+        let timeout = timeout_secs();
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some((var, path)) = crate::settings::get().cacert.clone() {
             let pem = crate::fsio::read_opt(std::path::Path::new(&path), crate::fsio::MAX_SMALL)?.ok_or_else(|| {

@@ -23,6 +23,9 @@ enum State {
 #[derive(Serialize)]
 struct Check {
     topic: String,
+    /// It continues the topic above it: the text form shows it with no label.
+    #[serde(skip)]
+    continued: bool,
     state: State,
     text: String,
 }
@@ -33,8 +36,6 @@ pub(crate) struct Report {
     worst: Option<Code>,
     /// A problem with no exit code of its own (the server could not be reached): exit 1.
     failed: bool,
-    /// The lines that continue the topic above them (shown with no label).
-    continued: Vec<usize>,
 }
 
 impl Report {
@@ -65,11 +66,7 @@ impl Report {
             ("", Some(last)) => last.topic.clone(),
             _ => label.to_string(),
         };
-        self.checks.push(Check { topic, state, text: text.to_string() });
-        // Keep the label as written for the text form: a continuation line has none.
-        if label.is_empty() {
-            self.continued.push(self.checks.len() - 1);
-        }
+        self.checks.push(Check { topic, continued: label.is_empty(), state, text: text.to_string() });
     }
 
     /// The exit status: 1 when something could not be reached, else the worst finding's code.
@@ -86,8 +83,8 @@ impl Report {
             return Ok(status);
         }
         let mut out = String::new();
-        for (i, c) in self.checks.iter().enumerate() {
-            let label = if self.continued.contains(&i) { "" } else { c.topic.as_str() };
+        for c in &self.checks {
+            let label = if c.continued { "" } else { c.topic.as_str() };
             let mark = match c.state {
                 State::Ok => "✓ ",
                 State::Note => "– ",

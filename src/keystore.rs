@@ -5,7 +5,8 @@
 //! A keyring that fails or forgot never causes a new key for an existing vault: that decision is
 //! made by the caller, which only makes keys for vaults that do not exist yet.
 
-use std::sync::mpsc;
+use std::collections::HashMap;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
@@ -13,6 +14,9 @@ use zeroize::Zeroizing;
 use crate::crypto;
 use crate::error::{self, Result};
 use crate::secret::Key;
+
+#[cfg(target_os = "linux")]
+mod secret_service;
 
 pub const SERVICE: &str = "tokctl";
 pub use crate::settings::{ENV_KEY, ENV_KEYRING, ENV_KEYRING_TIMEOUT as ENV_TIMEOUT, ENV_PASS};
@@ -91,15 +95,19 @@ pub fn backend_name() -> &'static str {
 fn store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>> {
     // Without a session bus libdbus would try X11 autolaunch and fail with a message about
     // compile-time options; say what is really missing instead.
-    let bus_set = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|v| !v.is_empty());
-    let runtime_bus =
-        std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).join("bus").exists());
-    if !bus_set && !runtime_bus {
+    if !session_bus_known() {
         return Err(keyring_core::Error::NoStorageAccess(
             "there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no Secret Service".into(),
         ));
     }
     Ok(dbus_secret_service_keyring_store::Store::new()?)
+}
+
+/// Whether there is a session bus to ask: its address, or the socket in the runtime directory.
+#[cfg(target_os = "linux")]
+fn session_bus_known() -> bool {
+    let bus_set = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|v| !v.is_empty());
+    bus_set || std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).join("bus").exists())
 }
 
 #[cfg(target_os = "macos")]
@@ -181,10 +189,7 @@ pub fn load(account: &str) -> Result<Key, Miss> {
 
 /// `load`, given up after `secs` at most.
 pub fn load_within(account: &str, secs: u64) -> Result<Key, Miss> {
-    let account = account.to_string();
-    let got = bounded_by(secs, move || entry(&account, "tokctl vault key")?.get_secret());
-    got.and_then(|bytes| {
-        let text = Zeroizing::new(bytes);
+    read_secret(account, "tokctl vault key", secs).and_then(|text| {
         std::str::from_utf8(&text)
             .ok()
             .and_then(|t| crypto::decode_key(t).ok())
@@ -192,7 +197,112 @@ pub fn load_within(account: &str, secs: u64) -> Result<Key, Miss> {
     })
 }
 
+/// What one read answered, kept for the command's next ask (`preload`).
+enum Stashed {
+    Secret(Zeroizing<Vec<u8>>),
+    NoEntry,
+    Timeout(u64),
+}
+
+/// Answers read ahead by `preload`, each taken once: a second ask of the same account (a retry
+/// after a concurrent rotation, say) goes to the keyring again.
+static STASH: Mutex<Option<HashMap<String, Stashed>>> = Mutex::new(None);
+
+fn stash() -> std::sync::MutexGuard<'static, Option<HashMap<String, Stashed>>> {
+    STASH.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn take_stashed(account: &str) -> Option<Result<Zeroizing<Vec<u8>>, Miss>> {
+    stash().as_mut()?.remove(account).map(|s| match s {
+        Stashed::Secret(b) => Ok(b),
+        Stashed::NoEntry => Err(Miss::NoEntry),
+        Stashed::Timeout(secs) => Err(Miss::Timeout(secs)),
+    })
+}
+
+/// A write to `account` makes what was read ahead of it stale.
+fn forget(account: &str) {
+    if let Some(m) = stash().as_mut() {
+        m.remove(account);
+    }
+}
+
+/// Read a vault's entries in one exchange with the Secret Service, ahead of the asks that follow
+/// in this command: its generation record (rollback detection) and `key_accounts`, where its key
+/// may be (the unlock order's; none when the key is known already). Where that exchange cannot
+/// answer plainly, nothing is kept and the asks go to the keyring one by one as before.
+pub fn preload(vault_id: &str, key_accounts: &[String]) {
+    let mut accounts = key_accounts.to_vec();
+    accounts.push(generations_account(vault_id));
+    let Some(answers) = read_ahead(&accounts, timeout_secs()) else { return };
+    let mut slot = stash();
+    let m = slot.get_or_insert_with(HashMap::new);
+    for (account, answer) in accounts.into_iter().zip(answers) {
+        if let Some(a) = answer {
+            m.insert(account, a);
+        }
+    }
+}
+
+/// One exchange for `accounts` (Linux: `secret_service`), bounded by `secs`: per account what it
+/// answered plainly, else nothing. `None` when the keyring is off or the exchange failed.
+#[cfg(target_os = "linux")]
+fn read_ahead(accounts: &[String], secs: u64) -> Option<Vec<Option<Stashed>>> {
+    use secret_service::Found;
+    if !keyring_enabled() || !session_bus_known() {
+        return None;
+    }
+    let (tx, rx) = mpsc::channel();
+    let owned = accounts.to_vec();
+    std::thread::spawn(move || {
+        let _ = tx.send(secret_service::read(SERVICE, &owned, Duration::from_secs(secs)));
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(Ok(found)) => Some(
+            found
+                .into_iter()
+                .map(|f| {
+                    f.map(|f| match f {
+                        Found::Secret(b) => Stashed::Secret(b),
+                        Found::Nothing => Stashed::NoEntry,
+                    })
+                })
+                .collect(),
+        ),
+        // It answered with an error (no Secret Service on the bus, say): the ordinary way
+        // explains it.
+        Ok(Err(_)) => None,
+        // It did not answer at all: asking again would only wait again.
+        Err(_) => Some(accounts.iter().map(|_| Some(Stashed::Timeout(secs))).collect()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn read_ahead(_accounts: &[String], _secs: u64) -> Option<Vec<Option<Stashed>>> {
+    None
+}
+
+/// The secret kept under `account`: read ahead, else in one exchange of its own, else through
+/// the keyring store (which unlocks, prompts and explains).
+fn read_secret(account: &str, label: &'static str, secs: u64) -> Result<Zeroizing<Vec<u8>>, Miss> {
+    if !keyring_enabled() {
+        return Err(Miss::Off);
+    }
+    if let Some(r) = take_stashed(account) {
+        return r;
+    }
+    match read_ahead(&[account.to_string()], secs).and_then(|mut v| v.pop().flatten()) {
+        Some(Stashed::Secret(b)) => return Ok(b),
+        Some(Stashed::NoEntry) => return Err(Miss::NoEntry),
+        Some(Stashed::Timeout(s)) => return Err(Miss::Timeout(s)),
+        None => {}
+    }
+    let account = account.to_string();
+    bounded_by(secs, move || entry(&account, label)?.get_secret()).map(Zeroizing::new)
+}
+
 pub fn save(account: &str, label: &str, key: &Key) -> Result<(), Miss> {
+    forget(account);
     let (account, label) = (account.to_string(), label.to_string());
     let text = crypto::encode_key(key);
     bounded(move || entry(&account, &label)?.set_secret(text.as_bytes()).map_err(explain))
@@ -200,10 +310,7 @@ pub fn save(account: &str, label: &str, key: &Key) -> Result<(), Miss> {
 
 /// A text secret kept under `account`: a remote server's token, kept by `tokctl login`.
 pub fn load_text(account: &str) -> Result<Zeroizing<String>, Miss> {
-    let account = account.to_string();
-    let got = bounded(move || entry(&account, "tokctl server token")?.get_secret());
-    got.and_then(|bytes| {
-        let bytes = Zeroizing::new(bytes);
+    read_secret(account, "tokctl server token", timeout_secs()).and_then(|bytes| {
         std::str::from_utf8(&bytes)
             .map(|t| Zeroizing::new(t.to_string()))
             .map_err(|_| Miss::Failed("the stored entry is not text".into()))
@@ -212,6 +319,7 @@ pub fn load_text(account: &str) -> Result<Zeroizing<String>, Miss> {
 
 /// Keep `text` under `account`, labelled `label`.
 pub fn save_text(account: &str, label: &str, text: Zeroizing<String>) -> Result<(), Miss> {
+    forget(account);
     let (account, label) = (account.to_string(), label.to_string());
     bounded(move || entry(&account, &label)?.set_secret(text.as_bytes()).map_err(explain))
 }
@@ -246,6 +354,7 @@ fn explain(e: keyring_core::Error) -> keyring_core::Error {
 }
 
 pub fn delete(account: &str) -> Result<(), Miss> {
+    forget(account);
     let account = account.to_string();
     bounded(move || entry(&account, "tokctl vault key")?.delete_credential())
 }
@@ -324,12 +433,9 @@ fn parse_generations(text: &str) -> Vec<(String, u64)> {
 
 /// The newest generation the keyring remembers for the file tagged `tag`.
 pub fn load_generation(vault_id: &str, tag: &str) -> Result<Option<u64>, Miss> {
-    let account = generations_account(vault_id);
-    let tag = tag.to_string();
-    let got = bounded(move || entry(&account, "tokctl vault generations")?.get_secret());
-    match got {
+    match read_secret(&generations_account(vault_id), "tokctl vault generations", timeout_secs()) {
         Ok(bytes) => {
-            Ok(parse_generations(&String::from_utf8_lossy(&bytes)).into_iter().find(|(t, _)| *t == tag).map(|(_, g)| g))
+            Ok(parse_generations(&String::from_utf8_lossy(&bytes)).into_iter().find(|(t, _)| t == tag).map(|(_, g)| g))
         }
         Err(Miss::NoEntry) => Ok(None),
         Err(m) => Err(m),
@@ -341,6 +447,7 @@ pub fn save_generation(vault_id: &str, tag: &str, generation: u64) -> Result<(),
     // A read-then-write that every file of this id shares: copies must not undo each other.
     let _turn = lock_id(vault_id);
     let account = generations_account(vault_id);
+    forget(&account);
     let tag = tag.to_string();
     bounded(move || {
         let e = entry(&account, "tokctl vault generations")?;

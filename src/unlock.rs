@@ -223,6 +223,13 @@ pub fn legacy_pending(id: &str) -> String {
     format!("{id}+pending")
 }
 
+/// The keyring accounts the key of a vault with `header` may be under, in the order they are
+/// asked (`from_keyring`).
+pub fn keyring_accounts(header: &Header) -> [String; 3] {
+    let id = &header.vault_id;
+    [id.clone(), keystore::account_for(id, &header.key_check), legacy_pending(id)]
+}
+
 /// The key from the keyring: the vault's main entry; else the entry named by the vault's key
 /// check (a rotation's staged key, or a key kept aside when a copy of this vault was re-keyed);
 /// else a legacy `+pending` entry. A rotation swaps the entries while we look; when the keyring
@@ -244,7 +251,8 @@ fn from_keyring(env: &Envelope, id: &str, load: KeyringLoad, why: &mut Vec<Strin
                 return None;
             }
         }
-        for account in [keystore::account_for(id, &env.header.key_check), legacy_pending(id)] {
+        let [_, by_check, legacy] = keyring_accounts(&env.header);
+        for account in [by_check, legacy] {
             if let Ok(k) = load(&account)
                 && env.key_fits(&k)
             {

@@ -271,3 +271,70 @@ fn a_dead_or_hanging_keyring_falls_through_to_the_passphrase() {
     env.unset("DBUS_SESSION_BUS_ADDRESS").unset("TOKCTL_KEYRING_TIMEOUT").unset("TOKCTL_PASSPHRASE");
     assert_eq!(env.get("gh"), secret, "the keyring entry still fits");
 }
+
+/// What tokctl asked the Secret Service while `run` ran, as seen by a real `dbus-monitor` on the
+/// session bus: the member of every method call to `org.freedesktop.Secret.*`, in order. The
+/// monitor is known to be listening once it printed its first line, and to have seen everything
+/// once a marker call made after `run` shows up.
+fn secret_service_calls(run: impl FnOnce()) -> Vec<String> {
+    use std::io::BufRead;
+    let mut mon = std::process::Command::new("dbus-monitor")
+        .args(["--session", "--monitor"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("dbus-monitor (package dbus) runs");
+    let mut lines = std::io::BufReader::new(mon.stdout.take().unwrap()).lines();
+    lines.next().expect("dbus-monitor prints once it listens").unwrap();
+    run();
+    let marker = format!("tokctl-test-marker-{}", std::process::id());
+    let sent = std::process::Command::new("dbus-send")
+        .args([
+            "--session",
+            "--type=signal",
+            &format!("/org/tokctl/{}", marker.replace('-', "_")),
+            "org.tokctl.Test.Done",
+        ])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let mut calls = Vec::new();
+    for line in lines {
+        let line = line.unwrap();
+        if line.contains(&marker.replace('-', "_")) {
+            break;
+        }
+        if line.starts_with("method call") && line.contains("interface=org.freedesktop.Secret.") {
+            let member = line.split("member=").nth(1).unwrap_or("").trim().to_string();
+            calls.push(member);
+        }
+    }
+    let _ = mon.kill();
+    let _ = mon.wait();
+    calls
+}
+
+#[test]
+fn a_keyring_read_is_one_exchange_with_the_secret_service() {
+    // Issue 18: one Secret Service round trip per command. The key and the record of the
+    // file's generation (rollback detection) are searched for together and read with one
+    // `GetSecrets`; no item is read on its own, and no second session is opened.
+    let mut env = Env::keyring();
+    env.set("TOKCTL_CACHE_TTL", "off"); // every command asks the keyring, none the unlock cache
+    let secret = env.create("gh", &[]);
+    env.create("warm", &[]); // a write: the generation record exists from here on
+    for args in [&["get", "gh"][..], &["exec", "-t", "gh", "--", "true"], &["list"]] {
+        let mut out = None;
+        let calls = secret_service_calls(|| out = Some(env.succeeds(args, b"")));
+        if args[0] == "get" {
+            assert_eq!(out.unwrap().stdout, format!("{secret}\n"));
+        }
+        let count = |m: &str| calls.iter().filter(|c| *c == m).count();
+        assert_eq!(count("OpenSession"), 1, "{args:?} opened one session: {calls:?}");
+        assert_eq!(count("GetSecrets"), 1, "{args:?} read every item in one call: {calls:?}");
+        assert_eq!(count("GetSecret"), 0, "{args:?} read no item on its own: {calls:?}");
+        let last_search = calls.iter().rposition(|c| c == "SearchItems").unwrap();
+        let first_read = calls.iter().position(|c| c == "GetSecrets").unwrap();
+        assert!(last_search < first_read, "{args:?} searched for everything before reading: {calls:?}");
+    }
+}

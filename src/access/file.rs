@@ -198,14 +198,16 @@ impl<'a> File<'a> {
         let from_cache = self.known.as_ref().is_some_and(|u| u.source == Source::Cache);
         let keyring_check =
             generations::asks_keyring(origin, from_cache, intent == Intent::Write, || self.cache_records());
-        // The keyring's record of this file's generation is asked for while the key is looked
-        // up, not after it: two Secret Service round trips cost one.
-        let prefetch = (keyring_check
+        // The keyring's record of this file's generation is read in the same exchange as the
+        // key (when the key is still to be found): one Secret Service round trip, not two.
+        if keyring_check
             && !self.allow_rollback
             && self.sources.env_key.is_none()
-            && env.header.kind != VaultKind::Bundle)
-            .then(|| generations::prefetch(&env.header.vault_id, &self.path))
-            .flatten();
+            && env.header.kind != VaultKind::Bundle
+        {
+            let keys = if origin.is_none() { unlock::keyring_accounts(&env.header).to_vec() } else { Vec::new() };
+            crate::keystore::preload(&env.header.vault_id, &keys);
+        }
         let (key, source) = self.key_for(&env, may_ask)?;
         let header = env.header.clone();
         let payload = match only {
@@ -216,7 +218,7 @@ impl<'a> File<'a> {
         let op = Opened::file(self.path.clone(), payload, Sealed::new(header, key, source, cached));
         if !self.allow_rollback {
             let s = op.sealed()?;
-            let seen = generations::newest_seen_with(&op, s, prefetch, intent == Intent::Write)?;
+            let seen = generations::newest_seen_with(&op, s, intent == Intent::Write)?;
             if s.generation() < seen.generation {
                 // A writer replaces the file before it appends to the log, so a newer generation
                 // in the log while the file is still the one we read means an older copy.

@@ -2,12 +2,10 @@
 //! conflict) can bring revoked tokens back, so every open compares the file's generation with
 //! the newest one seen outside it: in its log, in the unlock cache's record of this file, and in
 //! the OS keyring for a key that came from there. Writes remember their generation in those
-//! places (`remember`). Reads ask the keyring while the key is looked up (`prefetch`), so the
-//! check costs no extra Secret Service round trip.
+//! places (`remember`). The keyring's record is read in the same exchange as the key
+//! (`keystore::preload`), so the check costs no extra Secret Service round trip.
 
-use std::path::Path;
-
-use super::opened::{Opened, Sealed, file_tag};
+use super::opened::{Opened, Sealed};
 use crate::cache::Cache;
 use crate::error::{self, Result};
 use crate::journal;
@@ -45,25 +43,14 @@ pub(super) fn asks_keyring(
 /// (so a vault and its log rolled back together are still caught). A bundle keeps no history;
 /// a remote store has no generation at all.
 pub fn newest_seen(op: &Opened) -> Result<Seen> {
-    newest_seen_with(op, op.sealed()?, None, false)
-}
-
-pub(super) type Prefetched = std::thread::JoinHandle<Result<Option<u64>, keystore::Miss>>;
-
-/// Start asking the keyring for the generation of the file at `path`, when a keyring is on.
-pub(super) fn prefetch(vault_id: &str, path: &Path) -> Option<Prefetched> {
-    if !keystore::keyring_enabled() {
-        return None;
-    }
-    let (id, tag) = (vault_id.to_string(), file_tag(path));
-    Some(std::thread::spawn(move || keystore::load_generation(&id, &tag)))
+    newest_seen_with(op, op.sealed()?, false)
 }
 
 /// The keyring is asked when the key came from it, and for a write with a key the cache got from
 /// it; a read answered from the cache uses the generation the cache recorded for this file, or
 /// asks the keyring when the cache has no record of this file (a copy read once all its slots
 /// were taken).
-pub(super) fn newest_seen_with(op: &Opened, s: &Sealed, prefetched: Option<Prefetched>, writing: bool) -> Result<Seen> {
+pub(super) fn newest_seen_with(op: &Opened, s: &Sealed, writing: bool) -> Result<Seen> {
     let mut seen = Seen { generation: 0, source: "nowhere" };
     if s.header.kind == VaultKind::Bundle {
         return Ok(seen);
@@ -72,10 +59,7 @@ pub(super) fn newest_seen_with(op: &Opened, s: &Sealed, prefetched: Option<Prefe
         seen = Seen { generation: h.generation, source: "its log" };
     }
     let tag = s.tag(&op.path);
-    let from_keyring = || match prefetched {
-        Some(t) => t.join().unwrap_or(Ok(None)),
-        None => keystore::load_generation(&s.header.vault_id, tag),
-    };
+    let from_keyring = || keystore::load_generation(&s.header.vault_id, tag);
     let recorded = s.cached.as_ref().and_then(|c| c.generation_of(tag));
     if let Some(g) = recorded
         && g > seen.generation

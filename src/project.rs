@@ -161,10 +161,17 @@ impl ProjectFile {
         shown(&self.path)
     }
 
-    /// Exempt from trust: `vault` is a regular file inside this file's tree once symlinks and
-    /// `..` are resolved, with no other name outside it (one link), and this file is one that
-    /// could be used at all (`require_usable`). The caller also requires that `TOKCTL_VAULT_KEY`
-    /// alone unlocks it, and opens the canonical path returned here, the one that was checked.
+    /// The one rule that exempts this file from trust (for commands and for `doctor` alike):
+    /// `TOKCTL_VAULT_KEY` is set, so it alone unlocks the vault, and the vault lies inside this
+    /// file's tree (`holds`). The canonical path returned is the one that was checked, and the
+    /// one to open.
+    pub(crate) fn exempts(&self, vault: &Path) -> Option<PathBuf> {
+        crate::keystore::env_key().is_some().then(|| self.holds(vault)).flatten()
+    }
+
+    /// Inside this file's tree: `vault` is a regular file there once symlinks and `..` are
+    /// resolved, with no other name outside it (one link), and this file is one that could be
+    /// used at all (`require_usable`).
     pub(crate) fn holds(&self, vault: &Path) -> Option<PathBuf> {
         let v = std::fs::canonicalize(vault).ok()?;
         let m = std::fs::metadata(&v).ok()?;

@@ -306,8 +306,7 @@ fn vault_choice(ctx: &Ctx, r: &mut Report) {
         return;
     };
     r.line("project", pf.path.shown());
-    let exempt =
-        keystore::env_key().is_some() && pf.vault_now().is_some_and(|v| ctx.from_project && pf.holds(&v).is_some());
+    let exempt = ctx.from_project && pf.exempts(&ctx.vault).is_some();
     let trust = if exempt {
         Ok("✓ needs no trust: its vault is inside its tree and TOKCTL_VAULT_KEY alone opens it".to_string())
     } else {

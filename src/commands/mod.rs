@@ -77,9 +77,7 @@ impl Ctx {
         if let Some(pf) = self.project.as_ref().filter(|_| uses_env || self.from_project) {
             project::require_usable(pf)?;
             // The path that was checked is the one opened.
-            if keystore::env_key().is_some()
-                && let Some(inside) = pf.holds(&self.vault)
-            {
+            if let Some(inside) = pf.exempts(&self.vault) {
                 return Access::env_key_only(&inside);
             }
             if let Err(e) = project::require_trust(pf) {

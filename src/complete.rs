@@ -2,11 +2,10 @@
 //! only when the vault opens without a prompt (from `TOKCTL_VAULT_KEY` or the OS keyring, given
 //! up after 2 s); otherwise silently nothing. Kept apart from `cli`, which knows no storage.
 
-use clap::CommandFactory;
 use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
 
-use crate::cli::{Cli, Shell};
+use crate::cli::Shell;
 use crate::keystore;
 use crate::unlock::{self, Sources};
 use crate::vault::Envelope;
@@ -56,7 +55,7 @@ const TOKEN_ARGS: &[(&str, &str)] = &[
 
 /// `Cli`'s command, with token names offered where a token is named.
 pub fn command() -> clap::Command {
-    let mut cmd = Cli::command();
+    let mut cmd = crate::cli::full_command();
     for (sub, arg) in TOKEN_ARGS {
         cmd = cmd.mut_subcommand(*sub, |s| s.mut_arg(*arg, |a| a.add(ArgValueCandidates::new(token_names))));
     }

@@ -4,10 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use clap::CommandFactory;
 use roff::{Roff, bold, roman};
-
-use crate::cli::Cli;
 
 const EXIT_STATUS: &[(&str, &str)] = &[
     ("0", "success"),
@@ -93,9 +90,11 @@ pub fn examples(cmd: &clap::Command) -> Option<String> {
 fn page(cmd: clap::Command, name: &str) -> Vec<u8> {
     let ex = examples(&cmd);
     let has_subcommands = cmd.has_subcommands();
-    let man = clap_mangen::Man::new(cmd.name(name.to_string()).bin_name(name.replace('-', " ")))
-        .source("tokctl")
-        .manual("tokctl manual");
+    let man = clap_mangen::Man::new(
+        cmd.name(name.to_string()).display_name(name.to_string()).bin_name(name.replace('-', " ")),
+    )
+    .source("tokctl")
+    .manual("tokctl manual");
     let mut out = Vec::new();
     // Writing to a Vec cannot fail.
     man.render_title(&mut out).expect("in memory");
@@ -140,12 +139,13 @@ fn page(cmd: clap::Command, name: &str) -> Vec<u8> {
 /// Every page, by file name (`tokctl.1`, `tokctl-get.1`, `tokctl-key-export.1`…).
 pub fn pages() -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
-    let cli = Cli::command();
+    let cli = crate::cli::full_command();
     files.insert("tokctl.1".to_string(), page(cli.clone(), "tokctl"));
     for sub in cli.get_subcommands() {
         let name = format!("tokctl-{}", sub.get_name());
         if sub.has_subcommands() {
-            for inner in sub.get_subcommands() {
+            // clap's own `help` subcommand (added when `key` was built) gets no page.
+            for inner in sub.get_subcommands().filter(|i| i.get_name() != "help") {
                 let n = format!("{name}-{}", inner.get_name());
                 files.insert(format!("{n}.1"), page(inner.clone(), &n));
             }

@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use super::damaged;
 use super::record::{Payload, RecordRef, new_id};
 use crate::crypto::{self, KdfParams, NONCE_LEN};
 use crate::error::{self, Result};
@@ -177,12 +178,6 @@ pub struct Envelope {
     /// The header's bytes exactly as read: the associated data of the ciphertext.
     head: Vec<u8>,
     ciphertext: Vec<u8>,
-}
-
-pub(super) fn damaged(what: &str) -> anyhow::Error {
-    error::damaged(format!("the vault file is damaged: {what}"))
-        .hint("it was left untouched; restore it from a backup, or move it aside to start a new vault")
-        .into()
 }
 
 impl Envelope {

@@ -18,3 +18,10 @@ pub(crate) use names::{
 };
 pub use record::{Kind, Payload, Record};
 pub(crate) use record::{Meta, Status, new_id};
+
+/// What every reader of a vault's bytes says when they do not hold together (exit 6).
+fn damaged(what: &str) -> anyhow::Error {
+    crate::error::damaged(format!("the vault file is damaged: {what}"))
+        .hint("it was left untouched; restore it from a backup, or move it aside to start a new vault")
+        .into()
+}

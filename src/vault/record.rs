@@ -6,7 +6,7 @@ use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_bytes::Bytes;
 
-use super::envelope::damaged;
+use super::damaged;
 use super::names::{check_env, check_injectable, check_name, default_env, scope_set};
 use crate::crypto;
 use crate::error::{self, Result};

@@ -302,10 +302,35 @@ fn read_secret(account: &str, label: &'static str, secs: u64) -> Result<Zeroizin
 }
 
 pub fn save(account: &str, label: &str, key: &Key) -> Result<(), Miss> {
+    write_secret(account, label, crypto::encode_key(key).as_bytes().to_vec())
+}
+
+/// Keep `bytes` under `account`: an item that exists is given them in the process's own session
+/// (Linux: `secret_service::replace`); a new item, a locked one, or any trouble goes through the
+/// keyring store, which creates, unlocks and explains.
+fn write_secret(account: &str, label: &str, bytes: Vec<u8>) -> Result<(), Miss> {
     forget(account);
+    if !keyring_enabled() {
+        return Err(Miss::Off);
+    }
+    let bytes = Zeroizing::new(bytes);
+    #[cfg(target_os = "linux")]
+    if session_bus_known() {
+        let secs = timeout_secs();
+        let (tx, rx) = mpsc::channel();
+        let (acct, b) = (account.to_string(), bytes.clone());
+        std::thread::spawn(move || {
+            let _ = tx.send(secret_service::replace(SERVICE, &acct, &b, Duration::from_secs(secs)));
+        });
+        match rx.recv_timeout(Duration::from_secs(secs)) {
+            Ok(Ok(true)) => return Ok(()),
+            Ok(Ok(false) | Err(_)) => {}
+            // Whether it was written is unknown: say so, as the store would have.
+            Err(_) => return Err(Miss::Timeout(secs)),
+        }
+    }
     let (account, label) = (account.to_string(), label.to_string());
-    let text = crypto::encode_key(key);
-    bounded(move || entry(&account, &label)?.set_secret(text.as_bytes()).map_err(explain))
+    bounded(move || entry(&account, &label)?.set_secret(&bytes).map_err(explain))
 }
 
 /// A text secret kept under `account`: a remote server's token, kept by `tokctl login`.
@@ -319,9 +344,7 @@ pub fn load_text(account: &str) -> Result<Zeroizing<String>, Miss> {
 
 /// Keep `text` under `account`, labelled `label`.
 pub fn save_text(account: &str, label: &str, text: Zeroizing<String>) -> Result<(), Miss> {
-    forget(account);
-    let (account, label) = (account.to_string(), label.to_string());
-    bounded(move || entry(&account, &label)?.set_secret(text.as_bytes()).map_err(explain))
+    write_secret(account, label, text.as_bytes().to_vec())
 }
 
 /// What a Secret Service without a default collection is missing, and how to make one.
@@ -448,22 +471,19 @@ pub fn save_generation(vault_id: &str, tag: &str, generation: u64) -> Result<(),
     let _turn = lock_id(vault_id);
     let account = generations_account(vault_id);
     forget(&account);
-    let tag = tag.to_string();
-    bounded(move || {
-        let e = entry(&account, "tokctl vault generations")?;
-        let mut all = match e.get_secret() {
-            Ok(bytes) => parse_generations(&String::from_utf8_lossy(&bytes)),
-            Err(keyring_core::Error::NoEntry) => Vec::new(),
-            Err(err) => return Err(err),
-        };
-        match all.iter_mut().find(|(t, _)| *t == tag) {
-            Some((_, g)) if *g >= generation => return Ok(()),
-            Some((_, g)) => *g = generation,
-            None => all.push((tag, generation)),
-        }
-        let text: String = all.iter().map(|(t, g)| format!("{t} {g}\n")).collect();
-        e.set_secret(text.as_bytes())
-    })
+    let label = "tokctl vault generations";
+    let mut all = match read_secret(&account, label, timeout_secs()) {
+        Ok(bytes) => parse_generations(&String::from_utf8_lossy(&bytes)),
+        Err(Miss::NoEntry) => Vec::new(),
+        Err(m) => return Err(m),
+    };
+    match all.iter_mut().find(|(t, _)| t == tag) {
+        Some((_, g)) if *g >= generation => return Ok(()),
+        Some((_, g)) => *g = generation,
+        None => all.push((tag.to_string(), generation)),
+    }
+    let text: String = all.iter().map(|(t, g)| format!("{t} {g}\n")).collect();
+    write_secret(&account, label, text.into_bytes())
 }
 
 /// Probe the keyring for `doctor`: whether it answers, and how fast.

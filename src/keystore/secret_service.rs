@@ -10,19 +10,22 @@
 //! and the session, the searches and the reads are pipelined: `OpenSession` and one
 //! `SearchItems` per account leave together, then one `GetSecrets` fetches every item found.
 //!
-//! Only reads go this way, and only the plain case: an account whose search finds locked items
-//! (the Secret Service must prompt), or more than one item, or any error, is answered `None`, and
-//! the caller asks `keyring-core`'s store as before, which unlocks, explains and fails in its own
-//! words. So this path can make a read faster, never different.
+//! Reads go this way, and writes to an item that exists, and only the plain case: an account whose
+//! search finds locked items (the Secret Service must prompt), no item to write to, more than one
+//! item, or any error is left to `keyring-core`'s store as before, which creates, unlocks,
+//! explains and fails in its own words. So this path can make a call faster, never different.
+//! One connection and session serve the whole process.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::Pkcs7};
+use std::sync::Mutex;
+
+use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::Pkcs7};
 use dbus::Message;
 use dbus::arg::Variant;
-use dbus::blocking::Connection;
+use dbus::channel::{BusType, Channel};
 use dbus::message::MessageType;
 use dbus::strings::Path;
 use num_bigint::BigUint;
@@ -52,73 +55,125 @@ pub enum Found {
     Nothing,
 }
 
-/// Look up `accounts` of `service` in one exchange. Per account: `Some` when the answer is plain
-/// (one unlocked item, or none at all), `None` when the caller must ask the ordinary way. `Err`
-/// when the exchange itself failed (no bus, no Secret Service): the caller asks the ordinary way.
-pub fn read(service: &str, accounts: &[String], timeout: Duration) -> Result<Vec<Option<Found>>, dbus::Error> {
-    let conn = Connection::new_session()?;
-    let ch = conn.channel();
-    let call = |method: &str| {
-        Message::new_method_call(DEST, SERVICE_PATH, SERVICE_IFACE, method).map_err(|e| dbus::Error::new_failed(&e))
-    };
-    let failed = |what: &str| dbus::Error::new_failed(what);
+/// One connection and one encrypted session per process, shared by every call (they take turns).
+struct Session {
+    ch: Channel,
+    path: Path<'static>,
+    key: Zeroizing<[u8; 16]>,
+}
 
+static SESSION: Mutex<Option<Session>> = Mutex::new(None);
+
+fn failed(what: &str) -> dbus::Error {
+    dbus::Error::new_failed(what)
+}
+
+fn call(method: &str) -> Result<Message, dbus::Error> {
+    Message::new_method_call(DEST, SERVICE_PATH, SERVICE_IFACE, method).map_err(|e| failed(&e))
+}
+
+fn search(service: &str, account: &str) -> Result<Message, dbus::Error> {
+    Ok(call("SearchItems")?.append1(HashMap::from([("service", service), ("username", account)])))
+}
+
+fn send(ch: &Channel, m: Message) -> Result<u32, dbus::Error> {
+    ch.send(m).map_err(|()| failed("could not send to the Secret Service"))
+}
+
+/// The shared session, opened first when there is none; `then` are calls that leave together
+/// with `OpenSession` (so the first exchange of a process costs no extra round trip). Their
+/// replies, in order.
+fn with_session<T>(
+    then: Vec<Message>,
+    timeout: Duration,
+    f: impl FnOnce(&Session, Vec<Message>) -> Result<T, dbus::Error>,
+) -> Result<T, dbus::Error> {
+    let mut slot = SESSION.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = slot.as_ref() {
+        let serials = then.into_iter().map(|m| send(&s.ch, m)).collect::<Result<Vec<_>, _>>()?;
+        let replies = collect(&s.ch, &serials, timeout)?;
+        return f(s, replies);
+    }
+    let ch = Channel::get_private(BusType::Session)?;
     // A 256-bit private exponent: twice the ~80-bit strength of a 1024-bit group is what NIST
     // SP 800-56A and RFC 7919 ask (160 bits for this group), and four times fewer squarings
     // than a full-length one.
     let private = BigUint::from_bytes_be(&Zeroizing::new(crate::crypto::random_bytes::<32>())[..]);
     let public = BigUint::from(2u8).modpow(&private, &PRIME);
-    let mut serials = Vec::with_capacity(accounts.len() + 1);
-    serials.push(
-        ch.send(call("OpenSession")?.append2(ALGORITHM, Variant(public.to_bytes_be())))
-            .map_err(|()| failed("could not send OpenSession"))?,
-    );
-    for account in accounts {
-        let attrs = HashMap::from([("service", service), ("username", account.as_str())]);
-        serials.push(ch.send(call("SearchItems")?.append1(attrs)).map_err(|()| failed("could not send SearchItems"))?);
+    let mut serials = vec![send(&ch, call("OpenSession")?.append2(ALGORITHM, Variant(public.to_bytes_be())))?];
+    for m in then {
+        serials.push(send(&ch, m)?);
     }
-    let mut replies = collect(ch, &serials, timeout)?.into_iter();
+    let mut replies = collect(&ch, &serials, timeout)?;
+    let rest = replies.split_off(1);
+    let (output, path): (Variant<Vec<u8>>, Path<'static>) =
+        replies[0].read2().map_err(|e| failed(&format!("OpenSession answered {e}")))?;
+    let key = shared_key(&output.0, &private)?;
+    let s = slot.insert(Session { ch, path, key });
+    f(s, rest)
+}
 
-    let opened = replies.next().ok_or_else(|| failed("no OpenSession reply"))?;
-    let (output, session): (Variant<Vec<u8>>, Path<'static>) =
-        opened.read2().map_err(|e| failed(&format!("OpenSession answered {e}")))?;
-    let aes_key = shared_key(&output.0, &private)?;
+/// Per account, the one item to act on (`Ok`), or what to answer without it (`Err`): nothing at
+/// all, or `None` when the caller must go the ordinary way (locked items, several items).
+fn plan(reply: &Message) -> Result<Result<Path<'static>, Option<Found>>, dbus::Error> {
+    let (unlocked, locked): (Vec<Path<'static>>, Vec<Path<'static>>) =
+        reply.read2().map_err(|e| failed(&format!("SearchItems answered {e}")))?;
+    Ok(match (unlocked.as_slice(), locked.is_empty()) {
+        ([], true) => Err(Some(Found::Nothing)),
+        ([one], true) => Ok(one.clone()),
+        _ => Err(None),
+    })
+}
 
-    // Per account: the item to read, or what to answer without reading.
-    let mut plan: Vec<Result<Path<'static>, Option<Found>>> = Vec::with_capacity(accounts.len());
-    for reply in replies {
-        let (unlocked, locked): (Vec<Path<'static>>, Vec<Path<'static>>) =
-            reply.read2().map_err(|e| failed(&format!("SearchItems answered {e}")))?;
-        plan.push(match (unlocked.as_slice(), locked.is_empty()) {
-            ([], true) => Err(Some(Found::Nothing)),
-            ([one], true) => Ok(one.clone()),
-            _ => Err(None),
-        });
-    }
-    let wanted: Vec<Path<'static>> = plan.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
-    let mut secrets: HashMap<Path<'static>, (Path<'static>, Vec<u8>, Vec<u8>, String)> = HashMap::new();
-    if !wanted.is_empty() {
-        let serial =
-            ch.send(call("GetSecrets")?.append2(wanted, session)).map_err(|()| failed("could not send GetSecrets"))?;
-        let reply = collect(ch, &[serial], timeout)?.pop().ok_or_else(|| failed("no GetSecrets reply"))?;
-        secrets = reply.read1().map_err(|e| failed(&format!("GetSecrets answered {e}")))?;
-    }
-    Ok(plan
-        .into_iter()
-        .map(|p| match p {
-            Err(answer) => answer,
-            // An item that vanished between the search and the read, or a secret that does not
-            // decrypt: the ordinary way decides.
-            Ok(path) => secrets.remove(&path).and_then(|(_, iv, value, _)| {
-                let plain = Zeroizing::new(decrypt(&aes_key, &iv, &value)?);
-                Some(Found::Secret(plain))
-            }),
-        })
-        .collect())
+/// Look up `accounts` of `service` in one exchange. Per account: `Some` when the answer is plain
+/// (one unlocked item, or none at all), `None` when the caller must ask the ordinary way. `Err`
+/// when the exchange itself failed (no bus, no Secret Service): the caller asks the ordinary way.
+pub fn read(service: &str, accounts: &[String], timeout: Duration) -> Result<Vec<Option<Found>>, dbus::Error> {
+    let searches = accounts.iter().map(|a| search(service, a)).collect::<Result<Vec<_>, _>>()?;
+    with_session(searches, timeout, |s, replies| {
+        let plans = replies.iter().map(plan).collect::<Result<Vec<_>, _>>()?;
+        let wanted: Vec<Path<'static>> = plans.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
+        let mut secrets: HashMap<Path<'static>, (Path<'static>, Vec<u8>, Vec<u8>, String)> = HashMap::new();
+        if !wanted.is_empty() {
+            let serial = send(&s.ch, call("GetSecrets")?.append2(wanted, s.path.clone()))?;
+            let reply = collect(&s.ch, &[serial], timeout)?.pop().ok_or_else(|| failed("no GetSecrets reply"))?;
+            secrets = reply.read1().map_err(|e| failed(&format!("GetSecrets answered {e}")))?;
+        }
+        Ok(plans
+            .into_iter()
+            .map(|p| match p {
+                Err(answer) => answer,
+                // An item that vanished between the search and the read, or a secret that does
+                // not decrypt: the ordinary way decides.
+                Ok(path) => secrets
+                    .remove(&path)
+                    .and_then(|(_, iv, value, _)| Some(Found::Secret(Zeroizing::new(decrypt(&s.key, &iv, &value)?)))),
+            })
+            .collect())
+    })
+}
+
+/// Give the one unlocked item of `account` the secret `bytes`: `Ok(true)` when done, `Ok(false)`
+/// when there is no such single unlocked item (the caller creates or unlocks it the ordinary
+/// way, which prompts and explains).
+pub fn replace(service: &str, account: &str, bytes: &[u8], timeout: Duration) -> Result<bool, dbus::Error> {
+    with_session(vec![search(service, account)?], timeout, |s, replies| {
+        let Ok(item) = plan(&replies[0])? else { return Ok(false) };
+        let iv = crate::crypto::random_bytes::<16>();
+        let value =
+            cbc::Encryptor::<aes::Aes128>::new((&*s.key).into(), (&iv).into()).encrypt_padded_vec_mut::<Pkcs7>(bytes);
+        let secret = (s.path.clone(), iv.to_vec(), value, "application/octet-stream");
+        let m = Message::new_method_call(DEST, item, "org.freedesktop.Secret.Item", "SetSecret")
+            .map_err(|e| failed(&e))?
+            .append1(secret);
+        let serial = send(&s.ch, m)?;
+        collect(&s.ch, &[serial], timeout)?;
+        Ok(true)
+    })
 }
 
 /// The replies to `serials`, in their order; an error reply fails the whole exchange.
-fn collect(ch: &dbus::channel::Channel, serials: &[u32], timeout: Duration) -> Result<Vec<Message>, dbus::Error> {
+fn collect(ch: &Channel, serials: &[u32], timeout: Duration) -> Result<Vec<Message>, dbus::Error> {
     ch.flush();
     let deadline = std::time::Instant::now() + timeout;
     let mut got: Vec<Option<Message>> = serials.iter().map(|_| None).collect();
@@ -162,7 +217,6 @@ fn decrypt(key: &[u8; 16], iv: &[u8], value: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aes::cipher::BlockEncryptMut;
 
     #[test]
     fn both_sides_of_the_exchange_derive_the_same_key() {

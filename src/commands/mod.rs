@@ -77,7 +77,9 @@ impl Ctx {
         if let Some(pf) = self.project.as_ref().filter(|_| uses_env || self.from_project) {
             project::require_usable(pf)?;
             // The path that was checked is the one opened.
-            if keystore::env_key().is_some()
+            // (Or an age identity, for a recipient bundle; a key bundle still needs its key.)
+            let s = self.settings;
+            if (keystore::env_key().is_some() || s.age_identity.is_some() || s.age_identity_file.is_some())
                 && let Some(inside) = pf.holds(&self.vault)
             {
                 return Access::env_key_only(&inside);

@@ -321,3 +321,97 @@ fn doctor_on_a_recipient_bundle_says_what_it_is_and_whether_this_identity_opens_
     let out = t.on_bundle(&b, "TOKCTL_AGE_IDENTITY_FILE", "/nonexistent/id", &["doctor"]);
     assert_eq!(out.code, 5, "{out}");
 }
+
+/// The README's "CI with an age identity" recipe, run as written: the bundle block on a
+/// "laptop", both CI jobs in a clean environment (no keyring, no vault, `CI=true`) on a clone
+/// holding only what was committed, then the refresh block, then the jobs again with the same
+/// identity. The only substitutions are a CI service's: the secret `TOKCTL_AGE_IDENTITY` is the
+/// identity's line, GitLab's File variable a file holding it.
+#[test]
+fn the_readme_age_identity_recipe_runs_as_written() {
+    use crate::ci_recipe::{Ci, blocks, job, lines, project, readme};
+    use std::process::Command;
+    if !age::tools() {
+        return;
+    }
+    let text = readme();
+    let heading = "### CI with an age identity";
+    let (sh, yaml) = (blocks(&text, heading, "sh"), blocks(&text, heading, "yaml"));
+    assert_eq!((sh.len(), yaml.len()), (2, 2), "a bundle block, a refresh block and two jobs");
+    let (gh, gl) = if yaml[0].contains("runs-on:") { (&yaml[0], &yaml[1]) } else { (&yaml[1], &yaml[0]) };
+    let (github, gitlab) = (job(gh), job(gl));
+
+    let env = Env::env_key();
+    let expo = "expo-robot-token-0123456789";
+    env.import("expo", expo, &[]);
+    env.import("bws", "0.48b4774c-68ff-4bc5-9c3a-d3e1b2f4a5c6.secretpart:keypart==", &[]);
+    let repo = project(&env.root);
+    let path = format!("{}:{}", crate::ci_recipe::bin_dir().display(), std::env::var("PATH").unwrap_or_default());
+    let laptop = |block: &str, stdin: &[u8]| {
+        for line in lines(block) {
+            let mut c = env.std_cmd_of("sh", &["-ec", &line]);
+            c.current_dir(&repo).env("PATH", &path);
+            let out = env.run_cmd(c, stdin);
+            assert_eq!(out.code, 0, "README line failed: {line}\n{out}");
+            assert_eq!(out.stdout, "", "no key is printed for a recipient bundle: {line}\n{out}");
+        }
+    };
+    laptop(&sh[0], b"");
+    let identity_file = env.root.join("ci-identity.txt");
+    let identity = std::fs::read_to_string(&identity_file).expect("the recipe made the identity outside the repo");
+    let identity = identity.lines().find(|l| l.starts_with("AGE-SECRET-KEY-1")).unwrap().to_string();
+    env.remember(&identity);
+    let git = |dir: &Path, args: &[&str]| {
+        let ok = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "git {args:?}");
+    };
+    git(&repo, &["add", "scripts"]);
+    git(&repo, &["commit", "-qm", "ci"]);
+    let checkout = env.root.join("checkout");
+    git(&env.root, &["clone", "-q", repo.to_str().unwrap(), checkout.to_str().unwrap()]);
+    assert!(checkout.join(".tokctl/ci.age").is_file() && checkout.join(".tokctl/ci.recipients").is_file());
+    assert!(!checkout.join("ci-identity.txt").exists(), "the identity is not committed");
+
+    // GitLab's File variable: the identity in a file outside the checkout.
+    let gitlab_file = env.root.join("gitlab-var-file");
+    std::fs::write(&gitlab_file, format!("{identity}\n")).unwrap();
+    let ci = Ci::new(&env, &checkout);
+    let run_both = |ci: &Ci| {
+        for (job, extra) in [
+            (&github, vec![("GITHUB_ACTIONS", "true")]),
+            (&gitlab, vec![("GITLAB_CI", "true"), ("TOKCTL_AGE_IDENTITY_FILE", gitlab_file.to_str().unwrap())]),
+        ] {
+            let results = ci.run(job, &identity, &extra);
+            let release = &results.iter().find(|(s, _)| s.contains("release.sh")).expect("a release step").1;
+            assert!(release.stdout.contains("releasing with expo *** and bws ***"), "{release}");
+            assert!(!env.holds_a_secret(&release.stdout) && !env.holds_a_secret(&release.stderr), "{release}");
+        }
+        let status = Command::new("git").args(["status", "--porcelain"]).current_dir(&checkout).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&status.stdout), "", "the CI steps left the checkout clean");
+    };
+    run_both(&ci);
+
+    // A new expo token: the vault names the bundle, the refresh block re-seals it, CI's
+    // secret stays the same and serves the new token.
+    let new_expo = "expo-robot-token-second-987654";
+    env.remember(new_expo);
+    let lines_of = lines(&sh[1]);
+    assert!(lines_of[0].starts_with("tokctl import expo --replace"), "{lines_of:?}");
+    let mut c = env.std_cmd_of("sh", &["-ec", &lines_of[0]]);
+    c.current_dir(&repo).env("PATH", &path);
+    let out = env.run_cmd(c, format!("{new_expo}\n").as_bytes());
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stderr.contains(".tokctl/ci.age still holds the old secret of 'expo'"), "{out}");
+    laptop(&sh[1].replacen(&lines_of[0], "", 1), b"");
+    git(&repo, &["commit", "-qm", "refresh the CI bundle"]);
+    git(&checkout, &["pull", "-q"]);
+    run_both(&ci);
+    let mut c = env.std_cmd(&["--vault", checkout.join(".tokctl/ci.age").to_str().unwrap(), "get", "expo"]);
+    c.env_remove("TOKCTL_VAULT_KEY").env("TOKCTL_AGE_IDENTITY", &identity);
+    assert_eq!(env.run_cmd(c, b"").stdout.trim(), new_expo);
+}

@@ -415,3 +415,78 @@ fn the_readme_age_identity_recipe_runs_as_written() {
     c.env_remove("TOKCTL_VAULT_KEY").env("TOKCTL_AGE_IDENTITY", &identity);
     assert_eq!(env.run_cmd(c, b"").stdout.trim(), new_expo);
 }
+
+/// The README's team recipe, run as written: three members' public keys (ed25519 and RSA) as
+/// recipients, the bundle committed; on a clone, a member runs the second block with the key in
+/// their own `~/.ssh` and no vault of their own; a non-member's key opens nothing.
+#[test]
+fn the_readme_team_recipe_runs_as_written() {
+    use crate::ci_recipe::{bin_dir, blocks, lines, readme};
+    use std::process::Command;
+    if !age::tools() {
+        return;
+    }
+    let text = readme();
+    let sh = blocks(&text, "### A team's bundle", "sh");
+    assert_eq!(sh.len(), 2, "the bundle block and the member's block");
+    let env = Env::env_key();
+    env.import("npm", NPM, &[]);
+    env.import("sentry", "sentry-auth-token-0123456789abcdef", &[]);
+    let repo = env.path("team");
+    std::fs::create_dir_all(&repo).unwrap();
+    assert!(Command::new("git").args(["init", "-q"]).current_dir(&repo).status().unwrap().success());
+    let keys = env.path("member-keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    for (who, kind) in [("alice", "ed25519"), ("bob", "rsa"), ("deploy-host", "ed25519")] {
+        let public = age::ssh_keygen(&keys.join(who), kind, "");
+        std::fs::write(repo.join(format!("{who}.pub")), format!("{public}\n")).unwrap();
+    }
+    let path = format!("{}:{}", bin_dir().display(), std::env::var("PATH").unwrap_or_default());
+    for line in lines(&sh[0]) {
+        let mut c = env.std_cmd_of("sh", &["-ec", &line]);
+        c.current_dir(&repo).env("PATH", &path);
+        let out = env.run_cmd(c, b"");
+        assert_eq!((out.code, out.stdout.as_str()), (0, ""), "README line failed: {line}\n{out}");
+    }
+    let git = |dir: &Path, args: &[&str]| {
+        let ok = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "git {args:?}");
+    };
+    git(&repo, &["commit", "-qm", "team bundle"]);
+    let clone = env.path("clone");
+    git(&env.root, &["clone", "-q", repo.to_str().unwrap(), clone.to_str().unwrap()]);
+    // A member's machine: their key in ~/.ssh, an `npm` that says what it was given, no vault.
+    let stubs = env.path("stubs");
+    std::fs::create_dir_all(&stubs).unwrap();
+    let npm = stubs.join("npm");
+    std::fs::write(&npm, "#!/bin/sh\necho \"npm $* NPM_TOKEN=${NPM_TOKEN:+set} SENTRY=${SENTRY_TOKEN:+set}\"\n")
+        .unwrap();
+    crate::support::set_mode(&npm, 0o755);
+    let member = |key: &str| {
+        let home = env.path(&format!("home-{key}"));
+        std::fs::create_dir_all(home.join(".ssh")).unwrap();
+        std::fs::copy(keys.join(key), home.join(".ssh/id_ed25519")).unwrap();
+        let mut c = env.std_cmd_of("sh", &["-ec", &sh[1]]);
+        c.current_dir(&clone)
+            .env("HOME", &home)
+            .env("PATH", format!("{}:{path}", stubs.display()))
+            .env_remove("TOKCTL_VAULT_KEY")
+            .env("TOKCTL_VAULT", env.path("no-vault-here/vault.toml"));
+        env.run_cmd(c, b"")
+    };
+    for who in ["alice", "deploy-host", "bob"] {
+        let out = member(who);
+        assert_eq!(out.code, 0, "{who}\n{out}");
+        assert_eq!(out.stdout, "npm publish NPM_TOKEN=set SENTRY=\n", "{who}\n{out}");
+    }
+    // Someone whose key is not in the list: exit 5, nothing shown.
+    age::ssh_keygen(&keys.join("mallory"), "ed25519", "");
+    let out = member("mallory");
+    assert_eq!(out.code, 5, "{out}");
+    assert!(out.stdout.is_empty() && out.stderr.contains("does not open the recipient bundle"), "{out}");
+}

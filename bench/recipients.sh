@@ -50,9 +50,21 @@ identity=$(grep AGE-SECRET-KEY "$work/ci.txt")
 [ "$(TOKCTL_AGE_IDENTITY_FILE="$work/member" "$work/tokctl" --vault "$work/ci.age" get t1)" = "$secret" ]
 
 echo "recipients: $TOKENS tokens per bundle; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-hyperfine -N -w "$WARMUP" -r "$RUNS" --export-markdown "$work/recipients.md" \
+hyperfine -N -w "$WARMUP" -r "$RUNS" --export-markdown "$work/recipients.md" --export-json "$work/recipients.json" \
   -n "env X=y /bin/true" "env X=y /bin/true" \
   -n "key bundle: get" "env TOKCTL_VAULT_KEY=$key $work/tokctl --vault $work/ci.vault get t1" \
   -n "recipient bundle, age identity: get" "env TOKCTL_AGE_IDENTITY=$identity $work/tokctl --vault $work/ci.age get t1" \
   -n "recipient bundle, SSH key file: get" "env TOKCTL_AGE_IDENTITY_FILE=$work/member $work/tokctl --vault $work/ci.age get t1" >&2
 cat "$work/recipients.md"
+# Medians and min, and each against the key bundle: the goal is the recipient rows <= 1.5x.
+python3 - "$work/recipients.json" <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1]))["results"]
+key = next(r for r in rows if r["command"] == "key bundle: get")
+print()
+print("| Command | median [ms] | min [ms] | median / key bundle | min / key bundle |")
+print("|:---|---:|---:|---:|---:|")
+for r in rows:
+    print(f"| `{r['command']}` | {r['median']*1e3:.2f} | {r['min']*1e3:.2f} | "
+          f"{r['median']/key['median']:.2f} | {r['min']/key['min']:.2f} |")
+PY

@@ -490,3 +490,28 @@ fn the_readme_team_recipe_runs_as_written() {
     assert_eq!(out.code, 5, "{out}");
     assert!(out.stdout.is_empty() && out.stderr.contains("does not open the recipient bundle"), "{out}");
 }
+
+/// The registry's fingerprints are keyed with the vault key: a new vault key (`key rotate`, a
+/// passphrase change) carries them over, so it makes no bundle stale, and keeps a stale one stale.
+#[test]
+fn a_new_vault_key_makes_no_bundle_stale_and_keeps_a_stale_one_stale() {
+    let Some(t) = team() else { return };
+    let mut env = Env::bare();
+    env.set("TOKCTL_PASSPHRASE", "a passphrase for rotation");
+    env.import("gh", GH, &[]);
+    env.import("npm", NPM, &[]);
+    let (a, b) = (env.path("a.age"), env.path("b.age"));
+    for (out, name) in [(&a, "gh"), (&b, "npm")] {
+        let to = format!("@{}", t.list.display());
+        env.succeeds(&["bundle", "-t", name, "--out", out.to_str().unwrap(), "--to", &to], b"");
+    }
+    env.ok(&["import", "npm", "--replace"], b"npm-rotated-secret-0123456789abc\n");
+    env.remember("npm-rotated-secret-0123456789abc");
+    env.succeeds(&["key", "rotate"], b"");
+    env.ok(&["key", "passphrase"], b"a second passphrase for it\n");
+    env.set("TOKCTL_PASSPHRASE", "a second passphrase for it");
+    let report = env.run(&["doctor"], b"");
+    assert!(report.stdout.contains("✓ 1 bundle(s) this vault wrote hold today's secrets"), "{report}");
+    assert!(report.stdout.contains(&format!("{} holds an old secret ('npm'", b.display())), "{report}");
+    assert!(!report.stdout.contains(&format!("{} holds", a.display())), "{report}");
+}

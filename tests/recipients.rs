@@ -515,3 +515,22 @@ fn a_new_vault_key_makes_no_bundle_stale_and_keeps_a_stale_one_stale() {
     assert!(report.stdout.contains(&format!("{} holds an old secret ('npm'", b.display())), "{report}");
     assert!(!report.stdout.contains(&format!("{} holds", a.display())), "{report}");
 }
+
+/// A refresh that finds another kind of file where a bundle was is exit 7 and writes nothing:
+/// not the other stale bundles, not the vault, and prints no key.
+#[test]
+fn a_refresh_that_finds_a_stranger_at_a_bundles_path_writes_nothing() {
+    let Some(t) = team() else { return };
+    let env = &t.env;
+    let (a, k) = (env.path("repo/a.age"), env.path("repo/k.vault"));
+    t.bundle(&a, &["gh"]);
+    let key = env.ok(&["bundle", "-t", "gh", "--out", k.to_str().unwrap()], b"");
+    env.remember(key.trim());
+    env.ok(&["import", "gh", "--replace"], b"ghs-replaced-secret-0123456789abc\n");
+    env.remember("ghs-replaced-secret-0123456789abc");
+    std::fs::write(&a, b"notes someone kept here\n").unwrap();
+    let before = snapshot(&env.root);
+    let out = env.fails(&["bundle", "--refresh"], b"", 7);
+    assert!(out.stdout.is_empty() && out.stderr.contains("is no longer a tokctl bundle"), "{out}");
+    crate::support::assert_unchanged(&before, &snapshot(&env.root), &out);
+}

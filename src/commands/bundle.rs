@@ -350,6 +350,18 @@ fn refresh(ctx: &Ctx, files: &[PathBuf]) -> Result<u8> {
     let several = wanted.len() > 1;
     let done = acc.write(|op| {
         let mut done = Vec::new();
+        // Every file is checked before any is written: a refusal leaves every bundle and the
+        // vault as they were, and prints no key.
+        for path in &wanted {
+            let p = Path::new(path);
+            if let Some(bytes) = fsio::read_opt(p, fsio::MAX_VAULT)?
+                && !is_bundle(&bytes)
+            {
+                return Err(error::conflict(format!("{} is no longer a tokctl bundle", p.shown()))
+                    .hint("move that file away, then run `tokctl bundle --refresh` again")
+                    .into());
+            }
+        }
         for path in &wanted {
             let Some(i) = op.payload.bundles.iter().position(|b| &b.path == path) else { continue };
             let b = op.payload.bundles[i].clone();

@@ -32,7 +32,12 @@ use crate::secret::Secret;
 mod session;
 
 /// The variables a child must never see.
-pub const STRIPPED: [&str; 2] = [crate::keystore::ENV_KEY, crate::keystore::ENV_PASS];
+pub const STRIPPED: [&str; 4] = [
+    crate::keystore::ENV_KEY,
+    crate::keystore::ENV_PASS,
+    crate::settings::ENV_AGE_IDENTITY,
+    crate::settings::ENV_AGE_IDENTITY_FILE,
+];
 
 /// The command with the stripped variables removed and the secrets added to its environment.
 /// Each secret is copied into the `Command`, where it cannot be wiped (see the module doc).

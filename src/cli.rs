@@ -165,8 +165,8 @@ unknown; 4 otherwise.")]
 \nTokens come from -t NAME[=VAR], --scope S (every active token carrying S), or the [env] table \
 of the nearest .tokctl.toml; never everything. Every token must be active or the command does \
 not start (exit 3 or 4). Without --mask tokctl becomes the command (execvp): its signals, \
-terminal and exit status are its own. TOKCTL_VAULT_KEY and TOKCTL_PASSPHRASE are removed from \
-its environment.")]
+terminal and exit status are its own. TOKCTL_VAULT_KEY, TOKCTL_PASSPHRASE, TOKCTL_AGE_IDENTITY \
+and TOKCTL_AGE_IDENTITY_FILE are removed from its environment.")]
     Exec(ExecArgs),
 
     /// Print tokens as shell, dotenv, JSON or GitHub Actions assignments
@@ -178,13 +178,19 @@ its environment.")]
 \nSelection works as for `exec`.")]
     Env(EnvArgs),
 
-    /// Write a separate vault holding only some tokens, under a new key, for CI
-    #[command(after_help = "Example:\
+    /// Write a separate vault holding only some tokens, under a new key or to named recipients, for CI
+    #[command(after_help = "Examples:\
 \n  tokctl bundle -t expo -t bws --out .tokctl/ci.vault > ci-key.txt\
+\n  tokctl bundle -t expo --out .tokctl/ci.age --to age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\
+\n  tokctl bundle -t npm --out .tokctl/team.age --to @.tokctl/recipients.txt\
+\n  tokctl bundle --refresh                  # re-seal every bundle that holds an old secret\
 \n\
 \nThe bundle is a vault of its own with a fresh random key, printed once on stdout: store that \
 key as the one CI secret (TOKCTL_VAULT_KEY) and commit the bundle. Your personal key cannot \
-open it, nor its key your vault.")]
+open it, nor its key your vault. With --to it is an age file sealed to those recipients instead \
+(no key is printed): opened with TOKCTL_AGE_IDENTITY or TOKCTL_AGE_IDENTITY_FILE, or by \
+`age -d -i IDENTITY`, so re-bundling never changes CI's secret. The vault remembers each bundle \
+it wrote; `regenerate`, `revoke` and `import --replace` name the bundles they make stale.")]
     Bundle(BundleArgs),
 
     /// Copy tokens to another vault or remote store

@@ -37,6 +37,8 @@ pub(crate) mod ui;
 pub(crate) mod unlock;
 pub mod vault;
 pub mod when;
+// Bundles sealed to age and SSH recipients (issue 22).
+pub(crate) mod recipients;
 
 use cli::Cli;
 use commands::Ctx;

@@ -55,6 +55,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     ("BAO_CACERT, VAULT_CACERT", "a PEM file of the CA that signed a remote store's certificate"),
     ("CI", "`true` or `1`: the [ci] vault of the project file applies"),
+    (
+        "TOKCTL_AGE_IDENTITY, TOKCTL_AGE_IDENTITY_FILE",
+        "an age identity (AGE-SECRET-KEY-1…), or a file of them or an unencrypted SSH private key, that opens a bundle written with `bundle --to`; never passed to commands run by exec",
+    ),
     ("NO_COLOR", "when set and not empty, no colour under --color auto"),
     ("GITHUB_ENV", "the file `tokctl env --format github` appends to"),
 ];

@@ -162,11 +162,14 @@ impl ProjectFile {
     }
 
     /// The one rule that exempts this file from trust (for commands and for `doctor` alike):
-    /// `TOKCTL_VAULT_KEY` is set, so it alone unlocks the vault, and the vault lies inside this
-    /// file's tree (`holds`). The canonical path returned is the one that was checked, and the
-    /// one to open.
+    /// `TOKCTL_VAULT_KEY` (or, for a recipient bundle, an age identity) is set, so it alone
+    /// unlocks the vault, and the vault lies inside this file's tree (`holds`). A key bundle
+    /// still needs its key: an identity does not open it. The canonical path returned is the one
+    /// that was checked, and the one to open.
     pub(crate) fn exempts(&self, vault: &Path) -> Option<PathBuf> {
-        crate::keystore::env_key().is_some().then(|| self.holds(vault)).flatten()
+        let s = crate::settings::get();
+        let key_from_env = s.vault_key.is_some() || s.age_identity.is_some() || s.age_identity_file.is_some();
+        key_from_env.then(|| self.holds(vault)).flatten()
     }
 
     /// Inside this file's tree: `vault` is a regular file there once symlinks and `..` are

@@ -29,6 +29,11 @@ pub const TOKEN_VARS: [&str; 2] = ["BAO_TOKEN", "VAULT_TOKEN"];
 pub const ROLE_VARS: [&str; 2] = ["BAO_ROLE_ID", "BAO_SECRET_ID"];
 pub const CACERT_VARS: [&str; 2] = ["BAO_CACERT", "VAULT_CACERT"];
 
+/// An age identity (`AGE-SECRET-KEY-1…`) that opens recipient bundles.
+pub const ENV_AGE_IDENTITY: &str = "TOKCTL_AGE_IDENTITY";
+/// A file holding age identities, or an unencrypted SSH private key, that open recipient bundles.
+pub const ENV_AGE_IDENTITY_FILE: &str = "TOKCTL_AGE_IDENTITY_FILE";
+
 /// How long the unlock cache keeps a key.
 pub const ENV_TTL: &str = "TOKCTL_CACHE_TTL";
 /// After an unlock from the OS keyring, when `TOKCTL_CACHE_TTL` is not set.
@@ -73,6 +78,10 @@ pub struct Settings {
     pub ci: bool,
     /// `TOKCTL_VAULT` (clap reads it into `--vault` too; this says where the path came from).
     pub vault: Option<PathBuf>,
+    /// `TOKCTL_AGE_IDENTITY`: an age identity (one that does not parse was refused).
+    pub age_identity: Option<Zeroizing<String>>,
+    /// `TOKCTL_AGE_IDENTITY_FILE`: read when a recipient bundle is opened.
+    pub age_identity_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -136,6 +145,15 @@ impl Settings {
             (Some(r), Some(s)) => Some((r, s)),
             _ => None,
         };
+        let age_identity = match text(ENV_AGE_IDENTITY)? {
+            // An identity that cannot be one is a locked vault (exit 5), as a bad vault key is.
+            Some(t) if <age::x25519::Identity as std::str::FromStr>::from_str(t.trim()).is_err() => {
+                return Err(error::locked(format!("{ENV_AGE_IDENTITY} is set but is not an age identity"))
+                    .hint("it takes the AGE-SECRET-KEY-1… line `age-keygen` prints; unset it if you meant none")
+                    .into());
+            }
+            other => other,
+        };
         let ci = get("CI").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
         Ok(Settings {
             vault_key,
@@ -149,6 +167,8 @@ impl Settings {
             approle,
             ci,
             vault: get("TOKCTL_VAULT").filter(|v| !v.is_empty()).map(PathBuf::from),
+            age_identity,
+            age_identity_file: get(ENV_AGE_IDENTITY_FILE).filter(|v| !v.is_empty()).map(PathBuf::from),
         })
     }
 }
@@ -241,6 +261,7 @@ mod tests {
             (ENV_TTL, "abc", error::Code::Usage),
             (ENV_TTL, "25h", error::Code::Usage),
             (ENV_KEY, "not-a-key", error::Code::Locked),
+            (ENV_AGE_IDENTITY, "AGE-SECRET-KEY-1NOPE", error::Code::Locked),
         ] {
             let r = with(&[(var, bad)]);
             let m = message(with(&[(var, bad)]));

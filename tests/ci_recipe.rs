@@ -13,15 +13,17 @@ use std::process::Command;
 
 use crate::support::{BIN, Env, Out, run_std};
 
-fn readme() -> String {
+pub(crate) fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README.md")
 }
 
-/// The fenced blocks of `lang` in the section that starts with `heading`, up to the next `## `.
-fn blocks(text: &str, heading: &str, lang: &str) -> Vec<String> {
+/// The fenced blocks of `lang` in the section that starts with `heading`, up to the next `## `
+/// or `### ` heading.
+pub(crate) fn blocks(text: &str, heading: &str, lang: &str) -> Vec<String> {
     let start = text.find(heading).unwrap_or_else(|| panic!("README has no '{heading}'"));
     let rest = &text[start + heading.len()..];
-    let section = &rest[..rest.find("\n## ").unwrap_or(rest.len())];
+    let end = [rest.find("\n## "), rest.find("\n### ")].into_iter().flatten().min();
+    let section = &rest[..end.unwrap_or(rest.len())];
     let fence = format!("```{lang}\n");
     let mut out = Vec::new();
     let mut at = section;
@@ -37,12 +39,12 @@ fn blocks(text: &str, heading: &str, lang: &str) -> Vec<String> {
 /// A CI job from a YAML block: its variables and its shell lines, in order. A small reader for
 /// the shapes the README uses (`env:`/`variables:` maps, `- run:` steps, `script:` lists).
 #[derive(Debug, Default)]
-struct Job {
+pub(crate) struct Job {
     vars: Vec<(String, String)>,
     steps: Vec<String>,
 }
 
-fn job(yaml: &str) -> Job {
+pub(crate) fn job(yaml: &str) -> Job {
     let mut j = Job::default();
     let mut in_vars = None::<usize>;
     let mut in_script = None::<usize>;
@@ -90,7 +92,7 @@ fn recipe() -> Recipe {
 }
 
 /// The shell lines of a block, without comments.
-fn lines(block: &str) -> Vec<String> {
+pub(crate) fn lines(block: &str) -> Vec<String> {
     block
         .lines()
         .map(|l| match l.find("   #") {
@@ -102,12 +104,12 @@ fn lines(block: &str) -> Vec<String> {
         .collect()
 }
 
-fn bin_dir() -> PathBuf {
+pub(crate) fn bin_dir() -> PathBuf {
     Path::new(BIN).parent().expect("the binary's directory").to_path_buf()
 }
 
 /// The scratch repository the recipe works in, with the scripts a project would have.
-fn project(root: &Path) -> PathBuf {
+pub(crate) fn project(root: &Path) -> PathBuf {
     let repo = root.join("project");
     std::fs::create_dir_all(repo.join("scripts")).unwrap();
     let ok = Command::new("git").args(["init", "-q"]).current_dir(&repo).status().expect("git");
@@ -148,7 +150,7 @@ fn laptop(env: &Env, repo: &Path, block: &str) -> String {
 }
 
 /// Where a CI step runs: a clean environment with a new HOME and no keyring.
-struct Ci {
+pub(crate) struct Ci {
     root: PathBuf,
     repo: PathBuf,
     stubs: PathBuf,
@@ -158,7 +160,7 @@ struct Ci {
 }
 
 impl Ci {
-    fn new(env: &Env, repo: &Path) -> Ci {
+    pub(crate) fn new(env: &Env, repo: &Path) -> Ci {
         let stubs = env.root.join("stubs");
         std::fs::create_dir_all(&stubs).unwrap();
         // No eas-cli here: a stand-in says what it was given.
@@ -170,7 +172,7 @@ impl Ci {
         Ci { root: env.root.clone(), repo: repo.to_path_buf(), stubs, tokctl_dir: bin_dir(), install: None }
     }
 
-    fn run(&self, job: &Job, key: &str, extra: &[(&str, &str)]) -> Vec<(String, Out)> {
+    pub(crate) fn run(&self, job: &Job, key: &str, extra: &[(&str, &str)]) -> Vec<(String, Out)> {
         let home = self.root.join("ci-home");
         let orig_home = std::env::var("HOME").unwrap_or_default();
         let mut results = Vec::new();
@@ -192,7 +194,8 @@ impl Ci {
                 .env("RUSTUP_HOME", std::env::var("RUSTUP_HOME").unwrap_or(format!("{orig_home}/.rustup")));
             for (k, v) in &job.vars {
                 let v = match v.as_str() {
-                    "${{ secrets.TOKCTL_VAULT_KEY }}" => key.to_string(),
+                    // The job's one secret: a bundle key, or an age identity (tests/recipients.rs).
+                    "${{ secrets.TOKCTL_VAULT_KEY }}" | "${{ secrets.TOKCTL_AGE_IDENTITY }}" => key.to_string(),
                     v => {
                         assert!(!v.contains("${{"), "an expression the test does not know: {v}");
                         v.to_string()

@@ -83,8 +83,12 @@ fn every_command_works_on_a_remote_store_and_bao_kv_reads_what_it_wrote() {
 
     // bundle from the server: a local file that opens with the printed key, offline.
     let out = env.path("ci.vault");
-    let key = env.ok(&["bundle", "-t", "deploy", "--out", out.to_str().unwrap()], b"").trim().to_string();
+    let made = env.succeeds(&["bundle", "-t", "deploy", "--out", out.to_str().unwrap()], b"");
+    let key = made.stdout.trim().to_string();
     env.remember(&key);
+    // A server keeps no registry of bundles: said at once, and refresh has nothing to work on.
+    assert!(made.stderr.contains("made from a remote store is not remembered"), "{made}");
+    env.fails(&["bundle", "--refresh"], b"", 2);
     let got = env.run_cmd(
         {
             let mut c = env.std_cmd(&["get", "deploy"]);

@@ -33,3 +33,5 @@ mod trust;
 mod tty;
 mod unlock;
 mod untrusted;
+// Bundles for named recipients (issue 22).
+mod recipients;

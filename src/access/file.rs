@@ -332,7 +332,7 @@ fn commit(op: &mut Opened) -> Result<()> {
         // Every line is sealed with the current key now: the retired ones have nothing left.
         op.payload.retired_log_keys.clear();
     }
-    let Opened { path, payload, events, sealed } = op;
+    let Opened { path, payload, events, sealed, .. } = op;
     let s = sealed.as_mut().expect("a vault file's write opens a vault file");
     let id = &s.header.vault_id;
     let held = if s.rekey_log { journal::lock(path) } else { None };

@@ -13,6 +13,7 @@ mod file;
 mod fresh;
 mod generations;
 mod opened;
+mod recipients;
 mod server;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,8 @@ pub fn default_vault_path() -> Result<PathBuf> {
 pub enum Store<'a> {
     File(File<'a>),
     Remote(Server),
+    /// A recipient bundle: an age file, read-only.
+    Recipients(recipients::RecipientBundle),
 }
 
 /// One command's way into one vault.
@@ -71,6 +74,9 @@ impl<'a> Access<'a> {
         fsio::check_vault_path(&resolved)?;
         // A default path that leads elsewhere is in a directory the user chose: never re-moded.
         let default_path = default_path && resolved == path;
+        if recipients::is_one(&resolved) {
+            return Ok(Access { store: Store::Recipients(recipients::RecipientBundle { path: resolved }) });
+        }
         Ok(Access { store: Store::File(File::new(resolved, default_path, Sources::from_env(person)?)) })
     }
 
@@ -89,6 +95,7 @@ impl<'a> Access<'a> {
         match &self.store {
             Store::File(f) => &f.path,
             Store::Remote(s) => &s.path,
+            Store::Recipients(b) => &b.path,
         }
     }
 
@@ -101,7 +108,7 @@ impl<'a> Access<'a> {
     pub fn remote(&self) -> Option<&remote::Store> {
         match &self.store {
             Store::Remote(s) => Some(&s.store),
-            Store::File(_) => None,
+            Store::File(_) | Store::Recipients(_) => None,
         }
     }
 
@@ -110,6 +117,7 @@ impl<'a> Access<'a> {
         match &self.store {
             Store::File(f) => Ok(f),
             Store::Remote(s) => Err(not_on_remote(&s.path, what)),
+            Store::Recipients(b) => Err(recipients::read_only(&b.path)),
         }
     }
 
@@ -118,6 +126,7 @@ impl<'a> Access<'a> {
         match &mut self.store {
             Store::File(f) => Ok(f),
             Store::Remote(s) => Err(not_on_remote(&s.path, what)),
+            Store::Recipients(b) => Err(recipients::read_only(&b.path)),
         }
     }
 
@@ -125,7 +134,7 @@ impl<'a> Access<'a> {
     pub fn created(&self) -> Option<&str> {
         match &self.store {
             Store::File(f) => f.created.as_deref(),
-            Store::Remote(_) => None,
+            Store::Remote(_) | Store::Recipients(_) => None,
         }
     }
 
@@ -149,7 +158,7 @@ impl<'a> Access<'a> {
     pub fn cached(&self) -> Option<Cached> {
         match &self.store {
             Store::File(f) => f.known().and_then(|u| u.cached.clone()),
-            Store::Remote(_) => None,
+            Store::Remote(_) | Store::Recipients(_) => None,
         }
     }
 
@@ -157,7 +166,7 @@ impl<'a> Access<'a> {
     pub fn passphrase(&self) -> Option<&Zeroizing<String>> {
         match &self.store {
             Store::File(f) => f.known().and_then(|u| u.passphrase.as_ref()),
-            Store::Remote(_) => None,
+            Store::Remote(_) | Store::Recipients(_) => None,
         }
     }
 
@@ -177,6 +186,7 @@ impl<'a> Access<'a> {
         match &mut self.store {
             Store::File(f) => f.read(None),
             Store::Remote(s) => Ok(s.open(None)?.0),
+            Store::Recipients(b) => b.read(None),
         }
     }
 
@@ -187,6 +197,7 @@ impl<'a> Access<'a> {
         match &mut self.store {
             Store::File(f) => f.read(Some(names)),
             Store::Remote(s) => Ok(s.open(Some(names))?.0),
+            Store::Recipients(b) => b.read(Some(names)),
         }
     }
 
@@ -198,6 +209,7 @@ impl<'a> Access<'a> {
         match &mut self.store {
             Store::File(file) => file.write_then(&mut f, |_, _| ()),
             Store::Remote(s) => s.write(f),
+            Store::Recipients(b) => Err(recipients::read_only(&b.path)),
         }
     }
 
@@ -219,6 +231,7 @@ impl<'a> Access<'a> {
         match &mut self.store {
             Store::File(file) => file.write_or_create(f),
             Store::Remote(s) => s.write(f),
+            Store::Recipients(b) => Err(recipients::read_only(&b.path)),
         }
     }
 }

@@ -24,8 +24,10 @@ pub struct Opened {
     pub payload: Payload,
     /// Events to append to the log once the change is on disk (a remote store logs none).
     pub events: Vec<Event>,
-    /// What only a vault file has; `None` for a remote store.
+    /// What only a vault file has; `None` for a remote store and a recipient bundle.
     pub(super) sealed: Option<Sealed>,
+    /// A recipient bundle (an age file): read-only, no key, no log.
+    pub(super) age: bool,
 }
 
 /// The parts of an opened vault file that a remote store does not have.
@@ -79,17 +81,22 @@ fn not_remote(path: &Path, what: &str) -> anyhow::Error {
 impl Opened {
     /// An opened vault file.
     pub fn file(path: PathBuf, payload: Payload, sealed: Sealed) -> Opened {
-        Opened { path, payload, events: Vec::new(), sealed: Some(sealed) }
+        Opened { path, payload, events: Vec::new(), sealed: Some(sealed), age: false }
+    }
+
+    /// An opened recipient bundle: records only, read-only.
+    pub(super) fn recipients(path: PathBuf, payload: Payload) -> Opened {
+        Opened { path, payload, events: Vec::new(), sealed: None, age: true }
     }
 
     /// An opened remote store: records only.
     pub(super) fn remote(path: PathBuf, payload: Payload) -> Opened {
-        Opened { path, payload, events: Vec::new(), sealed: None }
+        Opened { path, payload, events: Vec::new(), sealed: None, age: false }
     }
 
     /// Whether the records came from a remote store rather than a vault file.
     pub fn is_remote(&self) -> bool {
-        self.sealed.is_none()
+        self.sealed.is_none() && !self.age
     }
 
     /// The vault file's own parts, when it is one.
@@ -99,13 +106,23 @@ impl Opened {
 
     /// The vault file's own parts; on a remote store, an error saying it has none.
     pub fn sealed(&self) -> Result<&Sealed> {
-        self.sealed.as_ref().ok_or_else(|| not_remote(&self.path, "vault key or vault file"))
+        self.sealed.as_ref().ok_or_else(|| self.no_sealed())
+    }
+
+    /// Why there are no vault-file parts: a remote store, or a recipient bundle.
+    fn no_sealed(&self) -> anyhow::Error {
+        if self.age {
+            return super::recipients::read_only(&self.path);
+        }
+        not_remote(&self.path, "vault key or vault file")
     }
 
     /// `sealed`, to change them (a new key, a passphrase slot, a generation).
     pub fn sealed_mut(&mut self) -> Result<&mut Sealed> {
-        let path = &self.path;
-        self.sealed.as_mut().ok_or_else(|| not_remote(path, "vault key or vault file"))
+        if self.sealed.is_none() {
+            return Err(self.no_sealed());
+        }
+        Ok(self.sealed.as_mut().expect("checked above"))
     }
 
     /// The vault is getting a new key: give its log a new one when this change is committed, so

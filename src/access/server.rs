@@ -42,7 +42,7 @@ impl Server {
         remote::distinct_ids(&mut entries);
         let records = entries.iter().filter(|e| !e.leftover).map(|e| e.record.clone()).collect();
         // A remote store keeps no log here: its log key is never used.
-        let payload = Payload { records, log_key: [0; 32], retired_log_keys: Vec::new() };
+        let payload = Payload { records, log_key: [0; 32], retired_log_keys: Vec::new(), bundles: Vec::new() };
         Ok((Opened::remote(self.path.clone(), payload), entries))
     }
 

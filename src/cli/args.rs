@@ -239,11 +239,22 @@ pub struct EnvArgs {
 #[derive(Args, Debug)]
 pub struct BundleArgs {
     /// A token to put in the bundle (repeatable)
-    #[arg(short = 't', long = "token", value_name = "NAME", required = true)]
+    #[arg(short = 't', long = "token", value_name = "NAME", required_unless_present = "refresh")]
     pub tokens: Vec<String>,
     /// Where to write the bundle
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "refresh")]
+    pub out: Option<PathBuf>,
+    /// Seal to these recipients instead of a new key: age1…, an SSH public key (ssh-ed25519,
+    /// ssh-rsa), or @FILE of such lines (repeatable)
+    #[arg(long = "to", value_name = "RECIPIENT", num_args = 1.., action = clap::ArgAction::Append)]
+    pub to: Vec<String>,
+    /// Re-seal the bundles this vault wrote that hold an old secret (or the FILEs named) from
+    /// today's secrets, to the same recipients; a key bundle gets a new key
+    #[arg(long, conflicts_with_all = ["tokens", "out", "to"])]
+    pub refresh: bool,
+    /// With --refresh: the bundles to re-seal (default: every stale one)
+    #[arg(value_name = "FILE", requires = "refresh")]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]

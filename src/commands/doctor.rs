@@ -118,6 +118,10 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
         }
     };
     r.line("modes", format!("file {}, directory {}", mode(&ctx.vault), mode(&crate::fsio::parent(&ctx.vault))));
+    if crate::recipients::is_age(&bytes) {
+        crate::commands::bundle::doctor_recipient_bundle(ctx, &mut r, now);
+        return r.finish(a.json);
+    }
     let env = match Envelope::parse(&bytes) {
         Ok(e) => e,
         Err(e) => {
@@ -204,6 +208,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
     }
     let log = crate::journal::read(&op.path, &op.payload.log_keys(), &vault_id);
     let short = crate::commands::log::shortfall(&op, &log);
+    crate::commands::bundle::doctor_lines(&mut r, &op.payload, &op.sealed()?.key);
     let payload = op.payload;
     let n = log.entries.len();
     let legacy = if log.legacy > 0 { format!(", {} from before the chain", log.legacy) } else { String::new() };
@@ -308,7 +313,8 @@ fn vault_choice(ctx: &Ctx, r: &mut Report) {
     r.line("project", pf.path.shown());
     let exempt = ctx.from_project && pf.exempts(&ctx.vault).is_some();
     let trust = if exempt {
-        Ok("✓ needs no trust: its vault is inside its tree and TOKCTL_VAULT_KEY alone opens it".to_string())
+        Ok("✓ needs no trust: its vault is inside its tree and a key or identity from the environment alone opens it"
+            .to_string())
     } else {
         crate::project::require_trust(pf).map(|()| "✓ trusted".to_string())
     };

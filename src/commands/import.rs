@@ -74,6 +74,9 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     } else {
         ctx.say(format!("stored '{name}' as {env}; {}", expiry_words(expires_at)));
     }
+    if a.replace {
+        crate::commands::bundle::say_stale(ctx, &mut acc, &name);
+    }
     Ok(0)
 }
 

@@ -117,7 +117,9 @@ fn rekey(
             if let Some(p) = &pass {
                 s.header.passphrase = Some(Slot::new(id, &new, p.as_bytes()));
             }
-            s.key = new;
+            // The bundle registry's fingerprints are keyed with the vault key: they move with it.
+            let old = std::mem::replace(&mut s.key, new.clone());
+            op.payload.rekey_bundles(&old, &new);
             op.rekey_log()?;
             op.event(event, "-", "-", "");
             Ok(staged.is_ok().then(String::new))

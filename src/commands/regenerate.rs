@@ -55,6 +55,7 @@ pub fn run(ctx: &Ctx, a: RegenerateArgs) -> Result<u8> {
         out_line(secret.expose(), true)?;
     }
     ctx.say(format!("'{}' has a new secret; {}; the old one no longer works here", a.name, expiry_words(expires_at)));
+    crate::commands::bundle::say_stale(ctx, &mut acc, &a.name);
     Ok(0)
 }
 

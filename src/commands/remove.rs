@@ -34,6 +34,7 @@ pub fn revoke(ctx: &Ctx, a: ConfirmArgs) -> Result<u8> {
         Ok(())
     })?;
     ctx.say(format!("revoked '{}'; revoke it at its provider too if it was issued there", a.name));
+    crate::commands::bundle::say_stale(ctx, &mut acc, &a.name);
     Ok(0)
 }
 

@@ -260,10 +260,10 @@ impl Envelope {
         let plain = self.plaintext(key)?;
         let undecodable = || damaged("the decrypted records do not decode");
         let (view, rest) = postcard::take_from_bytes::<PayloadRef>(&plain).map_err(|_| undecodable())?;
-        let retired_log_keys = Payload::decode_retired(rest).ok_or_else(undecodable)?;
+        let (retired_log_keys, bundles) = Payload::decode_tail(rest).ok_or_else(undecodable)?;
         let records =
             view.records.iter().filter(|r| names.contains(&r.name)).map(RecordRef::to_owned).collect::<Result<_>>()?;
-        Ok(Payload { records, log_key: view.log_key, retired_log_keys })
+        Ok(Payload { records, log_key: view.log_key, retired_log_keys, bundles })
     }
 
     fn plaintext(self, key: &Key) -> Result<Zeroizing<Vec<u8>>> {

@@ -5,10 +5,12 @@
 //! XChaCha20-Poly1305 ciphertext of every record (postcard-encoded, so a 10,000-token vault opens
 //! in milliseconds). `docs/FORMAT.md` specifies the bytes.
 
+mod bundles;
 mod envelope;
 mod names;
 mod record;
 
+pub use bundles::{Bundle, Change, SealedTo};
 pub(crate) use envelope::VERSION;
 pub use envelope::{Envelope, Header, Slot, VaultKind, seal};
 pub use names::{Family, REFUSED, refused_table};

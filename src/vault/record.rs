@@ -373,6 +373,10 @@ pub struct Payload {
     /// rotated encodes exactly as before.
     #[serde(skip)]
     pub retired_log_keys: Vec<RetiredLogKey>,
+    /// The bundles this vault wrote (`vault::bundles`). Written after the retired log keys
+    /// only when there is one (see `encode`), so a vault that never bundled encodes as before.
+    #[serde(skip)]
+    pub bundles: Vec<super::bundles::Bundle>,
 }
 
 /// A log key a rotation replaced: it seals only lines with a sequence number below `before_seq`
@@ -391,7 +395,12 @@ impl Drop for RetiredLogKey {
 
 impl Default for Payload {
     fn default() -> Self {
-        Payload { records: Vec::new(), log_key: crypto::random_bytes::<32>(), retired_log_keys: Vec::new() }
+        Payload {
+            records: Vec::new(),
+            log_key: crypto::random_bytes::<32>(),
+            retired_log_keys: Vec::new(),
+            bundles: Vec::new(),
+        }
     }
 }
 
@@ -420,7 +429,7 @@ impl<'de> Visitor<'de> for PayloadIn {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Payload, A::Error> {
         let records = seq.next_element_seed(Records(self.0))?.ok_or_else(|| de::Error::missing_field("records"))?;
         let log_key = seq.next_element()?.ok_or_else(|| de::Error::missing_field("log_key"))?;
-        Ok(Payload { records, log_key, retired_log_keys: Vec::new() })
+        Ok(Payload { records, log_key, retired_log_keys: Vec::new(), bundles: Vec::new() })
     }
 }
 
@@ -452,23 +461,32 @@ impl<'de> Visitor<'de> for Records {
 }
 
 impl Payload {
-    /// The plaintext: postcard of `records` and `log_key`, then, when there are any, postcard of
-    /// `retired_log_keys`.
+    /// The plaintext: postcard of `records` and `log_key`; then, when there are any retired log
+    /// keys or bundles, postcard of `retired_log_keys`; then, when there are bundles, postcard
+    /// of `bundles`.
     pub(crate) fn encode(&self) -> zeroize::Zeroizing<Vec<u8>> {
         let mut plain = zeroize::Zeroizing::new(postcard::to_stdvec(self).expect("records serialise"));
-        if !self.retired_log_keys.is_empty() {
+        if !self.retired_log_keys.is_empty() || !self.bundles.is_empty() {
             plain.extend(postcard::to_stdvec(&self.retired_log_keys).expect("keys serialise"));
+        }
+        if !self.bundles.is_empty() {
+            plain.extend(postcard::to_stdvec(&self.bundles).expect("bundles serialise"));
         }
         plain
     }
 
-    /// What may follow the fields every payload has: the retired log keys, or nothing.
-    pub(super) fn decode_retired(rest: &[u8]) -> Option<Vec<RetiredLogKey>> {
+    /// What may follow the fields every payload has: nothing; or the retired log keys (not
+    /// empty); or the retired log keys (possibly empty) and the bundles (not empty).
+    pub(super) fn decode_tail(rest: &[u8]) -> Option<(Vec<RetiredLogKey>, Vec<super::bundles::Bundle>)> {
         if rest.is_empty() {
-            return Some(Vec::new());
+            return Some((Vec::new(), Vec::new()));
         }
-        match postcard::take_from_bytes::<Vec<RetiredLogKey>>(rest) {
-            Ok((keys, [])) if !keys.is_empty() => Some(keys),
+        let (keys, rest) = postcard::take_from_bytes::<Vec<RetiredLogKey>>(rest).ok()?;
+        if rest.is_empty() {
+            return (!keys.is_empty()).then_some((keys, Vec::new()));
+        }
+        match postcard::take_from_bytes::<Vec<super::bundles::Bundle>>(rest) {
+            Ok((bundles, [])) if !bundles.is_empty() => Some((keys, bundles)),
             _ => None,
         }
     }
@@ -480,7 +498,7 @@ impl Payload {
         let rest = de.finalize().ok()?;
         // Format 1 had no retired log keys, and its reader ignored whatever followed.
         if version >= 2 {
-            p.retired_log_keys = Payload::decode_retired(rest)?;
+            (p.retired_log_keys, p.bundles) = Payload::decode_tail(rest)?;
         }
         Some(p)
     }
@@ -655,7 +673,8 @@ mod tests {
             secret_set_at: 1,
             rotate_every: Some(300),
         };
-        let mut p = Payload { records: vec![r], log_key: [0xbb; 32], retired_log_keys: Vec::new() };
+        let mut p =
+            Payload { records: vec![r], log_key: [0xbb; 32], retired_log_keys: Vec::new(), bundles: Vec::new() };
         let mut want = vec![1]; // one record
         want.extend(b"\x03t_1\x01a\x01\x07A_TOKEN\x01\x01x");
         want.extend([2, 1]); // created_at 1, updated_at -1: zigzag varints

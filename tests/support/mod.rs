@@ -13,6 +13,7 @@
 //! `keyring` (the Secret Service).
 #![allow(dead_code)] // every test module uses a different part of this
 
+pub mod age;
 pub mod bao;
 pub mod keyring;
 pub mod mount;

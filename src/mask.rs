@@ -168,8 +168,17 @@ impl Masker {
 
     /// Mask a chunk; returns what may be written now.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<u8> {
-        let Some(trie) = self.trie.take() else { return chunk.to_vec() };
         let mut out = Vec::with_capacity(chunk.len() + MASK.len());
+        self.push_into(chunk, &mut out);
+        out
+    }
+
+    /// Mask a chunk, appending what may be written now to `out`.
+    pub fn push_into(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        let Some(trie) = self.trie.take() else {
+            out.extend_from_slice(chunk);
+            return;
+        };
         let mut i = 0;
         while i < chunk.len() {
             if self.state == ROOT {
@@ -181,11 +190,10 @@ impl Masker {
                     break;
                 }
             }
-            self.step(&trie, chunk[i], &mut out);
+            self.step(&trie, chunk[i], out);
             i += 1;
         }
         self.trie = Some(trie);
-        out
     }
 
     /// One byte through the trie: hold it, note every secret that ends with it, write what can

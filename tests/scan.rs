@@ -202,9 +202,16 @@ fn staged_changes_are_searched_and_the_pre_commit_hook_refuses_the_commit() {
     std::fs::write(d.join("README"), "hello\n").unwrap();
     git(&d, &["add", "README"]);
     git(&d, &["commit", "-qm", "first"]);
-    // The README's plain hook, calling this build of tokctl.
+    // The hook: the command the repository's .pre-commit-hooks.yaml runs, which the README's
+    // plain hook runs too, with this build of tokctl.
+    let yaml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml")).unwrap();
+    let entry = yaml.lines().find_map(|l| l.trim().strip_prefix("entry: ")).expect("an entry");
+    let args = entry.strip_prefix("tokctl ").expect("the entry runs tokctl");
+    assert_eq!(args, "scan --staged");
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(readme.contains(&format!("exec tokctl {args}\n")), "the README's plain hook runs it too");
     let hook = d.join(".git/hooks/pre-commit");
-    std::fs::write(&hook, format!("#!/bin/sh\nexec {} scan --staged\n", sh_quote(BIN))).unwrap();
+    std::fs::write(&hook, format!("#!/bin/sh\nexec {} {args}\n", sh_quote(BIN))).unwrap();
     set_mode(&hook, 0o755);
     std::fs::write(d.join("app.env"), format!("X=1\nDEPLOY_TOKEN={s}\n")).unwrap();
     git(&d, &["add", "app.env"]);

@@ -4,14 +4,14 @@
 //! bytes around it. Where the bytes come from (files, git, shell history) is `sources`.
 //!
 //! The search is the `aho-corasick` crate (ripgrep's engine) in leftmost-longest mode, with its
-//! prefilters. Its tables spell the secrets' forms and the crate offers no way to wipe them: they
+//! prefilters: the automaton `redact`'s masker uses (`mask::automaton`). Its tables spell the secrets' forms and the crate offers no way to wipe them: they
 //! are freed unwiped when `Needles` is dropped, at the end of the command (core dumps are off,
 //! see `os`). The forms themselves are ours and wiped (`forms::Form`).
 
 use std::collections::HashMap;
 use std::io::{self, Read};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use aho_corasick::{AhoCorasick, Input};
 
 use crate::crypto;
 use crate::vault::{Kind, Record, Status};
@@ -145,13 +145,7 @@ impl Needles {
         }
         prefixes.sort_by(|a, b| a.0.cmp(&b.0));
         prefixes.dedup_by(|a, b| a.0 == b.0);
-        let build = |pats: &[&[u8]]| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(pats)
-                .expect("the patterns fit the automaton's limits")
-        };
+        let build = |pats: &[&[u8]]| crate::mask::automaton(pats);
         let forms_ref: Vec<&[u8]> = patterns.iter().map(|p| &p[..]).collect();
         let longest = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
         let prefix_ref: Vec<&[u8]> = prefixes.iter().map(|p| p.0.as_bytes()).collect();
@@ -176,37 +170,33 @@ impl Needles {
     /// chunk and the few bytes before it that a copy could still start in.
     pub fn search(&self, mut r: impl Read, buf: &mut Vec<u8>) -> io::Result<Vec<Hit>> {
         let mut hits = Vec::new();
-        buf.clear();
-        // The window's first byte is byte `base` of the stream, on line `line` (0-based), `col`
-        // bytes after that line's start.
+        // A copy starting this close to the window's end may not be whole yet.
+        let reach = self.longest.max(CANDIDATE_MAX + 64);
+        // Allocated (and zeroed) once for every stream the caller searches with it: after each
+        // round at most `reach` bytes stay, so a read always has a chunk's room.
+        if buf.len() < CHUNK + reach {
+            buf.resize(CHUNK + reach, 0);
+        }
+        // The window is `buf[..len]`; its first byte is byte `base` of the stream, on line
+        // `line` (0-based), `col` bytes after that line's start.
+        let mut len = 0;
         let (mut base, mut line, mut col) = (0u64, 0u64, 0u64);
         // Where each search resumes in the window.
         let (mut from, mut pfrom) = (0usize, 0usize);
-        // A copy starting this close to the window's end may not be whole yet.
-        let reach = self.longest.max(CANDIDATE_MAX + 64);
         loop {
-            let old = buf.len();
-            buf.resize(old + CHUNK, 0);
             let n = loop {
-                match r.read(&mut buf[old..]) {
+                match r.read(&mut buf[len..]) {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    other => break other,
+                    other => break other?,
                 }
             };
-            let n = match n {
-                Ok(n) => n,
-                Err(e) => {
-                    buf.truncate(old);
-                    return Err(e);
-                }
-            };
-            buf.truncate(old + n);
+            len += n;
             let eof = n == 0;
             // Copies that start before `sure` lie wholly in the window.
-            let sure = if eof { buf.len() } else { buf.len().saturating_sub(reach) };
+            let sure = if eof { len } else { len.saturating_sub(reach) };
             let mut found: Vec<(usize, usize, Encoding)> = Vec::new();
             if let Some(ac) = &self.forms {
-                for m in ac.find_iter(Input::new(&buf[..]).span(from..buf.len())) {
+                for m in ac.find_iter(Input::new(&buf[..len]).span(from..len)) {
                     if m.start() >= sure {
                         break;
                     }
@@ -217,12 +207,12 @@ impl Needles {
             }
             from = from.max(sure);
             if let Some(ac) = &self.prefixes {
-                for m in ac.find_iter(Input::new(&buf[..]).span(pfrom..buf.len())) {
+                for m in ac.find_iter(Input::new(&buf[..len]).span(pfrom..len)) {
                     if m.start() >= sure {
                         break;
                     }
                     let ok = self.prefix_alphabet[m.pattern().as_usize()];
-                    let run = buf[m.end()..].iter().take(CANDIDATE_MAX + 1).take_while(|&&b| ok(b)).count();
+                    let run = buf[m.end()..len].iter().take(CANDIDATE_MAX + 1).take_while(|&&b| ok(b)).count();
                     pfrom = m.end() + run;
                     if (1..=CANDIDATE_MAX).contains(&run)
                         && let Some(&t) = self.revoked.get(&crypto::sha256(&buf[m.start()..pfrom]))
@@ -256,7 +246,8 @@ impl Needles {
             }
             advance(sure, &mut line, &mut col);
             base += sure as u64;
-            buf.drain(..sure);
+            buf.copy_within(sure..len, 0);
+            len -= sure;
             from -= sure;
             pfrom -= sure;
         }

@@ -277,13 +277,20 @@ fn history_is_searched_blob_by_blob_naming_the_commits_that_add_each_copy() {
     // A range that does not reach the leak: nothing.
     let (code, found) = findings(&w, &d, &["--git", "HEAD~1..HEAD"]);
     assert_eq!((code, found.len()), (0, 0), "{found:?}");
-    // Bad ranges and no repository: usage errors, exit 2.
+    // Bad ranges and no repository: usage errors, exit 2, and the vault as it was.
+    let vault = w.vault_bytes();
+    let out = scan_in(&w, &d, &["--git", "-p"]);
+    assert_eq!(out.code, 2, "an option is no range\n{out}");
+    let out = scan_in(&w, &d, &["--git=--all"]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.starts_with("tokctl: --git takes a revision range"), "{out}");
     let out = scan_in(&w, &d, &["--git", "no-such-ref"]);
     assert_eq!(out.code, 2, "{out}");
     assert!(out.stderr.starts_with("tokctl: git failed: "), "{out}");
     let out = scan_in(&w, &w.home, &["--staged"]);
     assert_eq!(out.code, 2, "{out}");
     assert!(out.stderr.contains("inside a git repository"), "{out}");
+    assert_eq!(w.vault_bytes(), vault, "scan never writes the vault");
 }
 
 #[test]

@@ -118,15 +118,19 @@ fn scan_finds_every_form_at_every_alignment_in_text_and_binary_files() {
     let mut bin = vec![0u8, 0xff, 0xfe, b'\n', 1, 2];
     bin.extend_from_slice(minted.as_bytes());
     bin.extend_from_slice(&[0, 0xc3]);
+    // And the other secret base64-encoded after a NUL, on the third.
+    bin.push(b'\n');
+    bin.extend_from_slice(STANDARD.encode([&[0u8][..], ODD.as_bytes()].concat()).as_bytes());
+    bin.push(0);
     std::fs::write(d.join("blob.bin"), &bin).unwrap();
-    want.push("blob.bin raw svc 2:3".into());
+    want.extend(["blob.bin raw svc 2:3".to_string(), "blob.bin base64 odd 3:3".to_string()]);
     std::fs::write(d.join("raw.env"), format!("A=1\nSVC_TOKEN={minted}\nODD='{ODD}'\n")).unwrap();
     want.extend(["raw.env raw odd 3:6".to_string(), "raw.env raw svc 2:11".to_string()]);
     let (code, found) = findings(&w, &d, &[]);
     assert_eq!(code, 9);
     want.sort();
     assert_eq!(summary(&found), want);
-    let f = found.iter().find(|f| f["path"] == "blob.bin").unwrap();
+    let f = found.iter().find(|f| f["path"] == "blob.bin" && f["token"] == "svc").unwrap();
     assert_eq!((f["status"].as_str(), f["replace"].as_str()), (Some("active"), Some("tokctl regenerate svc")));
     let f = found.iter().find(|f| f["path"] == "url.txt").unwrap();
     assert_eq!(f["replace"], "tokctl import odd --replace");
@@ -137,7 +141,7 @@ fn scan_finds_every_form_at_every_alignment_in_text_and_binary_files() {
         out.stdout.contains("raw.env:2:11: token 'svc' (raw, active): replace it with `tokctl regenerate svc`\n"),
         "{out}"
     );
-    assert!(out.stderr.contains("found 11 copies of 2 tokens: odd, svc"), "{out}");
+    assert!(out.stderr.contains("found 12 copies of 2 tokens: odd, svc"), "{out}");
     // Clean files: exit 0 and no output.
     let clean = dir(&w, "clean");
     std::fs::write(clean.join("a.txt"), "nothing here\n").unwrap();

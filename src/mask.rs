@@ -170,6 +170,9 @@ pub struct Masker {
     /// The same secrets for the fast road (see the module doc).
     fast: Option<AhoCorasick>,
     longest: usize,
+    shortest: usize,
+    /// The bytes that occur in some secret: a copy lies within a run of them.
+    alphabet: [bool; 256],
     state: u32,
     /// The bytes read and not yet written, oldest first, in a ring of fixed size: never more
     /// than the longest secret. At the trie's root nothing is held.
@@ -190,6 +193,12 @@ impl Masker {
             trie: (!secrets.is_empty()).then(|| Trie::new(&secrets)),
             fast: (!secrets.is_empty()).then(|| automaton(&secrets)),
             longest: secrets.iter().map(|s| s.len()).max().unwrap_or(0),
+            shortest: secrets.iter().map(|s| s.len()).min().unwrap_or(0),
+            alphabet: {
+                let mut a = [false; 256];
+                secrets.iter().flat_map(|s| s.iter()).for_each(|&b| a[b as usize] = true);
+                a
+            },
             state: ROOT,
             held: Zeroizing::new(vec![0; ring]),
             found: vec![0; ring],
@@ -222,15 +231,29 @@ impl Masker {
             {
                 // Nothing is held: the automaton finds the copies that start before `whole`. No
                 // other copy starts before the next one it finds (it would end in this read and be
-                // found first), so the trie can take over from its root after them.
-                let mut at = i;
-                for m in fast.find_iter(Input::new(chunk).span(i..chunk.len())) {
-                    if m.start() >= whole {
-                        break;
+                // found first), so the trie can take over from its root after them. A copy lies
+                // inside a run of bytes that occur in secrets: only runs long enough for the
+                // shortest secret are searched.
+                let (len, mut at, mut p) = (chunk.len(), i, i);
+                'runs: while p < whole {
+                    while p < whole && !self.alphabet[chunk[p] as usize] {
+                        p += 1;
                     }
-                    out.extend_from_slice(&chunk[at..m.start()]);
-                    out.extend_from_slice(MASK);
-                    at = m.end();
+                    let run = p;
+                    while p < len && self.alphabet[chunk[p] as usize] {
+                        p += 1;
+                    }
+                    if p - run < self.shortest {
+                        continue;
+                    }
+                    for m in fast.find_iter(Input::new(chunk).span(run..p)) {
+                        if m.start() >= whole {
+                            break 'runs;
+                        }
+                        out.extend_from_slice(&chunk[at..m.start()]);
+                        out.extend_from_slice(MASK);
+                        at = m.end();
+                    }
                 }
                 let resume = at.max(whole);
                 out.extend_from_slice(&chunk[at..resume]);

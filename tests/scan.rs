@@ -81,6 +81,16 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// A repository in `name` under the test's root, with `file` holding `text` committed.
+fn repo_with(w: &Env, name: &str, file: &str, text: &str) -> PathBuf {
+    let d = dir(w, name);
+    git(&d, &["init", "-q"]);
+    std::fs::write(d.join(file), text).unwrap();
+    git(&d, &["add", file]);
+    git(&d, &["commit", "-qm", "first"]);
+    d
+}
+
 #[test]
 fn scan_finds_every_form_at_every_alignment_in_text_and_binary_files() {
     let w = Env::env_key();
@@ -201,11 +211,7 @@ fn revoked_and_expired_tokens_are_found_with_their_status_and_short_ones_are_ski
 fn staged_changes_are_searched_and_the_pre_commit_hook_refuses_the_commit() {
     let w = Env::env_key();
     let s = w.create("deploy", &[]);
-    let d = dir(&w, "repo");
-    git(&d, &["init", "-q"]);
-    std::fs::write(d.join("README"), "hello\n").unwrap();
-    git(&d, &["add", "README"]);
-    git(&d, &["commit", "-qm", "first"]);
+    let d = repo_with(&w, "repo", "README", "hello\n");
     // The hook: the command the repository's .pre-commit-hooks.yaml runs, which the README's
     // plain hook runs too, with this build of tokctl.
     let yaml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml")).unwrap();
@@ -227,9 +233,13 @@ fn staged_changes_are_searched_and_the_pre_commit_hook_refuses_the_commit() {
     assert_eq!(summary(&found), ["app.env raw deploy 2:14"]);
     assert_eq!(found[0]["source"], "staged");
     // The real `git commit`, with the hook installed: refused, and the report says why.
-    let mut c = w.std_cmd_of("git", &["-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-qm", "leak"]);
-    c.current_dir(&d).env("GIT_CONFIG_GLOBAL", "/dev/null");
-    let out = w.run_cmd(c, b"");
+    // `git commit` as the user runs it, hook and all, in tokctl's test environment.
+    let commit = |msg: &str| {
+        let mut c = w.std_cmd_of("git", &["-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-qm", msg]);
+        c.current_dir(&d).env("GIT_CONFIG_GLOBAL", "/dev/null");
+        w.run_cmd(c, b"")
+    };
+    let out = commit("leak");
     assert_ne!(out.code, 0, "the hook refuses the commit\n{out}");
     // git shows a hook's output on its stderr.
     assert!(out.stderr.contains("staged:app.env:2:14: token 'deploy' (raw, active)"), "{out}");
@@ -237,9 +247,7 @@ fn staged_changes_are_searched_and_the_pre_commit_hook_refuses_the_commit() {
     assert_eq!(git(&d, &["rev-list", "--count", "HEAD"]), "1\n");
     // Staged clean: the commit goes through.
     git(&d, &["add", "app.env"]);
-    let mut c = w.std_cmd_of("git", &["-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-qm", "clean"]);
-    c.current_dir(&d).env("GIT_CONFIG_GLOBAL", "/dev/null");
-    let out = w.run_cmd(c, b"");
+    let out = commit("clean");
     assert_eq!(out.code, 0, "{out}");
     assert_eq!(git(&d, &["rev-list", "--count", "HEAD"]), "2\n");
 }
@@ -248,11 +256,7 @@ fn staged_changes_are_searched_and_the_pre_commit_hook_refuses_the_commit() {
 fn history_is_searched_blob_by_blob_naming_the_commits_that_add_each_copy() {
     let w = Env::env_key();
     let s = w.create("ci", &[]);
-    let d = dir(&w, "repo");
-    git(&d, &["init", "-q"]);
-    std::fs::write(d.join("a.txt"), "one\n").unwrap();
-    git(&d, &["add", "."]);
-    git(&d, &["commit", "-qm", "one"]);
+    let d = repo_with(&w, "repo", "a.txt", "one\n");
     let b64 = STANDARD.encode(format!("k:{s}"));
     std::fs::write(d.join("a.txt"), format!("one\n{b64}\n")).unwrap();
     git(&d, &["commit", "-qam", "leak"]);

@@ -301,6 +301,30 @@ in the repository.")]
 \nWithout --out, tokctl.1 goes to stdout. Pages are written 0644, each by a rename, never \
 through a symlink left in its place; the directory is created when missing.")]
     Man(ManArgs),
+
+    /// Find the vault's secrets in files, git history, the index or shell history
+    #[command(after_help = "Examples:\
+\n  tokctl scan                       # the current directory, as ripgrep would search it\
+\n  tokctl scan --git                 # every blob of every commit, each read once\
+\n  tokctl scan --staged              # what `git commit` would record (a pre-commit hook)\
+\n  tokctl scan --shell-history ~/notes\
+\n\
+\nEvery secret the vault holds (8 characters or more) is looked for as it is, in base64 \
+(standard and URL-safe, at any alignment), URL-encoded and JSON-escaped; revoked tokens of known \
+formats (tokctl's own, ghp_, github_pat_, glpat-, npm_) by their kept hash. A finding names the \
+place, the token, the encoding, its status and the command that replaces it, never the secret \
+or the line. Exit 0: nothing found; 9: found.")]
+    Scan(ScanArgs),
+
+    /// Copy stdin to stdout with every secret of the vault replaced by ***
+    #[command(after_help = "Examples:\
+\n  make deploy 2>&1 | tokctl redact\
+\n  tokctl redact < build.log > build.redacted.log\
+\n\
+\nEvery secret of 8 characters or more, and its base64, URL-encoded and JSON-escaped forms, \
+becomes ***, also when a copy is split across reads. Output is written as it comes: only bytes \
+that may still begin a secret are held back.")]
+    Redact,
 }
 
 #[derive(Subcommand, Debug)]

@@ -29,6 +29,7 @@ pub mod project;
 #[cfg(test)]
 mod props;
 pub(crate) mod remote;
+pub(crate) mod scan;
 pub mod secret;
 pub(crate) mod select;
 pub(crate) mod settings;

@@ -10,7 +10,20 @@
 //! O(1) steps in the trie (each looking through one node's edges, at most one per secret) plus
 //! one per secret that ends there: linear in the output however long the secrets are, whatever
 //! they look like, and however the output is split into reads.
+//!
+//! Long reads take a faster road while nothing is held: the `aho-corasick` crate (ripgrep's
+//! engine, `automaton`) finds the copies that start far enough from the read's end to be whole
+//! in it, with the same leftmost-longest rule, and the trie walks only the last bytes, where a
+//! copy may run on into the next read. `scan` searches with the same automaton. The trie stays
+//! our own because the crate cannot say how many bytes may still begin a secret (what lets a
+//! prompt through unheld), and its DFA takes seconds to build for a long periodic secret (15 s
+//! for a 64 KiB `a…ab`): `automaton` uses its NFA for those.
+//!
+//! Memory: the crate's tables spell the secrets and it has no way to wipe them; they are freed
+//! unwiped with the masker (core dumps are off, see `os`). The trie and the held bytes are ours
+//! and wiped.
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use zeroize::{Zeroize, Zeroizing};
 
 pub const MASK: &[u8] = b"***";
@@ -135,10 +148,31 @@ impl Trie {
     }
 }
 
+/// The longest pattern for which the crate's DFA is built; longer ones get its NFA, whose
+/// construction stays linear whatever the patterns look like.
+const DFA_LONGEST: usize = 1024;
+
+/// The leftmost-longest automaton over `patterns` that `scan` and the masker's fast road use.
+pub(crate) fn automaton(patterns: &[&[u8]]) -> AhoCorasick {
+    let longest = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
+    let kind = if longest <= DFA_LONGEST { AhoCorasickKind::DFA } else { AhoCorasickKind::ContiguousNFA };
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(kind))
+        .build(patterns)
+        .expect("the patterns fit the automaton's limits")
+}
+
 /// Our copies of the output's bytes that are held back are wiped when dropped, and so is the
 /// trie, which spells the secrets.
 pub struct Masker {
     trie: Option<Trie>,
+    /// The same secrets for the fast road (see the module doc).
+    fast: Option<AhoCorasick>,
+    longest: usize,
+    shortest: usize,
+    /// The bytes that occur in some secret: a copy lies within a run of them.
+    alphabet: [bool; 256],
     state: u32,
     /// The bytes read and not yet written, oldest first, in a ring of fixed size: never more
     /// than the longest secret. At the trie's root nothing is held.
@@ -157,6 +191,14 @@ impl Masker {
         let ring = secrets.iter().map(|s| s.len()).max().unwrap_or(1).next_power_of_two();
         Masker {
             trie: (!secrets.is_empty()).then(|| Trie::new(&secrets)),
+            fast: (!secrets.is_empty()).then(|| automaton(&secrets)),
+            longest: secrets.iter().map(|s| s.len()).max().unwrap_or(0),
+            shortest: secrets.iter().map(|s| s.len()).min().unwrap_or(0),
+            alphabet: {
+                let mut a = [false; 256];
+                secrets.iter().flat_map(|s| s.iter()).for_each(|&b| a[b as usize] = true);
+                a
+            },
             state: ROOT,
             held: Zeroizing::new(vec![0; ring]),
             found: vec![0; ring],
@@ -168,10 +210,56 @@ impl Masker {
 
     /// Mask a chunk; returns what may be written now.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<u8> {
-        let Some(trie) = self.trie.take() else { return chunk.to_vec() };
         let mut out = Vec::with_capacity(chunk.len() + MASK.len());
+        self.push_into(chunk, &mut out);
+        out
+    }
+
+    /// Mask a chunk, appending what may be written now to `out`.
+    pub fn push_into(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        let Some(trie) = self.trie.take() else {
+            out.extend_from_slice(chunk);
+            return;
+        };
         let mut i = 0;
         while i < chunk.len() {
+            // Copies that start before `whole` end in this read.
+            let whole = chunk.len().saturating_sub(self.longest);
+            if self.state == ROOT
+                && i < whole
+                && let Some(fast) = &self.fast
+            {
+                // Nothing is held: the automaton finds the copies that start before `whole`. No
+                // other copy starts before the next one it finds (it would end in this read and be
+                // found first), so the trie can take over from its root after them. A copy lies
+                // inside a run of bytes that occur in secrets: only runs long enough for the
+                // shortest secret are searched.
+                let (len, mut at, mut p) = (chunk.len(), i, i);
+                'runs: while p < whole {
+                    while p < whole && !self.alphabet[chunk[p] as usize] {
+                        p += 1;
+                    }
+                    let run = p;
+                    while p < len && self.alphabet[chunk[p] as usize] {
+                        p += 1;
+                    }
+                    if p - run < self.shortest {
+                        continue;
+                    }
+                    for m in fast.find_iter(Input::new(chunk).span(run..p)) {
+                        if m.start() >= whole {
+                            break 'runs;
+                        }
+                        out.extend_from_slice(&chunk[at..m.start()]);
+                        out.extend_from_slice(MASK);
+                        at = m.end();
+                    }
+                }
+                let resume = at.max(whole);
+                out.extend_from_slice(&chunk[at..resume]);
+                i = resume;
+                continue;
+            }
             if self.state == ROOT {
                 // Nothing is held at the root: copy through to the next byte that begins a secret.
                 let run = chunk[i..].iter().position(|&b| trie.root[b as usize] != ROOT).unwrap_or(chunk.len() - i);
@@ -181,11 +269,10 @@ impl Masker {
                     break;
                 }
             }
-            self.step(&trie, chunk[i], &mut out);
+            self.step(&trie, chunk[i], out);
             i += 1;
         }
         self.trie = Some(trie);
-        out
     }
 
     /// One byte through the trie: hold it, note every secret that ends with it, write what can

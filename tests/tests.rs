@@ -28,6 +28,7 @@ mod process_leaks;
 mod remote;
 mod rotation;
 mod rough_edges;
+mod scan;
 mod support;
 mod trust;
 mod tty;

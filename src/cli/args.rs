@@ -311,3 +311,25 @@ pub struct TrustArgs {
     #[arg(long, requires = "list")]
     pub json: bool,
 }
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Files and directories to search [default: . unless only --git, --staged or --shell-history is given]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Every blob of the repository's history, or of RANGE (e.g. main..HEAD) [default: all refs]
+    #[arg(long, value_name = "RANGE", num_args = 0..=1, default_missing_value = "", allow_hyphen_values = false)]
+    pub git: Option<String>,
+    /// What is staged for commit (the index), for a pre-commit hook
+    #[arg(long)]
+    pub staged: bool,
+    /// The shell history files of bash, zsh and fish
+    #[arg(long)]
+    pub shell_history: bool,
+    /// Also search hidden files and files that .gitignore, .ignore or .rgignore leave out
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Print the findings as a JSON array of {"source", "path", "commits", "line", "column", "token", "encoding", "status", "replace"}
+    #[arg(long)]
+    pub json: bool,
+}

@@ -29,11 +29,13 @@ mod key;
 mod list;
 mod log;
 mod man;
+mod redact;
 mod regenerate;
 mod remote;
 mod remove;
 mod report;
 mod rollback;
+mod scan;
 mod trust;
 mod update;
 mod verify;
@@ -150,6 +152,8 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Key(KeyCommand::Rotate) => key::rotate(ctx),
         Command::Key(KeyCommand::Passphrase) => key::passphrase(ctx),
         Command::Key(KeyCommand::Import) => key::import(ctx),
+        Command::Scan(a) => scan::run(ctx, a),
+        Command::Redact => redact::run(ctx),
     }
 }
 

@@ -29,6 +29,8 @@ use crate::mask::Masker;
 use crate::secret::Secret;
 
 #[cfg(unix)]
+#[cfg(unix)]
+pub mod files;
 mod session;
 
 /// The variables a child must never see.
@@ -259,26 +261,105 @@ fn pump(mut from: impl Read, mut to: impl Write, mut masker: Masker, on_error: O
     }
 }
 
-/// Run the command as a child, masking every injected secret in its output.
+/// The signals a parent tokctl passes on to its command.
 #[cfg(unix)]
-pub fn masked(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-    use signal_hook::iterator::SignalsInfo;
-    use signal_hook::iterator::exfiltrator::WithOrigin;
-    use signal_hook::low_level::siginfo::Cause;
+type Forwarding = (signal_hook::iterator::Handle, std::thread::JoinHandle<()>);
 
-    // Wiped when dropped, like every other copy of a secret.
-    let secrets: zeroize::Zeroizing<Vec<Vec<u8>>> =
-        zeroize::Zeroizing::new(inject.iter().map(|(_, s)| s.expose().as_bytes().to_vec()).collect());
+/// Catch the signals tokctl passes on, before the child exists, so none is lost or kills tokctl
+/// first; `forward` starts passing them to `pid`.
+#[cfg(unix)]
+fn catch_signals() -> Result<signal_hook::iterator::SignalsInfo<signal_hook::iterator::exfiltrator::WithOrigin>> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    Ok(signal_hook::iterator::SignalsInfo::new([SIGTERM, SIGHUP, SIGQUIT, SIGINT])?)
+}
+
+#[cfg(unix)]
+fn forward(
+    mut signals: signal_hook::iterator::SignalsInfo<signal_hook::iterator::exfiltrator::WithOrigin>,
+    pid: rustix::process::Pid,
+) -> Forwarding {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    use signal_hook::low_level::siginfo::Cause;
+    let handle = signals.handle();
+    let thread = std::thread::spawn(move || {
+        for origin in signals.forever() {
+            // A ^C from a controlling terminal already reached the child, which shares our
+            // process group.
+            if origin.signal == SIGINT && origin.cause == Cause::Kernel {
+                continue;
+            }
+            let sig = match origin.signal {
+                SIGTERM => rustix::process::Signal::TERM,
+                SIGHUP => rustix::process::Signal::HUP,
+                SIGQUIT => rustix::process::Signal::QUIT,
+                _ => rustix::process::Signal::INT,
+            };
+            let _ = rustix::process::kill_process(pid, sig);
+        }
+    });
+    (handle, thread)
+}
+
+/// The child's exit status as a shell reports it (128 + signal).
+#[cfg(unix)]
+fn status_code(status: std::process::ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(c), _) => c as u8,
+        (None, Some(sig)) => (128 + sig) as u8,
+        _ => 1,
+    }
+}
+
+/// Run the command as a child with the terminal and stdio it would have had, tokctl waiting as
+/// its parent and passing signals on (`exec --file`: the files outlive the command by nothing).
+#[cfg(unix)]
+pub fn parented(
+    argv: &[OsString],
+    inject: Vec<(String, Secret)>,
+    paths: &[(String, std::path::PathBuf)],
+) -> Result<u8> {
     let mut cmd = command(argv, &inject);
     drop(inject);
+    cmd.envs(paths.iter().map(|(v, p)| (v, p)));
+    prepare_child(&mut cmd, None);
+    let signals = catch_signals()?;
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return Err(start_failure(&argv[0], &e)),
+    };
+    // Frees the `Command`'s copies of the secrets, unwiped: see the module doc.
+    drop(cmd);
+    let (handle, forwarder) = forward(signals, rustix::process::Pid::from_child(&child));
+    let status = child.wait()?;
+    handle.close();
+    let _ = forwarder.join();
+    Ok(status_code(status))
+}
+
+/// Run the command as a child, masking every injected secret in its output, and those of the
+/// token files at `paths` (`exec --file`), given in `in_files`.
+#[cfg(unix)]
+pub fn masked(
+    argv: &[OsString],
+    inject: Vec<(String, Secret)>,
+    paths: &[(String, std::path::PathBuf)],
+    in_files: &[Secret],
+) -> Result<u8> {
+    // Wiped when dropped, like every other copy of a secret.
+    let secrets: zeroize::Zeroizing<Vec<Vec<u8>>> = zeroize::Zeroizing::new(
+        inject.iter().map(|(_, s)| s).chain(in_files).map(|s| s.expose().as_bytes().to_vec()).collect(),
+    );
+    let mut cmd = command(argv, &inject);
+    drop(inject);
+    cmd.envs(paths.iter().map(|(v, p)| (v, p)));
     if let Some(term) = session::Terminal::detect()? {
         return session::run(cmd, &argv[0], &secrets, term);
     }
     prepare_child(&mut cmd, None);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     // Handlers go in before the child exists, so no signal is lost or kills tokctl first.
-    let mut signals = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGHUP, SIGQUIT, SIGINT])?;
+    let signals = catch_signals()?;
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => return Err(start_failure(&argv[0], &e)),
@@ -295,40 +376,23 @@ pub fn masked(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
         pumps.push(std::thread::spawn(move || pump(err, io::stderr(), m, OnWriteError::Stop)));
     }
     drop(secrets);
-    let pid = rustix::process::Pid::from_child(&child);
-    let handle = signals.handle();
-    let forwarder = std::thread::spawn(move || {
-        for origin in signals.forever() {
-            // A ^C from a controlling terminal already reached the child, which shares our
-            // process group.
-            if origin.signal == SIGINT && origin.cause == Cause::Kernel {
-                continue;
-            }
-            let sig = match origin.signal {
-                SIGTERM => rustix::process::Signal::TERM,
-                SIGHUP => rustix::process::Signal::HUP,
-                SIGQUIT => rustix::process::Signal::QUIT,
-                _ => rustix::process::Signal::INT,
-            };
-            let _ = rustix::process::kill_process(pid, sig);
-        }
-    });
+    let (handle, forwarder) = forward(signals, rustix::process::Pid::from_child(&child));
     let status = child.wait()?;
     handle.close();
     let _ = forwarder.join();
     for p in pumps {
         let _ = p.join();
     }
-    use std::os::unix::process::ExitStatusExt;
-    Ok(match (status.code(), status.signal()) {
-        (Some(c), _) => c as u8,
-        (None, Some(sig)) => (128 + sig) as u8,
-        _ => 1,
-    })
+    Ok(status_code(status))
 }
 
 #[cfg(not(unix))]
-pub fn masked(argv: &[OsString], inject: Vec<(String, Secret)>) -> Result<u8> {
+pub fn masked(
+    argv: &[OsString],
+    inject: Vec<(String, Secret)>,
+    _paths: &[(String, std::path::PathBuf)],
+    _in_files: &[Secret],
+) -> Result<u8> {
     // Wiped when dropped, like every other copy of a secret.
     let secrets: zeroize::Zeroizing<Vec<Vec<u8>>> =
         zeroize::Zeroizing::new(inject.iter().map(|(_, s)| s.expose().as_bytes().to_vec()).collect());

@@ -46,9 +46,25 @@ pub fn parse_token_flag(s: &str) -> Result<(String, Option<String>)> {
     Ok((name.to_string(), var))
 }
 
-/// Decide the selection: the flags the user typed, else the project file's `[env]`.
-pub fn want(tokens: &[String], scopes: &[String], project: Option<&ProjectFile>) -> Result<Want> {
-    if !tokens.is_empty() || !scopes.is_empty() {
+/// `exec --file VAR=NAME`: the variable (checked as `-t NAME=VAR`'s is) and the token's name.
+pub fn parse_file_flag(s: &str) -> Result<(String, String)> {
+    let Some((var, name)) = s.split_once('=') else {
+        return Err(error::usage(format!("--file {s}: expected VAR=NAME"))
+            .hint(
+                "e.g. --file GOOGLE_APPLICATION_CREDENTIALS=gcp-sa: VAR gets the path of a file holding NAME's secret",
+            )
+            .into());
+    };
+    vault::check_env(var)?;
+    check_injectable(var)?;
+    vault::check_name(name)?;
+    Ok((var.to_string(), name.to_string()))
+}
+
+/// Decide the selection: the flags the user typed, else the project file's `[env]`. `by_file`:
+/// tokens asked for with `exec --file`, a selection too (no project file's `[env]` is then used).
+pub fn want(tokens: &[String], scopes: &[String], by_file: bool, project: Option<&ProjectFile>) -> Result<Want> {
+    if !tokens.is_empty() || !scopes.is_empty() || by_file {
         let tokens = tokens.iter().map(|t| parse_token_flag(t)).collect::<Result<Vec<_>>>()?;
         return Ok(Want::Flags { tokens, scopes: vault::scope_set(scopes)? });
     }
@@ -82,11 +98,15 @@ pub struct Selection {
     pub notes: Vec<String>,
 }
 
-/// Read the vault through `acc` and resolve the tokens.
-pub fn select(want: &Want, acc: &mut Access) -> Result<Selection> {
+/// Read the vault through `acc` and resolve the tokens; the records named in `also` are read
+/// too (`exec --file`), for the caller to take.
+pub fn select(want: &Want, also: &[&str], acc: &mut Access) -> Result<Selection> {
     // Named tokens need only their own records; a scope needs to see every record.
     let opened = match want.names() {
-        Some(names) => acc.read_only(&names)?,
+        Some(mut names) => {
+            names.extend_from_slice(also);
+            acc.read_only(&names)?
+        }
         None => acc.read()?,
     };
     let mut notes = Vec::new();

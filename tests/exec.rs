@@ -852,3 +852,128 @@ fn bundle_ci_recipe_works_on_a_read_only_checkout_without_writing_the_bundle() {
     assert_eq!(listing(&ro), before);
     drop(mount);
 }
+
+// ---------------------------------------------------------------------------------------------
+// --file VAR=NAME
+// ---------------------------------------------------------------------------------------------
+
+/// A user with token `x` whose runtime directory is a private one of the test's, so the token
+/// files' directories can be seen and counted: the env, the secret, that directory.
+fn user_with_a_runtime_dir() -> (Env, String, std::path::PathBuf) {
+    let mut w = Env::env_key();
+    let secret = w.create("x", &[]);
+    let run = w.path("run");
+    std::fs::create_dir(&run).unwrap();
+    set_mode(&run, 0o700);
+    w.set("XDG_RUNTIME_DIR", run.to_str().unwrap());
+    (w, secret, run)
+}
+
+/// The token-file directories left under `run`.
+fn file_dirs(run: &Path) -> Vec<String> {
+    listing(run).into_iter().filter(|n| n.starts_with("tokctl-files.")).collect()
+}
+
+#[test]
+fn exec_file_hands_the_secret_over_as_a_private_file_that_goes_with_the_command() {
+    let (w, secret, run) = user_with_a_runtime_dir();
+    let script = r#"f=$TOKEN_FILE; echo "$f"; stat -c %a "$f" "$(dirname "$f")"; cat "$f"; echo '<end>'; env"#;
+    let out = w.succeeds(&["exec", "--file", "TOKEN_FILE=x", "--", "sh", "-c", script], b"");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let path = Path::new(lines[0]);
+    assert!(path.starts_with(&run), "under XDG_RUNTIME_DIR: {}", lines[0]);
+    assert_eq!(&lines[1..3], ["600", "700"], "the file is 0600 in a 0700 directory of its own\n{out}");
+    assert_eq!(lines[3], format!("{secret}<end>"), "exactly the secret's bytes, no newline added");
+    let env_part = lines[4..].join("\n");
+    assert!(!env_part.contains(&secret), "the secret is in the file only, not in the environment");
+    assert!(!path.exists() && file_dirs(&run).is_empty(), "removed when the command ended: {:?}", listing(&run));
+    // -t and --file side by side; a token used both ways is logged once.
+    let out = w.succeeds(
+        &[
+            "exec",
+            "-t",
+            "x=X_ENV",
+            "--file",
+            "X_FILE=x",
+            "--",
+            "sh",
+            "-c",
+            r#"[ "$(cat "$X_FILE")" = "$X_ENV" ] && echo same"#,
+        ],
+        b"",
+    );
+    assert_eq!(out.stdout, "same\n", "{out}");
+    assert!(file_dirs(&run).is_empty());
+}
+
+#[test]
+fn exec_file_is_removed_however_the_command_ends() {
+    let (w, _, run) = user_with_a_runtime_dir();
+    for (script, code) in [("exit 3", 3), ("kill -KILL $$", 137), ("kill -TERM $$", 143)] {
+        let out = w.run(&["exec", "--file", "F=x", "--", "sh", "-c", script], b"");
+        assert_eq!((out.code, out.signal), (code, None), "tokctl reports the command's end as a shell does\n{out}");
+        assert!(file_dirs(&run).is_empty(), "{script}: {:?}", listing(&run));
+    }
+
+    // SIGTERM to tokctl: passed on to the command, which ends; then the files go.
+    let script = "trap 'exit 7' TERM; echo $$ > ready; while :; do sleep 0.05; done";
+    let running = w.spawn(w.std_cmd(&["exec", "--file", "F=x", "--", "sh", "-c", script]));
+    let child: u32 = wait_for_file(&w.path("ready"), Duration::from_secs(20)).trim().parse().unwrap();
+    assert_ne!(child, running.pid(), "with --file tokctl stays the parent");
+    assert_eq!(file_dirs(&run).len(), 1, "the file exists while the command runs");
+    kill(running.pid(), "TERM");
+    let out = running.finish(Duration::from_secs(20));
+    assert_eq!((out.code, out.signal), (7, None), "{out}");
+    assert!(file_dirs(&run).is_empty(), "{:?}", listing(&run));
+
+    // SIGKILL of tokctl itself: the command is told (SIGTERM), the directory is left, and the
+    // next `exec --file` removes it.
+    let script = "trap 'echo term > told; exit 0' TERM; echo $$ > ready2; while :; do sleep 0.05; done";
+    let running = w.spawn(w.std_cmd(&["exec", "--file", "F=x", "--", "sh", "-c", script]));
+    wait_for_file(&w.path("ready2"), Duration::from_secs(20));
+    kill(running.pid(), "KILL");
+    let out = running.finish(Duration::from_secs(20));
+    assert_eq!(out.signal, Some(9), "{out}");
+    wait_for_file(&w.path("told"), Duration::from_secs(20));
+    assert_eq!(file_dirs(&run).len(), 1, "a SIGKILLed tokctl cannot clean up");
+    let out = w.succeeds(&["exec", "--file", "F=x", "--", "sh", "-c", "ls \"$XDG_RUNTIME_DIR\""], b"");
+    assert_eq!(out.stdout.lines().filter(|l| l.starts_with("tokctl-files.")).count(), 1, "only this run's own: {out}");
+    assert!(file_dirs(&run).is_empty(), "{:?}", listing(&run));
+}
+
+#[test]
+fn exec_file_refuses_bad_variables_and_unusable_tokens_before_anything_starts() {
+    let mut w = good_old_and_gone();
+    let run = w.path("run");
+    std::fs::create_dir(&run).unwrap();
+    set_mode(&run, 0o700);
+    w.set("XDG_RUNTIME_DIR", run.to_str().unwrap());
+    let before = w.snapshot();
+    for (flag, code, says) in [
+        ("LD_PRELOAD=good", 2, "LD_PRELOAD"),
+        ("good", 2, "VAR=NAME"),
+        ("1BAD=good", 2, "1BAD"),
+        ("F=missing", 3, "missing"),
+        ("F=old", 4, "old"),
+        ("F=gone", 4, "gone"),
+    ] {
+        let out = w.fails(&["exec", "--file", flag, "--", "sh", "-c", "touch ran"], b"", code);
+        assert!(out.stderr.contains(says), "{flag}: names {says}\n{out}");
+        assert!(!w.path("ran").exists(), "{flag}: nothing ran");
+        assert!(file_dirs(&run).is_empty(), "{flag}: no file was written");
+    }
+    let out = w.fails(&["exec", "-t", "good=F", "--file", "F=good", "--", "true"], b"", 2);
+    assert!(out.stderr.contains("F is set twice"), "{out}");
+    // Refusals write nothing, not even a use in the log.
+    assert_unchanged(&before, &w.snapshot(), &"refused exec --file runs");
+}
+
+#[test]
+fn exec_file_with_mask_masks_what_the_command_prints_of_the_file() {
+    let (w, secret, run) = user_with_a_runtime_dir();
+    let out =
+        w.succeeds(&["exec", "--mask", "--file", "F=x", "--", "sh", "-c", r#"cat "$F"; echo; cat "$F" >&2"#], b"");
+    assert_eq!(out.stdout, "***\n", "{out}");
+    assert!(!out.stderr.contains(&secret) && out.stderr.contains("***"), "{out}");
+    assert!(file_dirs(&run).is_empty());
+}

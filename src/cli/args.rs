@@ -207,6 +207,10 @@ pub struct ExecArgs {
     /// Stay as the parent and replace injected secrets in the output with ***
     #[arg(long)]
     pub mask: bool,
+    /// Put the path of a 0600 file holding token NAME's secret in VAR; the file is removed when
+    /// the command ends (repeatable)
+    #[arg(long = "file", value_name = "VAR=NAME")]
+    pub files: Vec<String>,
     /// The command and its arguments, passed exactly as given (no shell)
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,

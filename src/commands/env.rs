@@ -101,7 +101,7 @@ pub fn run(ctx: &Ctx, a: EnvArgs) -> Result<u8> {
         })?),
         _ => None,
     };
-    let Selection { opened, chosen, .. } = selected(ctx, &a.select)?;
+    let Selection { opened, chosen, .. } = selected(ctx, &a.select, &[])?;
     // Every piece is written straight into buffers that are wiped on drop: no `format!`
     // temporaries, so no copy of a secret is left behind unwiped.
     let mut out = Zeroizing::new(String::with_capacity(room(&chosen)));

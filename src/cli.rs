@@ -325,6 +325,19 @@ or the line. Exit 0: nothing found; 9: found.")]
 becomes ***, also when a copy is split across reads. Output is written as it comes: only bytes \
 that may still begin a secret are held back.")]
     Redact,
+
+    /// Fill {{ tokctl:NAME }} placeholders in a template (an .npmrc, a docker config, a kubeconfig)
+    #[command(after_help = "Examples:\
+\n  tokctl inject -i .npmrc.tmpl -o .npmrc\
+\n  tokctl inject -i docker-config.tmpl -o ~/.docker/config.json\
+\n\
+\nA placeholder is {{ tokctl:NAME }}, or with a filter: {{ tokctl:NAME | json }} (escaped for \
+inside a JSON string), | base64, | basicauth (base64 of USERNAME:SECRET, what a docker config's \
+\"auth\" holds; the username is x-access-token for a GitHub token, oauth2 for a GitLab one, tokctl \
+otherwise). Other {{ … }} text is left as it is. All or nothing: one missing, expired or revoked \
+token and nothing is written. The output file is created 0600, replacing what was there (never \
+written through a symlink). The names used are said on stderr.")]
+    Inject(InjectArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -30,6 +30,7 @@ mod rotation;
 mod rough_edges;
 mod scan;
 mod support;
+mod templates;
 mod trust;
 mod tty;
 mod unlock;

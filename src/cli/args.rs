@@ -337,3 +337,13 @@ pub struct ScanArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+#[derive(Args, Debug)]
+pub struct InjectArgs {
+    /// The template [default: stdin]
+    #[arg(short = 'i', long = "in", value_name = "TEMPLATE")]
+    pub input: Option<PathBuf>,
+    /// Where to write the result, created 0600 [default: stdout]
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}

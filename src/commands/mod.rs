@@ -25,6 +25,7 @@ mod exec;
 mod get;
 mod import;
 mod init;
+mod inject;
 mod key;
 mod list;
 mod log;
@@ -154,6 +155,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Key(KeyCommand::Import) => key::import(ctx),
         Command::Scan(a) => scan::run(ctx, a),
         Command::Redact => redact::run(ctx),
+        Command::Inject(a) => inject::run(ctx, a),
     }
 }
 

@@ -338,6 +338,24 @@ otherwise). Other {{ … }} text is left as it is. All or nothing: one missing, 
 token and nothing is written. The output file is created 0600, replacing what was there (never \
 written through a symlink). The names used are said on stderr.")]
     Inject(InjectArgs),
+
+    /// Answer git's and registries' credential requests from the vault (git, docker)
+    #[command(after_help = "Examples:\
+\n  git config --global credential.helper '!tokctl credential git'\
+\n  ln -s \"$(command -v tokctl)\" ~/.local/bin/docker-credential-tokctl   # then \"credsStore\": \"tokctl\"\
+\n  tokctl update gh-work --host github.com/my-company\
+\n  tokctl update gh-personal --host github.com\
+\n\
+\ngit asks with `get` (the token whose --host matches the request best, or the one a trusted \
+project file's [git] table names for it, is answered as username and password), `store` (tokctl \
+keeps nothing) and `erase` (git was refused: logged, and shown by doctor; nothing is deleted). \
+Only https, and http to this machine, are answered. An expired or revoked token answers nothing, \
+so git moves on, and says why on stderr. Paths count only with git's credential.useHttpPath.\
+\n\
+\ndocker (and podman, skopeo, buildah through credHelpers) call `docker-credential-tokctl get|list|\
+store|erase`: login stores the registry's token in your own vault, get answers by the \
+registry's host and port, logout deletes only what login stored.")]
+    Credential(CredentialArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -86,6 +86,8 @@ actions! {
     Revoked = "revoked",
     Deleted = "deleted",
     Used = "used",
+    /// git said the secret was rejected (`credential git erase`); detail: where.
+    Rejected = "rejected",
     KeyRotated = "key-rotated",
     PassphraseAdded = "passphrase-added",
     PassphraseChanged = "passphrase-changed",

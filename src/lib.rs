@@ -64,7 +64,10 @@ pub fn run(cli: Cli) -> Result<u8> {
             if explicit.is_some()
                 || matches!(
                     cli.command,
-                    cli::Command::Trust(_) | cli::Command::Completion(_) | cli::Command::Man(_)
+                    cli::Command::Trust(_)
+                        | cli::Command::Completion(_)
+                        | cli::Command::Man(_)
+                        | cli::Command::Credential(_)
                 ) =>
         {
             (None, Some(e))

@@ -23,10 +23,23 @@ fn main() -> ExitCode {
 /// end anyway, and dropping it took ~110k instructions, a tenth of a `get` (callgrind).
 fn parse() -> tokctl::cli::Cli {
     let mut cmd = tokctl::cli::Cli::command();
-    let mut matches = cmd.get_matches_mut();
+    let mut matches = cmd.try_get_matches_from_mut(args()).unwrap_or_else(|e| e.exit());
     let cli = tokctl::cli::Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.format(&mut cmd).exit());
     std::mem::forget(cmd);
     cli
+}
+
+/// The command line; called through a link named `docker-credential-tokctl` (docker's and
+/// containers' credential-helper convention), `docker-credential-tokctl ACTION` is
+/// `tokctl credential docker ACTION`.
+fn args() -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let called = args.first().and_then(|a| std::path::Path::new(a).file_name().map(|n| n.to_os_string()));
+    if called.as_deref() == Some(std::ffi::OsStr::new("docker-credential-tokctl")) {
+        let rest = args.split_off(1);
+        args = ["tokctl", "credential", "docker"].map(std::ffi::OsString::from).into_iter().chain(rest).collect();
+    }
+    args
 }
 
 /// Print `tokctl: …` lines and pick the exit code from the first typed error in the chain.

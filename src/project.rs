@@ -36,6 +36,9 @@ pub struct Project {
     ci: Ci,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// `"host[/path]" = "token-name"`: which token answers git inside this file's tree.
+    #[serde(default)]
+    pub git: BTreeMap<String, String>,
 }
 
 impl Project {
@@ -49,13 +52,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Project> {
     let bad = |what: String| {
         error::usage(format!("{}: {what}", path.display())).hint(
             "it takes an optional `vault = \"path\"`, an optional [ci] table with `vault = \"path\"`, \
-             and an [env] table of VAR = \"token-name\" lines",
+             an [env] table of VAR = \"token-name\" lines, and a [git] table of \"host[/path]\" = \"token-name\" lines",
         )
     };
     let p: Project = toml::from_str(text).map_err(|e| bad(e.message().to_string()))?;
     for (var, name) in &p.env {
         vault::check_env(var).map_err(|_| bad(format!("'{var}' is not a valid environment variable name")))?;
         check_injectable(var).map_err(|_| bad(format!("refusing {var}: it changes how programs load or run")))?;
+        vault::check_name(name).map_err(|_| bad(format!("'{name}' is not a valid token name")))?;
+    }
+    for (host, name) in &p.git {
+        vault::check_host(host).map_err(|_| bad(format!("[git] '{host}' is not HOST[:PORT][/PATH]")))?;
         vault::check_name(name).map_err(|_| bad(format!("'{name}' is not a valid token name")))?;
     }
     for v in [&p.vault, &p.ci.vault].into_iter().flatten() {

@@ -70,6 +70,8 @@ proptest! {
                 fingerprint: String::new(),
                 secret_set_at: created,
                 rotate_every: expires.map(|e| e.wrapping_sub(created).wrapping_abs() % 1_000_000),
+                username: None,
+                hosts: Vec::new(),
             };
             if let Some(s) = secret {
                 r.set_secret(Secret::new(s), created);

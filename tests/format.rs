@@ -29,19 +29,24 @@ struct V1 {
     original: Vec<u8>,
 }
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1")
+fn fixture_of(version: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(version)
 }
 
 impl V1 {
     fn new() -> V1 {
+        V1::of("v1")
+    }
+
+    /// A copy of the fixture of `version` (`v1`, `v2`).
+    fn of(version: &str) -> V1 {
         let dir = tempfile::Builder::new().prefix("tokctl-format-").tempdir().unwrap();
         std::fs::create_dir(dir.path().join("home")).unwrap();
         let vault = dir.path().join("vault.toml");
         for f in ["vault.toml", "vault.toml.log"] {
-            std::fs::copy(fixture().join(f), dir.path().join(f)).unwrap();
+            std::fs::copy(fixture_of(version).join(f), dir.path().join(f)).unwrap();
         }
-        let key = std::fs::read_to_string(fixture().join("vault.key")).unwrap().trim().to_string();
+        let key = std::fs::read_to_string(fixture_of(version).join("vault.key")).unwrap().trim().to_string();
         let original = std::fs::read(&vault).unwrap();
         V1 { dir, vault, key, original }
     }
@@ -153,13 +158,13 @@ fn the_passphrase_of_a_version_1_vault_unlocks_it() {
 }
 
 #[test]
-fn the_first_write_makes_a_version_1_vault_version_2() {
+fn the_first_write_makes_a_version_1_vault_the_current_version() {
     let v = V1::new();
     let id_line = |h: &str| h.lines().find(|l| l.starts_with("vault_id = ")).unwrap().to_string();
     let old_id = id_line(&v.header());
     v.ok(&["update", "deploy", "--note", "upgraded"]);
     let head = v.header();
-    assert!(head.contains("\nversion = 2\ngeneration = 1\n"), "{head}");
+    assert!(head.contains("\nversion = 3\ngeneration = 1\n"), "{head}");
     assert_eq!(id_line(&head), old_id, "the vault keeps its id (and so its keyring entry)");
     assert!(head.contains("\n[passphrase]\n"), "the passphrase slot is kept: {head}");
 
@@ -173,12 +178,39 @@ fn the_first_write_makes_a_version_1_vault_version_2() {
     let r = v.run(&["get", "-n", "deploy"], &[("TOKCTL_PASSPHRASE", PASSPHRASE)]);
     assert_eq!((r.code, r.stdout.as_str()), (0, DEPLOY), "{}", r.stderr);
 
-    // Reads leave version 2 alone too; the next write advances the generation.
+    // Reads leave version 3 alone too; the next write advances the generation.
     let upgraded = v.bytes();
     v.ok(&["list"]);
     assert_eq!(v.bytes(), upgraded);
     v.ok(&["update", "upstream", "--note", "again"]);
-    assert!(v.header().contains("\nversion = 2\ngeneration = 2\n"), "{}", v.header());
+    assert!(v.header().contains("\nversion = 3\ngeneration = 2\n"), "{}", v.header());
+}
+
+/// `deploy`'s minted secret and `upstream`'s imported one in the version-2 fixture (its README).
+const DEPLOY_V2: &str = "tok_31Av7zve3YXoCHmjHrfxCAdVGMMu0f3NNbyS";
+const UPSTREAM_V2: &str = "fixture-imported-secret-not-real-0002";
+
+#[test]
+fn a_version_2_vault_is_read_untouched_and_becomes_version_3_on_its_first_write() {
+    let v = V1::of("v2");
+    assert!(v.header().contains("\nversion = 2\ngeneration = 5\n"), "{}", v.header());
+    assert_eq!(records_of(&v), expected_records());
+    assert_eq!(v.ok(&["get", "-n", "deploy"]), DEPLOY_V2);
+    let shown = json(&v.ok(&["show", "deploy", "--json"]));
+    assert_eq!(shown["rotate_every"], 90 * 86400, "format 2's own fields are read: {shown}");
+    assert_eq!(shown["hosts"], serde_json::json!([]), "no hosts before format 3: {shown}");
+    assert_eq!(v.bytes(), v.original, "reads leave a version-2 vault as it was");
+    let r = v.run(&["get", "-n", "upstream"], &[("TOKCTL_PASSPHRASE", "fixture passphrase v2")]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, UPSTREAM_V2), "{}", r.stderr);
+
+    v.ok(&["update", "deploy", "--username", "deploy-bot"]);
+    assert!(v.header().contains("\nversion = 3\ngeneration = 6\n"), "{}", v.header());
+    assert_eq!(records_of(&v), expected_records());
+    assert_eq!(v.ok(&["get", "-n", "deploy"]), DEPLOY_V2);
+    let shown = json(&v.ok(&["show", "deploy", "--json"]));
+    assert_eq!((shown["username"].as_str(), shown["rotate_every"].as_i64()), (Some("deploy-bot"), Some(90 * 86400)));
+    let log = v.ok(&["log"]);
+    assert!(log.contains("updated") && log.contains("revoked"), "the history goes on: {log}");
 }
 
 /// Each header line with a trailing space: the same TOML, other bytes. Damaged (exit 6), never

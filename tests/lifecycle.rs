@@ -70,6 +70,8 @@ fn list_json_has_the_stable_fields_and_no_secret() {
         "fingerprint",
         "rotate_every",
         "rotation_due_at",
+        "username",
+        "hosts",
     ]
     .into();
     for r in rows {
@@ -396,7 +398,7 @@ fn doctor_is_happy_with_a_healthy_vault() {
     env.create("gh", &[]);
     let out = env.run(&["doctor"], b"");
     assert_eq!(out.code, 0, "a healthy vault: {out}");
-    for want in ["Secret Service", &env.vault.display().to_string(), "600", "700", "v2", "keyring"] {
+    for want in ["Secret Service", &env.vault.display().to_string(), "600", "700", "v3", "keyring"] {
         assert!(out.stdout.contains(want), "doctor reports {want}: {out}");
     }
     // A token due within the window needs attention.

@@ -150,12 +150,18 @@ impl Opened {
 
     /// Record a use: best effort, never fails the command.
     pub fn record_use(&self, names: &[&str], how: &str) {
+        self.record_event(Action::Used, names, how);
+    }
+
+    /// Append `action` for each token in `names` to the log, without a write of the vault (as
+    /// uses are): what happened to a token outside it, such as git rejecting it.
+    pub fn record_event(&self, action: Action, names: &[&str], how: &str) {
         let Some(s) = self.sealed.as_ref().filter(|_| self.tracks_uses()) else { return };
         let now = when::now();
         let events: Vec<Event> = names
             .iter()
             .filter_map(|n| self.payload.find(n).ok())
-            .map(|r| Event::new(now, Action::Used, &r.name, &r.id, how))
+            .map(|r| Event::new(now, action.clone(), &r.name, &r.id, how))
             .collect();
         // A rotation since this vault was read retired its log key: then the use goes unrecorded.
         let current = || {

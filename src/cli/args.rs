@@ -48,6 +48,14 @@ pub struct MetaArgs {
     /// How often the secret should be rotated (e.g. 90d, 12w, or never): doctor, list and each use say when it is due
     #[arg(long, value_name = "D")]
     pub rotate_every: Option<String>,
+
+    /// Answer git (`tokctl credential git`) for this host, or host/path (repeatable)
+    #[arg(long = "host", value_name = "HOST[/PATH]")]
+    pub hosts: Vec<String>,
+
+    /// The username to present with the secret [default: x-access-token for GitHub, oauth2 for GitLab, else tokctl]
+    #[arg(long, value_name = "U")]
+    pub username: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -160,6 +168,15 @@ pub struct UpdateArgs {
     /// How often the secret should be rotated (e.g. 90d), counted from when it was set; `never` drops it
     #[arg(long, value_name = "D")]
     pub rotate_every: Option<String>,
+    /// Also answer git for this host, or host/path (repeatable)
+    #[arg(long = "host", value_name = "HOST[/PATH]")]
+    pub hosts: Vec<String>,
+    /// No longer answer git for this host (repeatable)
+    #[arg(long = "remove-host", value_name = "HOST[/PATH]")]
+    pub remove_hosts: Vec<String>,
+    /// The username to present with the secret; '' goes back to the provider's own
+    #[arg(long, value_name = "U")]
+    pub username: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -346,4 +363,15 @@ pub struct InjectArgs {
     /// Where to write the result, created 0600 [default: stdout]
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CredentialArgs {
+    /// The protocol spoken: git or docker
+    #[arg(value_name = "HELPER")]
+    pub helper: String,
+    /// What is asked: get, store or erase (git: anything else is ignored, as its protocol says),
+    /// and list (docker)
+    #[arg(value_name = "ACTION")]
+    pub action: String,
 }

@@ -41,11 +41,13 @@ pub fn run(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
         Expiry::After(90 * 86_400),
     )?;
     meta.rotate_every = m.rotate_every.as_deref().map(when::parse_period).transpose()?.flatten();
+    crate::commands::git_meta(&mut meta, m)?;
     vault::check_prefix(&a.prefix)?;
     let secret = crypto::mint(&a.prefix);
     let mut acc = ctx.access()?;
     let (env, expires_at) = acc.write_or_create(|op| {
         op.payload.ensure_free(&a.name)?;
+        op.payload.ensure_hosts_free(&meta.hosts, None)?;
         let r = meta.clone().record(&a.name, Kind::Minted, Some(a.prefix.clone()), secret.clone());
         op.event(Action::Created, &r.name, &r.id, format!("scopes: {}", r.scopes.join(",")));
         let out = (r.env.clone(), r.expires_at);

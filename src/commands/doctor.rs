@@ -265,7 +265,31 @@ fn care(r: &mut Report, payload: &Payload, log: &journal::Report, kind: VaultKin
         let slot = last.entry(&e.token_id).or_insert(e.time);
         *slot = (*slot).max(e.time);
     }
+    // git's `erase` since the secret was last set: the token was refused where it was sent.
+    let mut rejected: HashMap<&str, (i64, &str)> = HashMap::new();
+    for e in log.entries.iter().map(|e| &e.event).filter(|e| e.action == journal::Action::Rejected) {
+        let slot = rejected.entry(&e.token_id).or_insert((e.time, &e.detail));
+        if e.time >= slot.0 {
+            *slot = (e.time, &e.detail);
+        }
+    }
     for t in &payload.records {
+        if let Some((at, how)) = rejected.get(t.id.as_str()).filter(|(at, _)| *at >= t.secret_set_at) {
+            r.problem(
+                Code::Unusable,
+                "",
+                format!(
+                    "'{}' was rejected ({how}, {}): it may be revoked or lack a scope there; {}",
+                    t.name,
+                    when::relative(*at, now),
+                    match t.kind {
+                        crate::vault::Kind::Minted => format!("`tokctl regenerate {}`", t.name),
+                        crate::vault::Kind::Imported =>
+                            format!("store a new one with `tokctl import {} --replace`", t.name),
+                    }
+                ),
+            );
+        }
         if t.rotation_due(now) {
             r.problem(Code::Unusable, "", crate::commands::rotation_words(t, now));
         }

@@ -31,6 +31,7 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
         Meta::new(&name, m.env.as_deref(), &m.scopes, m.expires.as_deref(), m.note.as_deref(), Expiry::Never)?;
     let rotate = m.rotate_every.as_deref().map(when::parse_period).transpose()?;
     meta.rotate_every = rotate.flatten();
+    crate::commands::git_meta(&mut meta, m)?;
     let cmd = if a.replace { format!("tokctl import {name} --replace") } else { format!("tokctl import {name}") };
     let secret = read_secret(&format!("Secret for '{name}' (input hidden): "), &cmd)?;
     let found = formats::recognise(secret.expose());
@@ -55,6 +56,7 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     } else {
         acc.write_or_create(|op| {
             op.payload.ensure_free(&name)?;
+            op.payload.ensure_hosts_free(&meta.hosts, None)?;
             let r = meta.clone().record(&name, Kind::Imported, None, secret.clone());
             op.event(Action::Imported, &r.name, &r.id, "");
             let out = (r.env.clone(), r.expires_at);
@@ -93,6 +95,10 @@ fn replace(
     let now = when::now();
     let expiry_given = m.expires.is_some() || !matches!(meta.expiry, Expiry::Never);
     acc.write(|op| {
+        if !meta.hosts.is_empty() {
+            let id = op.payload.find(name).ok().map(|r| r.id.clone());
+            op.payload.ensure_hosts_free(&meta.hosts, id.as_deref())?;
+        }
         let r = op.payload.find_mut(name).map_err(|e| {
             let Some(error::Detail::NoSuchToken { close, .. }) = error::detail_of(&e) else { return e };
             let mean = close.as_ref().map(|c| format!("did you mean '{c}'? ")).unwrap_or_default();
@@ -103,6 +109,12 @@ fn replace(
         let was = r.status(now);
         r.set_secret(secret.clone(), now);
         r.revoked_at = None;
+        for h in &meta.hosts {
+            if !r.hosts.contains(h) {
+                r.hosts.push(h.clone());
+            }
+        }
+        r.hosts.sort();
         if r.kind == Kind::Minted {
             r.kind = Kind::Imported;
             r.prefix = None;
@@ -118,6 +130,9 @@ fn replace(
         }
         if m.rotate_every.is_some() {
             r.rotate_every = meta.rotate_every;
+        }
+        if m.username.is_some() {
+            r.username = meta.username.clone();
         }
         let (at, life) =
             if expiry_given { meta.expiry.resolve(now) } else { (r.lifetime.map(|l| now + l), r.lifetime) };
@@ -152,6 +167,11 @@ fn hint_env(ctx: &Ctx, name: &str, found: Option<&formats::Recognised>, env: &st
 }
 
 fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: bool) -> Result<u8> {
+    if !m.hosts.is_empty() || m.username.is_some() {
+        return Err(error::usage("--host and --username name one token's; they do not go with --dotenv")
+            .hint("import the file, then `tokctl update NAME --host HOST` for the token git should answer with")
+            .into());
+    }
     let limit = 64 * 1024 * 1024;
     let read = if file.as_os_str() == "-" {
         crate::ui::read_stdin(limit)

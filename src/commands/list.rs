@@ -32,6 +32,8 @@ pub fn record_json(r: &Record, last_used: Option<i64>, now: i64) -> Value {
         "fingerprint": r.fingerprint,
         "rotate_every": r.rotate_every,
         "rotation_due_at": t(r.rotation_due_at()),
+        "username": r.username,
+        "hosts": r.hosts,
     })
 }
 
@@ -170,6 +172,8 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<u8> {
                 ),
             },
         ),
+        ("hosts", r.hosts.join(", ")),
+        ("username", r.username.clone().unwrap_or_default()),
         ("last used", t(last, "never")),
         ("revoked", t(r.revoked_at, "no")),
         ("fingerprint", if r.fingerprint.is_empty() { "(too short to show)".into() } else { r.fingerprint.clone() }),
@@ -177,7 +181,7 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<u8> {
     ];
     let mut out = String::new();
     for (k, v) in lines {
-        if (k == "note" || k == "rotate") && v.is_empty() {
+        if matches!(k, "note" | "rotate" | "hosts" | "username") && v.is_empty() {
             continue;
         }
         // A note is anyone's text: its control characters are shown, never sent to the terminal.

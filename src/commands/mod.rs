@@ -19,13 +19,15 @@ mod bundle;
 mod cache;
 mod completion;
 mod create;
+mod credential;
+mod docker;
 mod doctor;
 pub(crate) mod env;
 mod exec;
 mod get;
 mod import;
 mod init;
-mod inject;
+pub(crate) mod inject;
 mod key;
 mod list;
 mod log;
@@ -156,6 +158,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Scan(a) => scan::run(ctx, a),
         Command::Redact => redact::run(ctx),
         Command::Inject(a) => inject::run(ctx, a),
+        Command::Credential(a) => credential::run(ctx, &a.helper, &a.action),
     }
 }
 
@@ -195,4 +198,17 @@ pub fn rotation_words(r: &Record, now: i64) -> String {
         r.name,
         when::relative(r.secret_set_at, now)
     )
+}
+
+/// `--host` and `--username` of create and import, checked: the hosts in their written form.
+pub(crate) fn git_meta(meta: &mut crate::vault::Meta, m: &crate::cli::MetaArgs) -> Result<()> {
+    let mut hosts = m.hosts.iter().map(|h| crate::vault::check_host(h)).collect::<Result<Vec<_>>>()?;
+    hosts.sort();
+    hosts.dedup();
+    meta.hosts = hosts;
+    if let Some(u) = &m.username {
+        crate::vault::check_username(u)?;
+        meta.username = Some(u.clone());
+    }
+    Ok(())
 }

@@ -135,6 +135,7 @@ fn reapply(records: &mut [Record], later: &[Event], now: i64) -> (Vec<String>, V
             | (
                 Action::Updated
                 | Action::Used
+                | Action::Rejected
                 | Action::VaultCreated
                 | Action::KeyRotated
                 | Action::PassphraseAdded

@@ -21,6 +21,11 @@ pub fn run(ctx: &Ctx, a: UpdateArgs) -> Result<u8> {
     let remove = vault::scope_set(&a.remove_scopes)?;
     let expiry = a.expires.as_deref().map(|d| when::parse_expiry(d, now)).transpose()?;
     let rotate = a.rotate_every.as_deref().map(when::parse_period).transpose()?;
+    let add_hosts = a.hosts.iter().map(|h| vault::check_host(h)).collect::<Result<Vec<_>>>()?;
+    let remove_hosts = a.remove_hosts.iter().map(|h| vault::check_host(h)).collect::<Result<Vec<_>>>()?;
+    if let Some(u) = a.username.as_deref().filter(|u| !u.is_empty()) {
+        vault::check_username(u)?;
+    }
     if a.rename.is_none()
         && a.env.is_none()
         && a.scopes.is_empty()
@@ -29,11 +34,14 @@ pub fn run(ctx: &Ctx, a: UpdateArgs) -> Result<u8> {
         && expiry.is_none()
         && a.note.is_none()
         && rotate.is_none()
+        && add_hosts.is_empty()
+        && remove_hosts.is_empty()
+        && a.username.is_none()
     {
         return Err(error::usage("nothing to change")
             .hint(
                 "give at least one of --rename, --scope, --add-scope, --remove-scope, --env, --expires, --note, \
-                 --rotate-every",
+                 --rotate-every, --host, --remove-host, --username",
             )
             .into());
     }
@@ -44,6 +52,8 @@ pub fn run(ctx: &Ctx, a: UpdateArgs) -> Result<u8> {
             {
                 op.payload.ensure_free(n)?;
             }
+            let id = op.payload.find(&a.name)?.id.clone();
+            op.payload.ensure_hosts_free(&add_hosts, Some(&id))?;
             let r = op.payload.find_mut(&a.name)?;
             let mut changed = Vec::new();
             if let Some(n) = &a.rename {
@@ -77,6 +87,27 @@ pub fn run(ctx: &Ctx, a: UpdateArgs) -> Result<u8> {
             if let Some(p) = rotate {
                 r.rotate_every = p;
                 changed.push(format!("rotate every {}", p.map(when::span_words).unwrap_or_else(|| "never".into())));
+            }
+            if !add_hosts.is_empty() || !remove_hosts.is_empty() {
+                for h in &remove_hosts {
+                    if !r.hosts.contains(h) {
+                        return Err(error::usage(format!("'{}' has no --host {h}", a.name))
+                            .hint(format!(
+                                "its hosts: {}",
+                                if r.hosts.is_empty() { "none".into() } else { r.hosts.join(", ") }
+                            ))
+                            .into());
+                    }
+                }
+                r.hosts.retain(|h| !remove_hosts.contains(h));
+                r.hosts.extend(add_hosts.iter().filter(|h| !remove_hosts.contains(h)).cloned());
+                r.hosts.sort();
+                r.hosts.dedup();
+                changed.push(format!("hosts {}", if r.hosts.is_empty() { "none".into() } else { r.hosts.join(",") }));
+            }
+            if let Some(u) = &a.username {
+                r.username = Some(u.clone()).filter(|u| !u.is_empty());
+                changed.push(format!("username {}", r.username.as_deref().unwrap_or("(the provider's)")));
             }
             r.updated_at = now;
             let (name, id) = (r.name.clone(), r.id.clone());

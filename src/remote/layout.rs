@@ -76,6 +76,10 @@ pub(super) fn data_from(r: &Record, extra: &Map<String, Value>) -> Map<String, V
     d.insert("note".into(), r.note.clone().into());
     d.insert("prefix".into(), r.prefix.clone().map(Value::from).unwrap_or(Value::Null));
     d.insert("fingerprint".into(), r.fingerprint.clone().into());
+    match &r.username {
+        Some(u) => d.insert("username".into(), u.clone().into()),
+        None => d.remove("username"),
+    };
     d
 }
 
@@ -165,6 +169,10 @@ pub(super) fn record_from(name: &str, d: &Map<String, Value>, written: i64) -> R
         fingerprint: text("fingerprint")?.unwrap_or_default(),
         secret_set_at: time("secret_set")?.unwrap_or(updated),
         rotate_every: secs("rotate_every")?,
+        username: text("username")?,
+        // Never from a team's store: whoever can write the prefix must not choose where git
+        // sends its readers' tokens (README, "Where tools look for tokens").
+        hosts: Vec::new(),
     };
     if let Some(s) = secret
         && revoked_at.is_none()

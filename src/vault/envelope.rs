@@ -6,7 +6,7 @@
 //! format the header: `toml` only parses it, and tokctl writes it with its own small writer
 //! (fixed field order, values that need no escaping). Version 1 bound `toml`'s canonical output
 //! and refused a file that differed from it, so for a version-1 file that opened the raw bytes
-//! are that same output: one rule opens both versions. Every write produces version 2.
+//! are that same output: one rule opens every version. Every write produces the current one.
 
 use std::fmt::Write as _;
 
@@ -21,7 +21,7 @@ use crate::secret::Key;
 
 pub(crate) const FORMAT: &str = "tokctl-vault";
 /// The version tokctl writes.
-pub(crate) const VERSION: u32 = 2;
+pub(crate) const VERSION: u32 = 3;
 /// The oldest version tokctl still reads (and upgrades on its next write).
 const OLDEST_VERSION: u32 = 1;
 pub(crate) const CIPHER: &str = "xchacha20poly1305";
@@ -131,7 +131,7 @@ impl Header {
             .map(|s| s.as_str())
     }
 
-    /// The header in version 2's one written form: fixed field order, one `key = value` a line,
+    /// The header in its one written form (versions 2 and 3): fixed field order, one `key = value` a line,
     /// the slot as a `[passphrase]` table after a blank line. Ends with a newline.
     fn write(&self) -> String {
         let mut out = String::with_capacity(512);
@@ -199,7 +199,7 @@ impl Envelope {
             Some(v) => {
                 return Err(error::damaged(format!(
                     "the vault's format version {v} is not supported (this tokctl reads versions \
-                     {OLDEST_VERSION} and {VERSION})"
+                     {OLDEST_VERSION} to {VERSION})"
                 ))
                 .hint("upgrade tokctl to one that reads it; the file was left untouched")
                 .into());
@@ -345,6 +345,8 @@ mod tests {
                 fingerprint: String::new(),
                 secret_set_at: 7,
                 rotate_every: if i == 0 { Some(8) } else { None },
+                username: if i == 1 { Some("bot".into()) } else { None },
+                hosts: if i == 0 { vec!["github.com/org".into(), "gitlab.example:8443".into()] } else { Vec::new() },
             };
             if i != 2 {
                 r.set_secret(Secret::new(format!("secret-number-{i}-long-enough")), 9);
@@ -385,13 +387,13 @@ mod tests {
     }
 
     #[test]
-    fn a_sealed_vault_is_version_2_and_parses_back_to_its_header() {
+    fn a_sealed_vault_is_the_current_version_and_parses_back_to_its_header() {
         let key = Key::random();
         let mut h = Header::new(VaultKind::Personal, &key);
         h.passphrase = Some(fake_slot());
         let bytes = seal(&mut h, &key, &Payload::default());
         let env = Envelope::parse(&bytes).unwrap();
-        assert_eq!((env.header.version, env.header.generation), (2, 1));
+        assert_eq!((env.header.version, env.header.generation), (VERSION, 1));
         assert_eq!(env.header, h);
         assert!(bytes.starts_with(env.header_bytes()));
         assert_eq!(env.header_bytes(), h.write().as_bytes());
@@ -430,7 +432,7 @@ mod tests {
                 "ciphertext",
             ]
         );
-        assert!(text.starts_with("format = \"tokctl-vault\"\nversion = 2\ngeneration = 1\nvault_id = \"v_"));
+        assert!(text.starts_with("format = \"tokctl-vault\"\nversion = 3\ngeneration = 1\nvault_id = \"v_"));
         assert!(text.contains("\nkind = \"bundle\"\ncipher = \"xchacha20poly1305\"\n"));
         assert!(text.contains("\n[passphrase]\nkdf = \"argon2id\"\nm_kib = 65536\nt = 3\np = 4\n"));
     }
@@ -500,7 +502,7 @@ mod tests {
 
     /// What version 1 wrote: `toml`'s rendering of the header with no generation.
     fn v1_head(h: &Header) -> String {
-        let mut head = h.write().replace("version = 2\n", "version = 1\n");
+        let mut head = h.write().replace("version = 3\n", "version = 1\n");
         head = head.lines().filter(|l| !l.starts_with("generation = ")).map(|l| format!("{l}\n")).collect();
         head
     }
@@ -533,7 +535,7 @@ mod tests {
         assert_eq!(only.records.len(), 1);
         let again = seal(&mut header, &key, &opened);
         let env = Envelope::parse(&again).unwrap();
-        assert_eq!((env.header.version, env.header.generation), (2, 1));
+        assert_eq!((env.header.version, env.header.generation), (VERSION, 1));
         assert_eq!(env.open(&key).unwrap().records[0].name, "a");
     }
 
@@ -542,9 +544,10 @@ mod tests {
         let key = Key::random();
         let mut h = Header::new(VaultKind::Personal, &key);
         let _ = seal(&mut h, &key, &Payload::default());
-        let v1_with = h.write().replace("version = 2\n", "version = 1\n");
+        let v1_with = h.write().replace("version = 3\n", "version = 1\n");
         let v2_without = v1_head(&h).replace("version = 1\n", "version = 2\n");
-        for head in [v1_with, v2_without] {
+        let v3_without = v1_head(&h).replace("version = 1\n", "version = 3\n");
+        for head in [v1_with, v2_without, v3_without] {
             let bytes = sealed_with_head(&head, &h, &key);
             assert_eq!(code(Envelope::parse(&bytes)), Some(error::Code::Damaged), "{head}");
         }
@@ -555,13 +558,13 @@ mod tests {
         let key = Key::random();
         let mut h = Header::new(VaultKind::Personal, &key);
         let _ = seal(&mut h, &key, &Payload::default());
-        for v in ["0", "3", "-1", "99999999999"] {
-            let head = h.write().replace("version = 2\n", &format!("version = {v}\n"));
+        for v in ["0", "4", "-1", "99999999999"] {
+            let head = h.write().replace("version = 3\n", &format!("version = {v}\n"));
             let e = Envelope::parse(&sealed_with_head(&head, &h, &key)).err().unwrap();
             let e = e.downcast_ref::<error::Error>().unwrap();
             assert_eq!(e.code, error::Code::Damaged);
             assert!(e.message.contains(&format!("version {v} is not supported")), "{}", e.message);
-            assert!(e.message.contains("reads versions 1 and 2"), "{}", e.message);
+            assert!(e.message.contains("reads versions 1 to 3"), "{}", e.message);
         }
     }
 

@@ -15,8 +15,8 @@ pub(crate) use envelope::VERSION;
 pub use envelope::{Envelope, Header, Slot, VaultKind, seal};
 pub use names::{Family, REFUSED, refused_table};
 pub(crate) use names::{
-    SECRET_LIKE, check_env, check_injectable, check_name, check_prefix, check_scope, default_env, scope_set,
-    secret_like,
+    SECRET_LIKE, check_env, check_host, check_injectable, check_name, check_prefix, check_scope, check_username,
+    default_env, scope_set, secret_like,
 };
 pub use record::{Kind, Payload, Record};
 pub(crate) use record::{Meta, Status, new_id};

@@ -141,6 +141,12 @@ record_layout! {
     secret_set_at: i64, view i64, since 2 else updated_at;
     /// How often the secret should be rotated, in seconds (`--rotate-every`). Format 2 on.
     rotate_every: Option<i64>, view Option<i64>, since 2 else None;
+    /// The username presented with the secret where a protocol asks for one (git over HTTPS,
+    /// a registry's HTTP Basic): `--username`. Format 3 on.
+    username: Option<String>, view Option<&'a Bytes>, since 3 else None;
+    /// Where git and registries are answered with this token: `HOST[:PORT][/PATH]`, canonical
+    /// (`--host`). Format 3 on.
+    hosts: Vec<String>, view Vec<&'a Bytes>, since 3 else Vec::new();
 }
 
 // Fields are added at the end, each by the version that added it, never one newer than the
@@ -297,6 +303,8 @@ pub(crate) struct Meta {
     pub expiry: Expiry,
     pub note: String,
     pub rotate_every: Option<i64>,
+    pub username: Option<String>,
+    pub hosts: Vec<String>,
 }
 
 impl Meta {
@@ -329,6 +337,8 @@ impl Meta {
             expiry,
             note: note.unwrap_or_default().to_string(),
             rotate_every: None,
+            username: None,
+            hosts: Vec::new(),
         })
     }
 
@@ -354,6 +364,8 @@ impl Meta {
             fingerprint: String::new(),
             secret_set_at: now,
             rotate_every: self.rotate_every,
+            username: self.username,
+            hosts: self.hosts,
         };
         r.set_secret(secret, now);
         r
@@ -553,6 +565,18 @@ impl Payload {
     }
 
     /// Refuse a name already taken (exit 7); the hint says what works for the token that has it.
+    /// No other token (than the one with id `except`) answers for any of `hosts` (exit 7).
+    pub(crate) fn ensure_hosts_free(&self, hosts: &[String], except: Option<&str>) -> Result<()> {
+        for h in hosts {
+            if let Some(r) = self.records.iter().find(|r| Some(r.id.as_str()) != except && r.hosts.contains(h)) {
+                return Err(error::conflict(format!("'{}' already answers for --host {h}", r.name))
+                    .hint(format!("one token per host: `tokctl update {} --remove-host {h}` first", r.name))
+                    .into());
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn ensure_free(&self, name: &str) -> Result<()> {
         if let Some(r) = self.records.iter().find(|r| r.name == name) {
             return Err(error::conflict(format!("a token named '{name}' already exists"))
@@ -630,24 +654,31 @@ mod tests {
         r.updated_at = 77;
         r.secret_set_at = 99;
         r.rotate_every = Some(5);
-        let v2 = postcard::to_stdvec(&r).unwrap();
-        // Version 1 wrote the same bytes up to `fingerprint`: cut the version-2 fields off.
-        let tail = postcard::to_stdvec(&(r.secret_set_at, r.rotate_every)).unwrap();
-        let v1 = &v2[..v2.len() - tail.len()];
+        r.username = Some("bot".into());
+        r.hosts = vec!["github.com/org".into()];
+        let v3 = postcard::to_stdvec(&r).unwrap();
+        // Version 2 wrote the same bytes up to `rotate_every`, version 1 up to `fingerprint`.
+        let tail3 = postcard::to_stdvec(&(&r.username, &r.hosts)).unwrap();
+        let v2 = &v3[..v3.len() - tail3.len()];
+        let tail2 = postcard::to_stdvec(&(r.secret_set_at, r.rotate_every)).unwrap();
+        let v1 = &v2[..v2.len() - tail2.len()];
         let decode = |bytes: &[u8], version| {
             let mut de = postcard::Deserializer::from_bytes(bytes);
             let r = RecordIn(version).deserialize(&mut de).unwrap();
             assert!(de.finalize().unwrap().is_empty(), "version {version} read every byte and no more");
             r
         };
-        let back = decode(&v2, 2);
-        assert_eq!(postcard::to_stdvec(&back).unwrap(), v2);
+        let back = decode(&v3, 3);
+        assert_eq!(postcard::to_stdvec(&back).unwrap(), v3);
+        let two = decode(v2, 2);
+        assert_eq!((two.secret_set_at, two.rotate_every), (99, Some(5)));
+        assert_eq!((two.username, two.hosts), (None, Vec::<String>::new()), "format 2: no username, no hosts");
         let old = decode(v1, 1);
         assert_eq!((old.secret_set_at, old.rotate_every), (77, None), "format 1: set at its last change, no period");
         assert_eq!(old.name, "a");
         assert_eq!(old.secret.as_ref().map(Secret::expose), Some("a-secret-of-some-length"));
-        let view: RecordRef = postcard::from_bytes(&v2).unwrap();
-        assert_eq!(postcard::to_stdvec(&view.to_owned().unwrap()).unwrap(), v2);
+        let view: RecordRef = postcard::from_bytes(&v3).unwrap();
+        assert_eq!(postcard::to_stdvec(&view.to_owned().unwrap()).unwrap(), v3);
     }
 
     /// The byte layout docs/FORMAT.md gives for the plaintext: postcard, fields in order.
@@ -672,6 +703,8 @@ mod tests {
             fingerprint: String::new(),
             secret_set_at: 1,
             rotate_every: Some(300),
+            username: Some("u".into()),
+            hosts: vec!["h".into()],
         };
         let mut p =
             Payload { records: vec![r], log_key: [0xbb; 32], retired_log_keys: Vec::new(), bundles: Vec::new() };
@@ -683,6 +716,7 @@ mod tests {
         want.extend([0xaa; 32]); // hash: 32 bytes, no length
         want.push(0); // fingerprint ""
         want.extend([2, 1, 0xd8, 0x04]); // secret_set_at 1, rotate_every Some(300)
+        want.extend(b"\x01\x01u\x01\x01h"); // username Some("u"), hosts ["h"]
         want.extend([0xbb; 32]); // log_key
         assert_eq!(postcard::to_stdvec(&p).unwrap(), want);
         assert_eq!(*p.encode(), want, "a vault never rotated has no retired log keys, and no bytes for them");
@@ -695,8 +729,8 @@ mod tests {
         want.extend([0xbb; 32]);
         want.extend([0xac, 0x02]); // before_seq 300: a varint
         assert_eq!(*p.encode(), want);
-        let back = Payload::decode(&want, 2).unwrap();
+        let back = Payload::decode(&want, 3).unwrap();
         assert_eq!((back.retired_log_keys.len(), back.retired_log_keys[0].before_seq), (1, 300));
-        assert!(Payload::decode(&[want.as_slice(), &[0]].concat(), 2).is_none(), "bytes after them");
+        assert!(Payload::decode(&[want.as_slice(), &[0]].concat(), 3).is_none(), "bytes after them");
     }
 }

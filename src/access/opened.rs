@@ -72,6 +72,16 @@ pub(super) fn file_tag(path: &Path) -> String {
 }
 
 /// The error for a file-only part asked of a remote store.
+/// The error for a write (or a vault-key operation) asked of a recipient bundle: exit 2.
+pub(super) fn read_only(path: &Path) -> anyhow::Error {
+    error::usage(format!("{} is a recipient bundle: it is read-only and has no vault key", path.shown()))
+        .hint(format!(
+            "change the tokens in the vault it came from, then re-seal it there with `tokctl bundle --refresh {}`",
+            path.shown()
+        ))
+        .into()
+}
+
 fn not_remote(path: &Path, what: &str) -> anyhow::Error {
     error::usage(format!("{} is a remote store: it has no {what}", path.shown()))
         .hint("this applies to a vault file only, not on a remote store")
@@ -112,7 +122,7 @@ impl Opened {
     /// Why there are no vault-file parts: a remote store, or a recipient bundle.
     fn no_sealed(&self) -> anyhow::Error {
         if self.age {
-            return super::recipients::read_only(&self.path);
+            return read_only(&self.path);
         }
         not_remote(&self.path, "vault key or vault file")
     }

@@ -5,19 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use super::opened::Opened;
-use crate::error::{self, Result};
+pub(super) use super::opened::read_only;
+use crate::error::Result;
 use crate::fsio;
-use crate::text::Shown;
-
-/// The error for a write (or a vault-key operation) asked of a recipient bundle: exit 2.
-pub(super) fn read_only(path: &Path) -> anyhow::Error {
-    error::usage(format!("{} is a recipient bundle: it is read-only and has no vault key", path.shown()))
-        .hint(format!(
-            "change the tokens in the vault it came from, then re-seal it there with `tokctl bundle --refresh {}`",
-            path.shown()
-        ))
-        .into()
-}
 
 /// Whether the file at `path` is a recipient bundle (an age file). A file that cannot be read
 /// is not: the vault-file path reports that.

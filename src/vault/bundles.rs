@@ -6,7 +6,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::record::{Payload, Record};
+use super::record::Record;
 use crate::secret::{Key, Secret};
 
 /// What opens a bundle.
@@ -105,102 +105,5 @@ impl Bundle {
     /// Whether it holds the token with this id.
     pub fn holds(&self, id: &str) -> bool {
         self.tokens.iter().any(|t| t.id == id)
-    }
-}
-
-impl Payload {
-    /// Remember a bundle just written; one written before to the same path is forgotten.
-    pub(crate) fn remember_bundle(&mut self, b: Bundle) {
-        self.bundles.retain(|x| x.path != b.path);
-        self.bundles.push(b);
-    }
-
-    /// The vault gets a new key (`key rotate`, a passphrase change): re-key the fingerprints
-    /// that still match today's secrets; one that does not (a stale token) cannot be made again,
-    /// so it becomes one that matches nothing, and the bundle stays stale.
-    pub(crate) fn rekey_bundles(&mut self, old: &Key, new: &Key) {
-        let Payload { records, bundles, .. } = self;
-        for b in bundles.iter_mut() {
-            for t in &mut b.tokens {
-                let current = records.iter().find(|r| r.id == t.id).and_then(|r| r.secret.as_ref());
-                t.fingerprint = match current {
-                    Some(s) if crate::crypto::ct_eq(&fingerprint(old, s), &t.fingerprint) => fingerprint(new, s),
-                    _ => [0; 32],
-                };
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::vault::{Kind, Meta};
-    use crate::when::Expiry;
-
-    fn record(name: &str, secret: &str) -> Record {
-        Meta::new(name, None, &[], None, None, Expiry::Never).unwrap().record(
-            name,
-            Kind::Imported,
-            None,
-            Secret::new(secret.into()),
-        )
-    }
-
-    #[test]
-    fn a_bundle_goes_stale_when_a_secret_changes_is_revoked_or_deleted_and_survives_a_new_key() {
-        let key = Key::random();
-        let mut p = Payload::default();
-        p.records = vec![record("a", "secret-a-0123456789"), record("b", "secret-b-0123456789"), record("c", "c-0")];
-        let b = Bundle::new("/x/ci.age".into(), SealedTo::Key("k".into()), 1, b"bytes", &p.records, &key);
-        assert!(b.changes(&p.records, &key).is_empty());
-        assert!(!b.tokens.iter().any(|t| t.fingerprint == crate::crypto::sha256(b"secret-a-0123456789")));
-        p.remember_bundle(b);
-
-        let new = Key::random();
-        p.rekey_bundles(&key, &new);
-        assert!(p.bundles[0].changes(&p.records, &new).is_empty(), "a new vault key alone stales nothing");
-
-        p.records[0].set_secret(Secret::new("secret-a-new-0123456".into()), 2);
-        p.records[1].revoked_at = Some(3);
-        p.records[1].secret = None;
-        p.records.remove(2);
-        let changes: Vec<(String, Change)> =
-            p.bundles[0].changes(&p.records, &new).into_iter().map(|(t, c)| (t.name.clone(), c)).collect();
-        assert_eq!(
-            changes,
-            vec![("a".into(), Change::NewSecret), ("b".into(), Change::Revoked), ("c".into(), Change::Deleted)]
-        );
-        // A rotation after the change keeps it stale.
-        p.rekey_bundles(&new, &Key::random());
-        assert!(p.bundles[0].tokens.iter().all(|t| t.fingerprint == [0; 32]));
-
-        // Writing to the same path again replaces the entry.
-        let again = Bundle::new("/x/ci.age".into(), SealedTo::Recipients(vec!["age1x".into()]), 4, b"b", &[], &new);
-        p.remember_bundle(again);
-        assert_eq!(p.bundles.len(), 1);
-        assert_eq!(p.bundles[0].sealed_to, SealedTo::Recipients(vec!["age1x".into()]));
-    }
-
-    /// docs/FORMAT.md: `bundles` follows `retired_log_keys` (then possibly empty), only when
-    /// there is one; a vault without bundles encodes as before; nothing may trail.
-    #[test]
-    fn the_registry_is_an_optional_tail_of_the_payload() {
-        let key = Key::random();
-        let mut p = Payload::default();
-        let plain = p.encode().to_vec();
-        p.remember_bundle(Bundle::new("/b".into(), SealedTo::Key("kc".into()), 7, b"x", &[], &key));
-        let with = p.encode().to_vec();
-        assert_eq!(&with[..plain.len()], &plain[..], "the fields before it are as they were");
-        let mut tail = vec![0u8]; // no retired log keys
-        tail.extend(postcard::to_stdvec(&p.bundles).unwrap());
-        assert_eq!(&with[plain.len()..], &tail[..]);
-        assert_eq!(tail[1..4], [1, 2, b'/'], "one bundle, then its path");
-        let back = Payload::decode(&with, 2).unwrap();
-        assert_eq!((back.bundles.len(), back.bundles[0].written_at), (1, 7));
-        assert!(back.retired_log_keys.is_empty());
-        assert!(Payload::decode(&[plain.as_slice(), &[0]].concat(), 2).is_none(), "an empty list alone");
-        assert!(Payload::decode(&[plain.as_slice(), &[0, 0]].concat(), 2).is_none(), "an empty registry");
-        assert!(Payload::decode(&[with.as_slice(), &[0]].concat(), 2).is_none(), "a byte after it");
     }
 }

@@ -14,7 +14,8 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::damaged;
-use super::record::{Payload, RecordRef, new_id};
+use super::payload::Payload;
+use super::record::{RecordRef, new_id};
 use crate::crypto::{self, KdfParams, NONCE_LEN};
 use crate::error::{self, Result};
 use crate::secret::Key;

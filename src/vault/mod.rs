@@ -7,18 +7,22 @@
 
 mod bundles;
 mod envelope;
+mod hosts;
 mod names;
+mod payload;
 mod record;
 
 pub use bundles::{Bundle, Change, SealedTo};
 pub(crate) use envelope::VERSION;
 pub use envelope::{Envelope, Header, Slot, VaultKind, seal};
+pub(crate) use hosts::{check_host, check_username};
 pub use names::{Family, REFUSED, refused_table};
 pub(crate) use names::{
-    SECRET_LIKE, check_env, check_host, check_injectable, check_name, check_prefix, check_scope, check_username,
-    default_env, scope_set, secret_like,
+    SECRET_LIKE, check_env, check_injectable, check_name, check_prefix, check_scope, default_env, scope_set,
+    secret_like,
 };
-pub use record::{Kind, Payload, Record};
+pub use payload::Payload;
+pub use record::{Kind, Record};
 pub(crate) use record::{Meta, Status, new_id};
 
 /// What every reader of a vault's bytes says when they do not hold together (exit 6).

@@ -273,13 +273,15 @@ fn a_dead_or_hanging_keyring_falls_through_to_the_passphrase() {
 }
 
 /// What tokctl asked the Secret Service while `run` ran, as seen by a real `dbus-monitor` on the
-/// session bus: the member of every method call to `org.freedesktop.Secret.*`, in order. The
-/// monitor is known to be listening once it printed its first line, and to have seen everything
-/// once a marker call made after `run` shows up.
-fn secret_service_calls(run: impl FnOnce()) -> Vec<String> {
+/// bus at `address` (a private one: other tests' calls must not mix in): the member of every
+/// method call to `org.freedesktop.Secret.*`, in order. The monitor is known to be listening
+/// once it printed its first line, and to have seen everything once a marker call made after
+/// `run` shows up.
+fn secret_service_calls(address: &str, run: impl FnOnce()) -> Vec<String> {
     use std::io::BufRead;
     let mut mon = std::process::Command::new("dbus-monitor")
         .args(["--session", "--monitor"])
+        .env("DBUS_SESSION_BUS_ADDRESS", address)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -289,6 +291,7 @@ fn secret_service_calls(run: impl FnOnce()) -> Vec<String> {
     run();
     let marker = format!("tokctl-test-marker-{}", std::process::id());
     let sent = std::process::Command::new("dbus-send")
+        .env("DBUS_SESSION_BUS_ADDRESS", address)
         .args([
             "--session",
             "--type=signal",
@@ -319,13 +322,16 @@ fn a_keyring_read_is_one_exchange_with_the_secret_service() {
     // Issue 18: one Secret Service round trip per command. The key and the record of the
     // file's generation (rollback detection) are searched for together and read with one
     // `GetSecrets`; no item is read on its own, and no second session is opened.
-    let mut env = Env::keyring();
+    // A Secret Service of this test's own: the shared one answers other tests meanwhile.
+    let pk = PrivateKeyring::start();
+    let mut env = Env::new(Mode::Keyring);
+    env.set("DBUS_SESSION_BUS_ADDRESS", &pk.address);
     env.set("TOKCTL_CACHE_TTL", "off"); // every command asks the keyring, none the unlock cache
     let secret = env.create("gh", &[]);
     env.create("warm", &[]); // a write: the generation record exists from here on
     for args in [&["get", "gh"][..], &["exec", "-t", "gh", "--", "true"], &["list"]] {
         let mut out = None;
-        let calls = secret_service_calls(|| out = Some(env.succeeds(args, b"")));
+        let calls = secret_service_calls(&pk.address, || out = Some(env.succeeds(args, b"")));
         if args[0] == "get" {
             assert_eq!(out.unwrap().stdout, format!("{secret}\n"));
         }

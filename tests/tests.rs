@@ -39,3 +39,5 @@ mod unlock;
 mod untrusted;
 // Bundles for named recipients (issue 22).
 mod recipients;
+// The npm registry the npm provider is tested against (issue 19).
+mod verdaccio;

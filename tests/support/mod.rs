@@ -19,6 +19,7 @@ pub mod keyring;
 pub mod mount;
 pub mod proc;
 pub mod session;
+pub mod verdaccio;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;

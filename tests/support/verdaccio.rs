@@ -13,8 +13,8 @@
 //! (`.ci/test` installs the pinned version there), else `PATH`; it and the `npm` CLI need `node`.
 //! Without them the tests skip with a message, except in CI (`CI` is set), where that is a failure.
 //!
-//! Every request the server received is in its log (`requests`), written synchronously by its
-//! logger before the request is handled: a test counts what tokctl sent after tokctl has exited.
+//! Every request the server received is in its log (`requests`), one JSON line each, logged when
+//! it arrives: a test counts what tokctl sent after tokctl has exited.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -70,6 +70,7 @@ pub struct Verdaccio {
     pub dir: tempfile::TempDir,
     agent: ureq::Agent,
     npmrcs: AtomicUsize,
+    markers: AtomicUsize,
 }
 
 impl Verdaccio {
@@ -102,7 +103,14 @@ impl Verdaccio {
                 .stderr(std::fs::File::create(root.join("stderr.txt")).unwrap())
                 .spawn()
                 .expect("start verdaccio");
-            let mut v = Verdaccio { child, url, dir, agent: agent.clone(), npmrcs: AtomicUsize::new(0) };
+            let mut v = Verdaccio {
+                child,
+                url,
+                dir,
+                agent: agent.clone(),
+                npmrcs: AtomicUsize::new(0),
+                markers: AtomicUsize::new(0),
+            };
             if v.wait_ready() {
                 return Some(v);
             }
@@ -229,15 +237,35 @@ impl Verdaccio {
     }
 
     /// The request lines the server received so far, in order: `POST /-/npm/v1/tokens`, …
+    ///
+    /// Verdaccio's logger (pino) writes asynchronously, in order: a request of our own with a
+    /// unique marker, sent after everything the test waited for, is in the log only after every
+    /// line before it, so the lines up to the marker are complete (the markers are left out).
     pub fn requests(&self) -> Vec<String> {
-        let log = std::fs::read_to_string(self.dir.path().join("verdaccio.log")).unwrap_or_default();
-        log.lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|j| j["msg"].as_str().is_some_and(|m| m.contains(" requested '")))
-            .map(|j| {
-                format!("{} {}", j["req"]["method"].as_str().unwrap_or("?"), j["req"]["url"].as_str().unwrap_or("?"))
-            })
-            .collect()
+        let n = self.markers.fetch_add(1, Ordering::SeqCst);
+        let marker = format!("GET /-/ping?tokctl-test-marker={n}");
+        assert_eq!(self.request("GET", &marker["GET ".len()..], None, None).0, 200, "ping");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let log = std::fs::read_to_string(self.dir.path().join("verdaccio.log")).unwrap_or_default();
+            let lines: Vec<String> = log
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|j| j["msg"].as_str().is_some_and(|m| m.contains(" requested '")))
+                .map(|j| {
+                    format!(
+                        "{} {}",
+                        j["req"]["method"].as_str().unwrap_or("?"),
+                        j["req"]["url"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect();
+            if let Some(end) = lines.iter().position(|l| *l == marker) {
+                return lines[..end].iter().filter(|l| !l.contains("?tokctl-test-marker=")).cloned().collect();
+            }
+            assert!(Instant::now() < deadline, "the marker request never reached verdaccio.log");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// How many received requests had exactly this line (`"POST /-/npm/v1/tokens"`).

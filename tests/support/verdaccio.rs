@@ -7,7 +7,9 @@
 //! are Verdaccio's default kind, "legacy" AES (`security.api.legacy`, the default): with
 //! `security.api.jwt` set instead, 6.8.0 answers 400 "request size did not match content length"
 //! to every request with a body that a generated token authenticates (`npm token create` too), so
-//! npm's create-then-revoke could not be tested there. /work/notes/npm-api.md has the details.
+//! npm's create-then-revoke could not be tested there (its request logger starts the body
+//! flowing, and the check of a generated token's key awaits storage before the JSON parser reads
+//! it).
 //!
 //! Verdaccio comes from `TOKCTL_TEST_VERDACCIO`, else `target/verdaccio/node_modules/.bin/verdaccio`
 //! (`.ci/test` installs the pinned version there), else `PATH`; it and the `npm` CLI need `node`.

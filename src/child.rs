@@ -31,6 +31,7 @@ use crate::secret::Secret;
 #[cfg(unix)]
 #[cfg(unix)]
 pub mod files;
+pub mod hook;
 mod session;
 
 /// The variables a child must never see.

@@ -119,26 +119,44 @@ then, unless --expires says otherwise."
 \n  tokctl update deploy --rotate-every 30d")]
     Update(UpdateArgs),
 
-    /// Replace a token's secret
+    /// Replace a token's secret, at its provider too
     #[command(
         visible_alias = "rotate",
         after_help = "Examples:\
 \n  tokctl regenerate deploy           # minted: prints the new secret\
-\n  tokctl regenerate expo < new-token.txt   # imported: the new secret from stdin\
+\n  tokctl regenerate gitlab           # provider gitlab: rotated there, the new secret printed once\
+\n  tokctl regenerate expo < new-token.txt   # imported, no provider: the new secret from stdin\
 \n\
 \nA minted token gets a fresh secret and its expiry renewed for the same lifetime; the old \
-secret no longer verifies."
+secret no longer verifies. A token whose provider can rotate (gitlab, npm, a command provider's \
+--on-rotate hook) is rotated there: the new secret is sealed before success is reported, and a \
+rotate request is never retried. GitHub cannot rotate a personal access token: make a new one \
+and store it with `tokctl import NAME --replace`."
     )]
     Regenerate(RegenerateArgs),
 
-    /// Destroy a token's secret and keep the record as revoked
-    #[command(after_help = "Example:\
+    /// Revoke a token at its provider, then destroy its secret here and keep the record
+    #[command(after_help = "Examples:\
 \n  tokctl revoke leaked-token --yes\
+\n  tokctl revoke old-ci --local --yes      # here only, the provider is not asked\
 \n\
 \nRevoking wipes the secret from the vault for good; the record stays so `list --all` and `log` \
-remember it. Revoke it at the provider too: tokctl cannot reach the service that issued an \
-imported token.")]
-    Revoke(ConfirmArgs),
+remember it. A token that names a provider (gitlab, github, npm, a command provider's \
+--on-revoke hook) is revoked there first; if the provider cannot be reached or refuses, it is \
+still revoked here, and tokctl exits 1 or 5 saying what to do by hand.")]
+    Revoke(RevokeArgs),
+
+    /// Ask each token's provider whether it is valid, when it expires and what it may do
+    #[command(after_help = "Examples:\
+\n  tokctl inspect gitlab\
+\n  tokctl inspect --all --json\
+\n\
+\nThe provider's expiry, scopes and last use are stored in the record and logged. A token the \
+provider says is revoked or expired becomes `dead at provider`: `get` and `exec` refuse it (exit \
+4) until a valid answer or `import NAME --replace`. Exit 0 when every token is valid, 4 when one \
+is not, 5 when a provider refused the question, 1 when one could not be reached within \
+TOKCTL_PROVIDER_TIMEOUT (default 10 s).")]
+    Inspect(InspectArgs),
 
     /// Remove a token's record entirely
     #[command(

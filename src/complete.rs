@@ -46,6 +46,7 @@ const TOKEN_ARGS: &[(&str, &str)] = &[
     ("update", "name"),
     ("regenerate", "name"),
     ("revoke", "name"),
+    ("inspect", "names"),
     ("delete", "name"),
     ("log", "name"),
     ("exec", "tokens"),

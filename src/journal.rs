@@ -88,6 +88,14 @@ actions! {
     Used = "used",
     /// git said the secret was rejected (`credential git erase`); detail: where.
     Rejected = "rejected",
+    /// A token's provider was asked about it (`inspect`); detail: what it said.
+    Inspected = "inspected",
+    /// A rotation at the provider was started (the pending mark); detail: the provider.
+    RotationStarted = "rotation-started",
+    /// A rotation at the provider ended without a new secret; detail: why, and whether the mark stays.
+    RotationFailed = "rotation-failed",
+    /// The provider was asked to revoke a token and could not be; detail: why.
+    ProviderRevokeFailed = "provider-revoke-failed",
     KeyRotated = "key-rotated",
     PassphraseAdded = "passphrase-added",
     PassphraseChanged = "passphrase-changed",

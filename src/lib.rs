@@ -19,6 +19,7 @@ pub mod dotenv;
 pub mod error;
 pub(crate) mod formats;
 pub(crate) mod fsio;
+pub(crate) mod http;
 pub(crate) mod input;
 pub(crate) mod journal;
 pub(crate) mod keystore;
@@ -28,6 +29,7 @@ pub mod os;
 pub mod project;
 #[cfg(test)]
 mod props;
+pub(crate) mod provider;
 pub(crate) mod remote;
 pub(crate) mod scan;
 pub mod secret;

@@ -46,6 +46,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "how long a remote store has to answer each request: seconds, or 30s, 2m (1 s to 1 hour, default 10)",
     ),
     (
+        "TOKCTL_PROVIDER_TIMEOUT",
+        "how long a token's provider (or a command provider's hook) has to answer each request: seconds, or 30s, 2m (1 s to 1 hour, default 10)",
+    ),
+    (
         "BAO_TOKEN, VAULT_TOKEN",
         "the token for a remote store (tried in this order); never passed to commands run by exec",
     ),

@@ -72,6 +72,16 @@ proptest! {
                 rotate_every: expires.map(|e| e.wrapping_sub(created).wrapping_abs() % 1_000_000),
                 username: None,
                 hosts: Vec::new(),
+                provider: None,
+                provider_url: None,
+                on_rotate: None,
+                on_revoke: None,
+                on_inspect: None,
+                inspected_at: None,
+                provider_scopes: None,
+                provider_last_used_at: None,
+                dead_at_provider: None,
+                rotation_pending: None,
             };
             if let Some(s) = secret {
                 r.set_secret(Secret::new(s), created);

@@ -24,6 +24,8 @@ pub const ENV_KEYRING: &str = "TOKCTL_KEYRING";
 pub const ENV_KEYRING_TIMEOUT: &str = "TOKCTL_KEYRING_TIMEOUT";
 /// How long a request to a remote store may take.
 pub const ENV_REMOTE_TIMEOUT: &str = "TOKCTL_REMOTE_TIMEOUT";
+/// How long a token's provider (or a `command` provider's hook) may take per request.
+pub const ENV_PROVIDER_TIMEOUT: &str = "TOKCTL_PROVIDER_TIMEOUT";
 /// The environment variables that may carry credentials for a server, in the order tried.
 pub const TOKEN_VARS: [&str; 2] = ["BAO_TOKEN", "VAULT_TOKEN"];
 pub const ROLE_VARS: [&str; 2] = ["BAO_ROLE_ID", "BAO_SECRET_ID"];
@@ -68,6 +70,8 @@ pub struct Settings {
     pub cache: Policy,
     /// `TOKCTL_REMOTE_TIMEOUT`, seconds.
     pub remote_timeout: u64,
+    /// `TOKCTL_PROVIDER_TIMEOUT`, seconds.
+    pub provider_timeout: u64,
     /// `BAO_CACERT` or `VAULT_CACERT`: which one, and the file it names.
     pub cacert: Option<(&'static str, PathBuf)>,
     /// `BAO_TOKEN` or `VAULT_TOKEN`: which one, and the token.
@@ -162,6 +166,7 @@ impl Settings {
             keyring_timeout: timeout(ENV_KEYRING_TIMEOUT)?,
             cache,
             remote_timeout: timeout(ENV_REMOTE_TIMEOUT)?,
+            provider_timeout: timeout(ENV_PROVIDER_TIMEOUT)?,
             cacert,
             server_token,
             approle,
@@ -235,6 +240,7 @@ mod tests {
         for (v, secs) in [("30", 30), ("45s", 45), ("2m", 120), ("1h", 3600)] {
             assert_eq!(with(&[(ENV_KEYRING_TIMEOUT, v)]).unwrap().keyring_timeout, secs, "{v}");
             assert_eq!(with(&[(ENV_REMOTE_TIMEOUT, v)]).unwrap().remote_timeout, secs, "{v}");
+            assert_eq!(with(&[(ENV_PROVIDER_TIMEOUT, v)]).unwrap().provider_timeout, secs, "{v}");
         }
         for off in ["0", "off", "0s", "00"] {
             assert_eq!(with(&[(ENV_TTL, off)]).unwrap().cache, Policy::Off, "{off}");
@@ -258,6 +264,8 @@ mod tests {
             (ENV_KEYRING_TIMEOUT, "-1", error::Code::Usage),
             (ENV_REMOTE_TIMEOUT, "-1", error::Code::Usage),
             (ENV_REMOTE_TIMEOUT, "1.5s", error::Code::Usage),
+            (ENV_PROVIDER_TIMEOUT, "0", error::Code::Usage),
+            (ENV_PROVIDER_TIMEOUT, "soon", error::Code::Usage),
             (ENV_TTL, "abc", error::Code::Usage),
             (ENV_TTL, "25h", error::Code::Usage),
             (ENV_KEY, "not-a-key", error::Code::Locked),

@@ -55,6 +55,19 @@ impl Ui {
     }
 }
 
+/// An error about one item of several, on stderr even under `--quiet`, as `main` prints one
+/// (`tokctl: …`, the hint on a line of its own).
+pub fn error_lines(e: &anyhow::Error) {
+    let typed = e.chain().find_map(|c| c.downcast_ref::<crate::error::Error>());
+    let text = match typed {
+        Some(t) if e.chain().count() == 1 => t.to_string(),
+        _ => format!("{e:#}"),
+    };
+    for line in text.trim_end_matches('\n').split('\n') {
+        eprintln!("tokctl: {}", escape_lines(line));
+    }
+}
+
 /// `s` in `style` (dropped again on output when colour is off).
 pub fn paint(style: Style, s: &str) -> String {
     format!("{style}{s}{style:#}")
@@ -105,6 +118,12 @@ pub fn stdin_is_tty() -> bool {
 fn hidden(text: &str) -> Result<Zeroizing<String>> {
     let p = rpassword::prompt_password(text).map_err(|e| anyhow::anyhow!("cannot read from the terminal: {e}"))?;
     Ok(Zeroizing::new(p))
+}
+
+/// Ask a person at the terminal for a secret (a password, a one-time password), without echo.
+pub fn ask_hidden(prompt: &str) -> Result<Secret> {
+    let p = hidden(prompt)?;
+    Ok(Secret::new(p.trim_end_matches(['\r', '\n']).to_string()))
 }
 
 /// Read a secret from stdin, or from a no-echo prompt when stdin is a terminal.

@@ -258,6 +258,7 @@ mod tests {
             }),
             ("TOKCTL_KEYRING_TIMEOUT", |s| parse_timeout("TOKCTL_KEYRING_TIMEOUT", s).map(|n| Some(n as i64))),
             ("TOKCTL_REMOTE_TIMEOUT", |s| parse_timeout("TOKCTL_REMOTE_TIMEOUT", s).map(|n| Some(n as i64))),
+            ("TOKCTL_PROVIDER_TIMEOUT", |s| parse_timeout("TOKCTL_PROVIDER_TIMEOUT", s).map(|n| Some(n as i64))),
         ]
     }
 
@@ -311,7 +312,7 @@ mod tests {
             ("2030-01-31T12:00:00Z", &["--expires"]),
             ("never", &["--expires", "--rotate-every"]),
             // A bare number of seconds: the timeouts.
-            ("30", &["TOKCTL_KEYRING_TIMEOUT", "TOKCTL_REMOTE_TIMEOUT"]),
+            ("30", &["TOKCTL_KEYRING_TIMEOUT", "TOKCTL_REMOTE_TIMEOUT", "TOKCTL_PROVIDER_TIMEOUT"]),
             // Off: the cache's TTL.
             ("off", &["TOKCTL_CACHE_TTL"]),
             ("0", &["TOKCTL_CACHE_TTL"]),

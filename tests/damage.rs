@@ -102,16 +102,16 @@ fn bytes_appended_to_the_vault_are_damage() {
 fn a_newer_format_version_is_refused_by_name_and_left_alone() {
     let (env, secret) = small_vault();
     let text = String::from_utf8(env.vault_bytes()).unwrap();
-    assert!(text.contains("\nversion = 3\n"), "{text}");
-    let v3 = text.replace("\nversion = 3\n", "\nversion = 4\n");
+    assert!(text.contains("\nversion = 4\n"), "{text}");
+    let v3 = text.replace("\nversion = 4\n", "\nversion = 5\n");
     let dir = env.root.join("v3");
     std::fs::create_dir_all(&dir).unwrap();
-    check_damaged(&env, &dir, v3.as_bytes(), &["get", "gh"], &secret, &[6], "version 4");
-    check_damaged(&env, &dir, v3.as_bytes(), &["create", "x"], &secret, &[6], "version 4, create");
+    check_damaged(&env, &dir, v3.as_bytes(), &["get", "gh"], &secret, &[6], "version 5");
+    check_damaged(&env, &dir, v3.as_bytes(), &["create", "x"], &secret, &[6], "version 5, create");
     let mut c = env.std_cmd(&["list"]);
     c.env("TOKCTL_VAULT", dir.join("vault.toml"));
     let out = env.run_cmd(c, b"");
-    assert!(out.stderr.contains("version 4"), "the message names the version: {out}");
+    assert!(out.stderr.contains("version 5"), "the message names the version: {out}");
     let mut c = env.std_cmd(&["doctor"]);
     c.env("TOKCTL_VAULT", dir.join("vault.toml"));
     let out = env.run_cmd(c, b"");

@@ -164,7 +164,7 @@ fn the_first_write_makes_a_version_1_vault_the_current_version() {
     let old_id = id_line(&v.header());
     v.ok(&["update", "deploy", "--note", "upgraded"]);
     let head = v.header();
-    assert!(head.contains("\nversion = 3\ngeneration = 1\n"), "{head}");
+    assert!(head.contains("\nversion = 4\ngeneration = 1\n"), "{head}");
     assert_eq!(id_line(&head), old_id, "the vault keeps its id (and so its keyring entry)");
     assert!(head.contains("\n[passphrase]\n"), "the passphrase slot is kept: {head}");
 
@@ -178,12 +178,12 @@ fn the_first_write_makes_a_version_1_vault_the_current_version() {
     let r = v.run(&["get", "-n", "deploy"], &[("TOKCTL_PASSPHRASE", PASSPHRASE)]);
     assert_eq!((r.code, r.stdout.as_str()), (0, DEPLOY), "{}", r.stderr);
 
-    // Reads leave version 3 alone too; the next write advances the generation.
+    // Reads leave version 4 alone too; the next write advances the generation.
     let upgraded = v.bytes();
     v.ok(&["list"]);
     assert_eq!(v.bytes(), upgraded);
     v.ok(&["update", "upstream", "--note", "again"]);
-    assert!(v.header().contains("\nversion = 3\ngeneration = 2\n"), "{}", v.header());
+    assert!(v.header().contains("\nversion = 4\ngeneration = 2\n"), "{}", v.header());
 }
 
 /// `deploy`'s minted secret and `upstream`'s imported one in the version-2 fixture (its README).
@@ -191,7 +191,7 @@ const DEPLOY_V2: &str = "tok_31Av7zve3YXoCHmjHrfxCAdVGMMu0f3NNbyS";
 const UPSTREAM_V2: &str = "fixture-imported-secret-not-real-0002";
 
 #[test]
-fn a_version_2_vault_is_read_untouched_and_becomes_version_3_on_its_first_write() {
+fn a_version_2_vault_is_read_untouched_and_becomes_the_current_version_on_its_first_write() {
     let v = V1::of("v2");
     assert!(v.header().contains("\nversion = 2\ngeneration = 5\n"), "{}", v.header());
     assert_eq!(records_of(&v), expected_records());
@@ -204,13 +204,48 @@ fn a_version_2_vault_is_read_untouched_and_becomes_version_3_on_its_first_write(
     assert_eq!((r.code, r.stdout.as_str()), (0, UPSTREAM_V2), "{}", r.stderr);
 
     v.ok(&["update", "deploy", "--username", "deploy-bot"]);
-    assert!(v.header().contains("\nversion = 3\ngeneration = 6\n"), "{}", v.header());
+    assert!(v.header().contains("\nversion = 4\ngeneration = 6\n"), "{}", v.header());
     assert_eq!(records_of(&v), expected_records());
     assert_eq!(v.ok(&["get", "-n", "deploy"]), DEPLOY_V2);
     let shown = json(&v.ok(&["show", "deploy", "--json"]));
     assert_eq!((shown["username"].as_str(), shown["rotate_every"].as_i64()), (Some("deploy-bot"), Some(90 * 86400)));
     let log = v.ok(&["log"]);
     assert!(log.contains("updated") && log.contains("revoked"), "the history goes on: {log}");
+}
+
+/// `deploy`'s minted secret and `upstream`'s imported one in the version-3 fixture (its README).
+const DEPLOY_V3: &str = "tok_Dys1QjU88Hvnd4WSNkbWcgIWe7Xd4B0T4tUq";
+const UPSTREAM_V3: &str = "fixture-imported-secret-not-real-0003";
+
+#[test]
+fn a_version_3_vault_is_read_untouched_and_becomes_version_4_on_its_first_write() {
+    let v = V1::of("v3");
+    assert!(v.header().contains("\nversion = 3\ngeneration = 5\n"), "{}", v.header());
+    assert_eq!(records_of(&v), expected_records());
+    assert_eq!(v.ok(&["get", "-n", "deploy"]), DEPLOY_V3);
+    let shown = json(&v.ok(&["show", "deploy", "--json"]));
+    assert_eq!(shown["hosts"], serde_json::json!(["git.example.com/org"]), "format 3's own fields are read: {shown}");
+    assert_eq!((shown["username"].as_str(), shown["provider"].as_str()), (Some("deploy-bot"), None));
+    assert!(shown["inspected_at"].is_null() && shown["rotation_pending_since"].is_null(), "{shown}");
+    assert_eq!(v.bytes(), v.original, "reads leave a version-3 vault as it was");
+    let r = v.run(&["get", "-n", "upstream"], &[("TOKCTL_PASSPHRASE", "fixture passphrase v3")]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, UPSTREAM_V3), "{}", r.stderr);
+
+    v.ok(&["update", "upstream", "--provider", "gitlab", "--provider-url", "https://gitlab.example.com"]);
+    assert!(v.header().contains("\nversion = 4\ngeneration = 6\n"), "{}", v.header());
+    assert_eq!(records_of(&v), expected_records());
+    assert_eq!(v.ok(&["get", "-n", "deploy"]), DEPLOY_V3);
+    let shown = json(&v.ok(&["show", "upstream", "--json"]));
+    assert_eq!(
+        (shown["provider"].as_str(), shown["provider_url"].as_str()),
+        (Some("gitlab"), Some("https://gitlab.example.com"))
+    );
+    let shown = json(&v.ok(&["show", "deploy", "--json"]));
+    assert_eq!(
+        shown["hosts"],
+        serde_json::json!(["git.example.com/org"]),
+        "the upgrade keeps format 3's fields: {shown}"
+    );
 }
 
 /// Each header line with a trailing space: the same TOML, other bytes. Damaged (exit 6), never

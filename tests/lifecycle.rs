@@ -72,6 +72,16 @@ fn list_json_has_the_stable_fields_and_no_secret() {
         "rotation_due_at",
         "username",
         "hosts",
+        "provider",
+        "provider_url",
+        "on_rotate",
+        "on_revoke",
+        "on_inspect",
+        "inspected_at",
+        "provider_scopes",
+        "provider_last_used_at",
+        "dead_at_provider",
+        "rotation_pending_since",
     ]
     .into();
     for r in rows {
@@ -398,7 +408,7 @@ fn doctor_is_happy_with_a_healthy_vault() {
     env.create("gh", &[]);
     let out = env.run(&["doctor"], b"");
     assert_eq!(out.code, 0, "a healthy vault: {out}");
-    for want in ["Secret Service", &env.vault.display().to_string(), "600", "700", "v3", "keyring"] {
+    for want in ["Secret Service", &env.vault.display().to_string(), "600", "700", "v4", "keyring"] {
         assert!(out.stdout.contains(want), "doctor reports {want}: {out}");
     }
     // A token due within the window needs attention.

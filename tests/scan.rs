@@ -187,7 +187,7 @@ fn revoked_and_expired_tokens_are_found_with_their_status_and_short_ones_are_ski
     w.import("gh", &gh, &[]);
     let old = w.create("old", &["--prefix", "zz_"]);
     w.ok(&["revoke", "old", "--yes"], b"");
-    w.ok(&["revoke", "gh", "--yes"], b"");
+    w.ok(&["revoke", "gh", "--local", "--yes"], b"");
     w.import("short", "abc1234", &[]);
     let expired = w.create_expired("exp", &[]);
     let d = dir(&w, "work");

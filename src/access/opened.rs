@@ -109,6 +109,13 @@ impl Opened {
         self.sealed.is_none() && !self.age
     }
 
+    /// Whether these are the user's own records: a personal vault file, not a remote store, a
+    /// bundle or a recipient bundle, whose records others wrote. Only there are a provider's
+    /// address and hooks honoured.
+    pub fn own_vault(&self) -> bool {
+        self.sealed.as_ref().is_some_and(|s| s.header.kind == VaultKind::Personal)
+    }
+
     /// The vault file's own parts, when it is one.
     pub fn file_parts(&self) -> Option<&Sealed> {
         self.sealed.as_ref()

@@ -58,6 +58,26 @@ pub struct MetaArgs {
     pub username: Option<String>,
 }
 
+/// Who issued a token and how tokctl acts there (`import`, `update`).
+#[derive(Args, Debug, Default)]
+pub struct ProviderArgs {
+    /// Who issued the token: gitlab, github, npm, command or none [default on import: from the secret's format]
+    #[arg(long, value_name = "P", value_parser = clap::builder::PossibleValuesParser::new(crate::vault::PROVIDER_WORDS))]
+    pub provider: Option<String>,
+    /// The provider's web address, for a self-managed instance (https; plain http only to this machine)
+    #[arg(long, value_name = "URL")]
+    pub provider_url: Option<String>,
+    /// With --provider command: the command that makes a new secret (reads the old one on stdin, answers secret=…)
+    #[arg(long, value_name = "CMD")]
+    pub on_rotate: Option<String>,
+    /// With --provider command: the command that revokes the secret it reads on stdin
+    #[arg(long, value_name = "CMD")]
+    pub on_revoke: Option<String>,
+    /// With --provider command: the command that checks the secret it reads on stdin (answers valid=…)
+    #[arg(long, value_name = "CMD")]
+    pub on_inspect: Option<String>,
+}
+
 #[derive(Args, Debug)]
 pub struct CreateArgs {
     /// The new token's name, e.g. github or deploy-ci (letters, digits, `.`, `_`, `-`)
@@ -90,6 +110,8 @@ pub struct ImportArgs {
     /// replacement); its name, env, scopes and note stay unless given
     #[arg(long, conflicts_with_all = ["dotenv", "skip_existing"])]
     pub replace: bool,
+    #[command(flatten)]
+    pub issuer: ProviderArgs,
 }
 
 #[derive(Args, Debug)]
@@ -177,6 +199,33 @@ pub struct UpdateArgs {
     /// The username to present with the secret; '' goes back to the provider's own
     #[arg(long, value_name = "U")]
     pub username: Option<String>,
+    #[command(flatten)]
+    pub issuer: ProviderArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// The tokens to ask their providers about
+    #[arg(value_name = "NAME", required_unless_present = "all", conflicts_with = "all")]
+    pub names: Vec<String>,
+    /// Every token that names a provider and still has its secret
+    #[arg(long)]
+    pub all: bool,
+    /// Print JSON: one object per token
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RevokeArgs {
+    /// The token's name
+    pub name: String,
+    /// Do not ask for confirmation (it is only asked on a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Only here: do not ask the provider to revoke it
+    #[arg(long)]
+    pub local: bool,
 }
 
 #[derive(Args, Debug)]

@@ -38,7 +38,8 @@ struct Written {
 /// Seal `records` into a bundle at `out` (atomically; nothing is left beside it).
 fn write_bundle(out: &Path, records: Vec<Record>, seal: &Seal) -> Result<Written> {
     let mut payload = Payload::default();
-    payload.records = records;
+    // A provider's address and hooks stay in the user's own vault (README, "Providers").
+    payload.records = records.iter().map(Record::for_others).collect();
     let (sealed_to, bytes, key) = match seal {
         Seal::NewKey => {
             let key = Key::random();

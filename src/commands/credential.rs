@@ -217,7 +217,8 @@ pub fn run(ctx: &Ctx, helper: &str, action: &str) -> Result<u8> {
             return Ok(0);
         }
     };
-    let username = r.username.clone().unwrap_or_else(|| crate::commands::inject::username_for(secret.expose()).into());
+    let username =
+        r.username.clone().unwrap_or_else(|| crate::commands::inject::username_for(r.provider, secret.expose()).into());
     let mut out = Zeroizing::new(String::with_capacity(secret.expose().len() + 64));
     out.push_str("username=");
     out.push_str(&username);

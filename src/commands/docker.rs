@@ -112,7 +112,8 @@ fn get(ctx: &Ctx, input: &str) -> Result<u8> {
             return say_not_found();
         }
     };
-    let username = r.username.clone().unwrap_or_else(|| crate::commands::inject::username_for(secret.expose()).into());
+    let username =
+        r.username.clone().unwrap_or_else(|| crate::commands::inject::username_for(r.provider, secret.expose()).into());
     // Built in a wiped buffer: serde_json's escaping of each string, with no copy left behind.
     let mut out = Zeroizing::new(Vec::with_capacity(secret.expose().len() + 128));
     out.extend_from_slice(b"{\"ServerURL\":");
@@ -138,7 +139,10 @@ fn list(ctx: &Ctx) -> Result<u8> {
         for r in op.payload.records.iter().filter(|r| r.status(now) == crate::vault::Status::Active) {
             for h in r.hosts.iter().filter(|h| !h.contains('/')) {
                 let user = r.username.clone().unwrap_or_else(|| {
-                    r.secret.as_ref().map_or("tokctl", |s| crate::commands::inject::username_for(s.expose())).into()
+                    r.secret
+                        .as_ref()
+                        .map_or("tokctl", |s| crate::commands::inject::username_for(r.provider, s.expose()))
+                        .into()
                 });
                 map.insert(h.clone(), user.into());
             }

@@ -252,6 +252,9 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> Result<u8> {
     r.finish(a.json)
 }
 
+/// How old an inspection may be before `doctor` offers another.
+const INSPECT_AFTER: i64 = 30 * 86_400;
+
 /// Tokens due for rotation, and active tokens nobody used for `unused` seconds (not in a
 /// bundle, which records no uses).
 fn care(r: &mut Report, payload: &Payload, log: &journal::Report, kind: VaultKind, unused: i64, now: i64) {
@@ -292,6 +295,36 @@ fn care(r: &mut Report, payload: &Payload, log: &journal::Report, kind: VaultKin
         }
         if t.rotation_due(now) {
             r.problem(Code::Unusable, "", crate::commands::rotation_words(t, now));
+        }
+        match t.status(now) {
+            Status::DeadAtProvider => r.problem(
+                Code::Unusable,
+                "",
+                format!(
+                    "'{0}' is dead at its provider (said {1}): `tokctl import {0} --replace` with a new one",
+                    t.name,
+                    when::relative(t.dead_at_provider.unwrap_or(now), now)
+                ),
+            ),
+            Status::RotationPending => {
+                r.problem(Code::Unusable, "", format!("{}; {}", t.pending_words(), t.pending_hint()))
+            }
+            // What the provider knows is worth asking now and then: never, or not for 30 days.
+            Status::Active if t.provider.is_some() && t.inspected_at.is_none_or(|at| now - at >= INSPECT_AFTER) => r
+                .line(
+                    "",
+                    format!(
+                        "– '{0}' names {1} as its provider, which was {2}: `tokctl inspect {0}` asks it whether the \
+                         token is valid, when it expires and what it may do",
+                        t.name,
+                        t.provider.map(|p| p.as_str()).unwrap_or_default(),
+                        match t.inspected_at {
+                            None => "never asked".to_string(),
+                            Some(at) => format!("last asked {}", when::relative(at, now)),
+                        }
+                    ),
+                ),
+            _ => {}
         }
         let idle = idle_since(t, last.get(t.id.as_str()).copied());
         if kind != VaultKind::Bundle && t.status(now) == Status::Active && now - idle >= unused {

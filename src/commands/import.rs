@@ -17,8 +17,14 @@ use crate::vault::{self, Kind, Meta};
 use crate::when::{self, Expiry};
 
 pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
+    let given = crate::commands::issuer::Given::check(&a.issuer)?;
     if let Some(file) = &a.dotenv {
-        return from_dotenv(ctx, file, &a.meta, a.skip_existing);
+        if given.url.is_some() || given.hooks.iter().any(Option::is_some) || given.provider.flatten().is_some() {
+            return Err(error::usage("--provider, --provider-url and the hooks name one token's issuer; with --dotenv only --provider none goes")
+                .hint("import the file (a secret's format names its provider), then `tokctl update NAME --provider …`")
+                .into());
+        }
+        return from_dotenv(ctx, file, &a.meta, a.skip_existing, given.provider.is_some());
     }
     if a.skip_existing {
         return Err(error::usage("--skip-existing only applies to --dotenv")
@@ -35,6 +41,9 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     let cmd = if a.replace { format!("tokctl import {name} --replace") } else { format!("tokctl import {name}") };
     let secret = read_secret(&format!("Secret for '{name}' (input hidden): "), &cmd)?;
     let found = formats::recognise(secret.expose());
+    if !a.replace {
+        meta.issuer = given.for_import(secret.expose())?;
+    }
     if let Some(f) = &found
         && f.checksum_ok == Some(false)
     {
@@ -52,7 +61,7 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     }
     let mut acc = ctx.access()?;
     let (env, expires_at) = if a.replace {
-        replace(&mut acc, &name, m, meta, secret)?
+        replace(&mut acc, &name, m, meta, secret, &given)?
     } else {
         acc.write_or_create(|op| {
             op.payload.ensure_free(&name)?;
@@ -91,6 +100,7 @@ fn replace(
     m: &MetaArgs,
     meta: Meta,
     secret: Secret,
+    given: &crate::commands::issuer::Given,
 ) -> Result<(String, Option<i64>)> {
     let now = when::now();
     let expiry_given = m.expires.is_some() || !matches!(meta.expiry, Expiry::Never);
@@ -119,6 +129,7 @@ fn replace(
             r.kind = Kind::Imported;
             r.prefix = None;
         }
+        given.apply(r)?;
         if m.env.is_some() {
             r.env = meta.env.clone();
         }
@@ -150,8 +161,8 @@ fn warn_no_expiry(ctx: &Ctx, name: &str, provider: Option<&str>) {
     if let Some(provider) = provider {
         ctx.say(format!(
             "{provider} tokens always expire, but '{name}' was stored as never expiring: set --expires to \
-             the date the provider shows (`tokctl update {name} --expires 2027-01-31`); `tokctl inspect` \
-             will read it from the provider once providers exist"
+             the date the provider shows (`tokctl update {name} --expires 2027-01-31`), or let \
+             `tokctl inspect {name}` read it from the provider"
         ));
     }
 }
@@ -166,7 +177,7 @@ fn hint_env(ctx: &Ctx, name: &str, found: Option<&formats::Recognised>, env: &st
     }
 }
 
-fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: bool) -> Result<u8> {
+fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: bool, no_provider: bool) -> Result<u8> {
     if !m.hosts.is_empty() || m.username.is_some() {
         return Err(error::usage("--host and --username name one token's; they do not go with --dotenv")
             .hint("import the file, then `tokctl update NAME --host HOST` for the token git should answer with")
@@ -200,6 +211,9 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
         let secret = secret_exact(e.value.as_bytes().to_vec(), "the value", "tokctl import NAME").map_err(at)?;
         let mut meta = Meta::new(&name, Some(&e.var), &m.scopes, m.expires.as_deref(), None, Expiry::Never)?;
         meta.rotate_every = rotate_every;
+        if !no_provider {
+            meta.issuer.provider = vault::Provider::detect(secret.expose());
+        }
         if m.expires.is_none()
             && let Some(p) = formats::always_expires(&name, formats::recognise(secret.expose()).as_ref())
         {

@@ -95,10 +95,12 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// The username a token is presented with where a protocol wants one (HTTP Basic, git):
 /// `x-access-token` for a GitHub token, `oauth2` for a GitLab one, `tokctl` otherwise, as
 /// GitHub's and GitLab's documentation give them for tokens over HTTPS.
-pub(crate) fn username_for(secret: &str) -> &'static str {
-    match crate::formats::recognise(secret).map(|r| r.provider) {
-        Some(p) if p.starts_with("GitHub") => "x-access-token",
-        Some("GitLab") => "oauth2",
+pub(crate) fn username_for(provider: Option<crate::vault::Provider>, secret: &str) -> &'static str {
+    use crate::vault::Provider;
+    match provider.or_else(|| Provider::detect(secret)) {
+        Some(Provider::Github) => "x-access-token",
+        Some(Provider::Gitlab) => "oauth2",
+        _ if crate::formats::recognise(secret).is_some_and(|r| r.provider.starts_with("GitHub")) => "x-access-token",
         _ => "tokctl",
     }
 }
@@ -127,7 +129,7 @@ fn push(out: &mut Zeroizing<Vec<u8>>, secret: &Secret, filter: Filter) {
         Filter::Base64 => push_base64(out, s.as_bytes()),
         Filter::BasicAuth => {
             let mut pair = Zeroizing::new(Vec::with_capacity(s.len() + 16));
-            pair.extend_from_slice(username_for(s).as_bytes());
+            pair.extend_from_slice(username_for(None, s).as_bytes());
             pair.push(b':');
             pair.extend_from_slice(s.as_bytes());
             push_base64(out, &pair);
@@ -283,7 +285,9 @@ mod tests {
         push(&mut out, &gh, Filter::BasicAuth);
         let decoded = base64::engine::general_purpose::STANDARD.decode(&out[..]).unwrap();
         assert_eq!(decoded, format!("x-access-token:{}", gh.expose()).into_bytes());
-        assert_eq!(username_for("glpat-abcdefghijklmnopqrst"), "oauth2");
-        assert_eq!(username_for("tk_anything"), "tokctl");
+        assert_eq!(username_for(None, "glpat-abcdefghijklmnopqrst"), "oauth2");
+        assert_eq!(username_for(Some(crate::vault::Provider::Gitlab), "opaque-self-managed-token"), "oauth2");
+        assert_eq!(username_for(Some(crate::vault::Provider::Github), "opaque"), "x-access-token");
+        assert_eq!(username_for(None, "tk_anything"), "tokctl");
     }
 }

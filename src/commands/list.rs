@@ -34,6 +34,16 @@ pub fn record_json(r: &Record, last_used: Option<i64>, now: i64) -> Value {
         "rotation_due_at": t(r.rotation_due_at()),
         "username": r.username,
         "hosts": r.hosts,
+        "provider": r.provider.map(|p| p.as_str()),
+        "provider_url": r.provider_url,
+        "on_rotate": r.on_rotate,
+        "on_revoke": r.on_revoke,
+        "on_inspect": r.on_inspect,
+        "inspected_at": t(r.inspected_at),
+        "provider_scopes": r.provider_scopes,
+        "provider_last_used_at": t(r.provider_last_used_at),
+        "dead_at_provider": t(r.dead_at_provider),
+        "rotation_pending_since": t(r.rotation_pending),
     })
 }
 
@@ -124,6 +134,7 @@ fn print_table(rows: &[&Record], last: &HashMap<String, i64>, uses_recorded: boo
                 line[3] = paint(RED, &line[3]);
                 line[5] = paint(RED, &line[5]);
             }
+            Status::DeadAtProvider | Status::RotationPending => line[5] = paint(RED, &line[5]),
             Status::Revoked => line[5] = paint(DIM, &line[5]),
             Status::Active if due => line[3] = paint(YELLOW, &line[3]),
             Status::Active => {}
@@ -174,6 +185,24 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<u8> {
         ),
         ("hosts", r.hosts.join(", ")),
         ("username", r.username.clone().unwrap_or_default()),
+        ("provider", provider_cell(r)),
+        ("hooks", hooks_cell(r)),
+        (
+            "inspected",
+            match r.inspected_at {
+                None if r.provider.is_some() => "never".into(),
+                None => String::new(),
+                Some(_) => format!(
+                    "{}; scopes there: {}; last used there: {}",
+                    t(r.inspected_at, ""),
+                    r.provider_scopes
+                        .as_ref()
+                        .map(|s| if s.is_empty() { "(none)".into() } else { s.join(", ") })
+                        .unwrap_or_else(|| "(not said)".into()),
+                    t(r.provider_last_used_at, "(not said)")
+                ),
+            },
+        ),
         ("last used", t(last, "never")),
         ("revoked", t(r.revoked_at, "no")),
         ("fingerprint", if r.fingerprint.is_empty() { "(too short to show)".into() } else { r.fingerprint.clone() }),
@@ -181,7 +210,7 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<u8> {
     ];
     let mut out = String::new();
     for (k, v) in lines {
-        if matches!(k, "note" | "rotate" | "hosts" | "username") && v.is_empty() {
+        if matches!(k, "note" | "rotate" | "hosts" | "username" | "provider" | "hooks" | "inspected") && v.is_empty() {
             continue;
         }
         // A note is anyone's text: its control characters are shown, never sent to the terminal.
@@ -189,4 +218,24 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<u8> {
     }
     crate::ui::out_line(&out, false)?;
     Ok(0)
+}
+
+/// The provider and its address, when the record names one.
+fn provider_cell(r: &Record) -> String {
+    match (r.provider, &r.provider_url) {
+        (None, _) => String::new(),
+        (Some(p), Some(u)) => format!("{} at {u}", p.as_str()),
+        (Some(p), None) => {
+            p.default_url().map(|u| format!("{} at {u}", p.as_str())).unwrap_or_else(|| p.as_str().into())
+        }
+    }
+}
+
+/// The `command` provider's hooks, one `--on-…` each.
+fn hooks_cell(r: &Record) -> String {
+    [("rotate", &r.on_rotate), ("revoke", &r.on_revoke), ("inspect", &r.on_inspect)]
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}: {v}")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

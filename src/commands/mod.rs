@@ -28,6 +28,8 @@ mod get;
 mod import;
 mod init;
 pub(crate) mod inject;
+mod inspect;
+mod issuer;
 mod key;
 mod list;
 mod log;
@@ -38,6 +40,7 @@ mod remote;
 mod remove;
 mod report;
 mod rollback;
+mod rotate_at;
 mod scan;
 mod trust;
 mod update;
@@ -135,6 +138,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Update(a) => update::run(ctx, a),
         Command::Regenerate(a) => regenerate::run(ctx, a),
         Command::Revoke(a) => remove::revoke(ctx, a),
+        Command::Inspect(a) => inspect::run(ctx, a),
         Command::Delete(a) => remove::delete(ctx, a),
         Command::Verify(a) => verify::run(ctx, a),
         Command::Exec(a) => exec::run(ctx, a),

@@ -16,12 +16,19 @@ pub fn run(ctx: &Ctx, a: RegenerateArgs) -> Result<u8> {
     let expiry = a.expires.as_deref().map(|d| when::parse_expiry(d, now)).transpose()?;
     // Check the token first, so an imported token's new secret is only asked for when it is needed.
     let mut acc = ctx.access()?;
-    let kind = {
+    let (kind, at_provider) = {
         let op = acc.read()?;
         let r = op.payload.find(&a.name)?;
         refuse_revoked(r)?;
-        r.kind
+        if r.rotation_pending.is_some() {
+            return Err(error::unusable(r.pending_words()).hint(r.pending_hint()).into());
+        }
+        let target = crate::provider::Target::of(r, op.own_vault()).filter(|t| t.acts(crate::vault::Hook::Rotate));
+        (r.kind, target.map(|t| (t, r.id.clone())))
     };
+    if let Some((t, id)) = at_provider {
+        return crate::commands::rotate_at::run(ctx, acc, t, id, expiry);
+    }
     let new = match kind {
         // The provider's new token, on stdin or at a prompt (not `import NAME`: that name exists).
         Kind::Imported => Some(read_secret(

@@ -98,7 +98,8 @@ pub fn copy(ctx: &Ctx, a: CopyArgs) -> Result<u8> {
     }
     let names: Vec<&str> = a.tokens.iter().map(String::as_str).collect();
     let from = ctx.access()?.read_only(&names)?;
-    let records = names.iter().map(|n| from.payload.find(n).cloned()).collect::<Result<Vec<_>>>()?;
+    // A provider's address and hooks stay in the user's own vault (README, "Providers").
+    let records = names.iter().map(|n| from.payload.find(n).map(|r| r.for_others())).collect::<Result<Vec<_>>>()?;
     if from.is_remote() {
         for r in &records {
             crate::select::check_remote_env(&r.name, &r.env)?;

@@ -112,6 +112,17 @@ fn reapply(records: &mut [Record], later: &[Event], now: i64) -> (Vec<String>, V
                  newer one); `tokctl regenerate {}` retires it",
                 r.name, e.action, r.name
             )),
+            // The copy's secret was sent to rotate: it must never be sent again.
+            (Action::RotationStarted, Some(r)) => {
+                if r.rotation_pending.is_none() && r.secret.is_some() {
+                    r.rotation_pending = Some(e.time);
+                    back.push(format!(
+                        "a rotation of '{}' at its provider started later: this copy's secret may be dead there, \
+                         and it is marked so that it is never sent to rotate again",
+                        r.name
+                    ));
+                }
+            }
             (Action::Deleted, Some(r)) => back.push(format!(
                 "it brings back '{}' (deleted later); `tokctl delete {}` if it should stay gone",
                 r.name, r.name
@@ -131,11 +142,17 @@ fn reapply(records: &mut [Record], later: &[Event], now: i64) -> (Vec<String>, V
             // Nothing this copy brings back: a token it has (or lacks for a reason named by the
             // token's first event), a change of metadata, a use, and the vault's own events.
             (Action::Created | Action::Imported | Action::Copied, Some(_))
-            | (Action::Revoked | Action::Regenerated | Action::Replaced | Action::Deleted, None)
+            | (
+                Action::Revoked | Action::Regenerated | Action::Replaced | Action::Deleted | Action::RotationStarted,
+                None,
+            )
             | (
                 Action::Updated
                 | Action::Used
                 | Action::Rejected
+                | Action::Inspected
+                | Action::RotationFailed
+                | Action::ProviderRevokeFailed
                 | Action::VaultCreated
                 | Action::KeyRotated
                 | Action::PassphraseAdded

@@ -26,6 +26,7 @@ pub fn run(ctx: &Ctx, a: UpdateArgs) -> Result<u8> {
     if let Some(u) = a.username.as_deref().filter(|u| !u.is_empty()) {
         vault::check_username(u)?;
     }
+    let issuer = crate::commands::issuer::Given::check(&a.issuer)?;
     if a.rename.is_none()
         && a.env.is_none()
         && a.scopes.is_empty()
@@ -37,11 +38,13 @@ pub fn run(ctx: &Ctx, a: UpdateArgs) -> Result<u8> {
         && add_hosts.is_empty()
         && remove_hosts.is_empty()
         && a.username.is_none()
+        && !issuer.any()
     {
         return Err(error::usage("nothing to change")
             .hint(
                 "give at least one of --rename, --scope, --add-scope, --remove-scope, --env, --expires, --note, \
-                 --rotate-every, --host, --remove-host, --username",
+                 --rotate-every, --host, --remove-host, --username, --provider, --provider-url, --on-rotate, \
+                 --on-revoke, --on-inspect",
             )
             .into());
     }
@@ -108,6 +111,9 @@ pub fn run(ctx: &Ctx, a: UpdateArgs) -> Result<u8> {
             if let Some(u) = &a.username {
                 r.username = Some(u.clone()).filter(|u| !u.is_empty());
                 changed.push(format!("username {}", r.username.as_deref().unwrap_or("(the provider's)")));
+            }
+            if let Some(words) = issuer.apply(r)? {
+                changed.push(words);
             }
             r.updated_at = now;
             let (name, id) = (r.name.clone(), r.id.clone());

@@ -6,7 +6,6 @@
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
@@ -112,7 +111,7 @@ pub struct Client {
 impl Client {
     pub fn new(loc: &Location) -> Result<Client> {
         let timeout = timeout_secs();
-        let mut tls = ureq::tls::TlsConfig::builder();
+        let mut roots = None;
         if let Some((var, path)) = crate::settings::get().cacert.clone() {
             let pem = crate::fsio::read_opt(std::path::Path::new(&path), crate::fsio::MAX_SMALL)?.ok_or_else(|| {
                 error::usage(format!("{var} names {}, which does not exist", std::path::Path::new(&path).shown()))
@@ -132,24 +131,10 @@ impl Client {
                 .hint(format!("point {var} at the PEM file of your server's certificate authority"))
                 .into());
             }
-            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+            roots = Some(certs);
         }
-        let https = loc.base.starts_with("https://");
-        let mut config = ureq::Agent::config_builder();
-        if !https {
-            // Plain http is only ever to this machine: a proxy from the environment (HTTP_PROXY,
-            // ALL_PROXY) would carry the server token to another host in clear text.
-            config = config.proxy(None);
-        }
-        let config = config
-            .http_status_as_error(false)
-            .https_only(https)
-            .max_redirects(0)
-            .timeout_global(Some(Duration::from_secs(timeout)))
-            .tls_config(tls.build())
-            .build();
         Ok(Client {
-            agent: config.into(),
+            agent: crate::http::agent(&loc.base, timeout, roots),
             base: loc.base.clone(),
             timeout,
             token: OnceLock::new(),
@@ -182,14 +167,13 @@ impl Client {
         };
         let mut res = sent.map_err(|e| self.unreachable(e))?;
         let status = res.status().as_u16();
-        let text =
-            Zeroizing::new(res.body_mut().with_config().limit(MAX_BODY).read_to_string().map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(_) => super::bad_answer(
-                    &self.base,
-                    format!("more than {} MiB to {} {path}", MAX_BODY >> 20, method.capability()),
-                ),
-                e => self.unreachable(e),
-            })?);
+        let text = crate::http::body_text(&mut res, MAX_BODY).map_err(|e| match e {
+            crate::http::BodyError::TooLarge => super::bad_answer(
+                &self.base,
+                format!("more than {} MiB to {} {path}", MAX_BODY >> 20, method.capability()),
+            ),
+            crate::http::BodyError::Transport(e) => self.unreachable(e),
+        })?;
         let body =
             if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
         Ok(Reply { status, body })

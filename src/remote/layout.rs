@@ -80,6 +80,13 @@ pub(super) fn data_from(r: &Record, extra: &Map<String, Value>) -> Map<String, V
         Some(u) => d.insert("username".into(), u.clone().into()),
         None => d.remove("username"),
     };
+    // The provider and what it said; never its address or hooks (README, "Providers").
+    d.insert("provider".into(), r.provider.map(|p| Value::from(p.as_str())).unwrap_or(Value::Null));
+    d.insert("inspected".into(), time(r.inspected_at));
+    d.insert("provider_scopes".into(), r.provider_scopes.clone().map(Value::from).unwrap_or(Value::Null));
+    d.insert("provider_last_used".into(), time(r.provider_last_used_at));
+    d.insert("dead_at_provider".into(), time(r.dead_at_provider));
+    d.insert("rotation_pending".into(), time(r.rotation_pending));
     d
 }
 
@@ -173,12 +180,42 @@ pub(super) fn record_from(name: &str, d: &Map<String, Value>, written: i64) -> R
         // Never from a team's store: whoever can write the prefix must not choose where git
         // sends its readers' tokens (README, "Where tools look for tokens").
         hosts: Vec::new(),
+        provider: match text("provider")?.as_deref() {
+            None | Some("none") => None,
+            Some(p) => Some(
+                crate::vault::Provider::parse(p)
+                    .map_err(|_| format!("'provider' is '{}', not a provider", crate::text::escape(p)))?
+                    .expect("not none"),
+            ),
+        },
+        // Nor where a token is sent, nor code to run (README, "Providers").
+        provider_url: None,
+        on_rotate: None,
+        on_revoke: None,
+        on_inspect: None,
+        inspected_at: time("inspected")?,
+        provider_scopes: match d.get("provider_scopes") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(a)) => Some(
+                a.iter()
+                    .map(|s| s.as_str().map(String::from).ok_or("'provider_scopes' holds a non-string"))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Some(_) => return Err("'provider_scopes' is not a list".into()),
+        },
+        provider_last_used_at: time("provider_last_used")?,
+        dead_at_provider: time("dead_at_provider")?,
+        rotation_pending: time("rotation_pending")?,
     };
+    // `set_secret` starts a new secret's life; what the store says about this one stays.
+    let said =
+        (r.inspected_at, r.provider_scopes.clone(), r.provider_last_used_at, r.dead_at_provider, r.rotation_pending);
     if let Some(s) = secret
         && revoked_at.is_none()
     {
         let set = r.secret_set_at;
         r.set_secret(s, set);
     }
+    (r.inspected_at, r.provider_scopes, r.provider_last_used_at, r.dead_at_provider, r.rotation_pending) = said;
     Ok(r)
 }

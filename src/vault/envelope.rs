@@ -22,7 +22,7 @@ use crate::secret::Key;
 
 pub(crate) const FORMAT: &str = "tokctl-vault";
 /// The version tokctl writes.
-pub(crate) const VERSION: u32 = 3;
+pub(crate) const VERSION: u32 = 4;
 /// The oldest version tokctl still reads (and upgrades on its next write).
 const OLDEST_VERSION: u32 = 1;
 pub(crate) const CIPHER: &str = "xchacha20poly1305";
@@ -348,6 +348,16 @@ mod tests {
                 rotate_every: if i == 0 { Some(8) } else { None },
                 username: if i == 1 { Some("bot".into()) } else { None },
                 hosts: if i == 0 { vec!["github.com/org".into(), "gitlab.example:8443".into()] } else { Vec::new() },
+                provider: if i == 0 { Some(crate::vault::Provider::Gitlab) } else { None },
+                provider_url: if i == 0 { Some("https://gitlab.example".into()) } else { None },
+                on_rotate: None,
+                on_revoke: None,
+                on_inspect: if i == 1 { Some("check-it --quietly".into()) } else { None },
+                inspected_at: if i == 0 { Some(1_700_000_500) } else { None },
+                provider_scopes: if i == 0 { Some(vec!["api".into()]) } else { None },
+                provider_last_used_at: None,
+                dead_at_provider: None,
+                rotation_pending: if i == 1 { Some(1_700_000_600) } else { None },
             };
             if i != 2 {
                 r.set_secret(Secret::new(format!("secret-number-{i}-long-enough")), 9);
@@ -433,7 +443,7 @@ mod tests {
                 "ciphertext",
             ]
         );
-        assert!(text.starts_with("format = \"tokctl-vault\"\nversion = 3\ngeneration = 1\nvault_id = \"v_"));
+        assert!(text.starts_with("format = \"tokctl-vault\"\nversion = 4\ngeneration = 1\nvault_id = \"v_"));
         assert!(text.contains("\nkind = \"bundle\"\ncipher = \"xchacha20poly1305\"\n"));
         assert!(text.contains("\n[passphrase]\nkdf = \"argon2id\"\nm_kib = 65536\nt = 3\np = 4\n"));
     }
@@ -503,7 +513,7 @@ mod tests {
 
     /// What version 1 wrote: `toml`'s rendering of the header with no generation.
     fn v1_head(h: &Header) -> String {
-        let mut head = h.write().replace("version = 3\n", "version = 1\n");
+        let mut head = h.write().replace("version = 4\n", "version = 1\n");
         head = head.lines().filter(|l| !l.starts_with("generation = ")).map(|l| format!("{l}\n")).collect();
         head
     }
@@ -545,10 +555,11 @@ mod tests {
         let key = Key::random();
         let mut h = Header::new(VaultKind::Personal, &key);
         let _ = seal(&mut h, &key, &Payload::default());
-        let v1_with = h.write().replace("version = 3\n", "version = 1\n");
+        let v1_with = h.write().replace("version = 4\n", "version = 1\n");
         let v2_without = v1_head(&h).replace("version = 1\n", "version = 2\n");
         let v3_without = v1_head(&h).replace("version = 1\n", "version = 3\n");
-        for head in [v1_with, v2_without, v3_without] {
+        let v4_without = v1_head(&h).replace("version = 1\n", "version = 4\n");
+        for head in [v1_with, v2_without, v3_without, v4_without] {
             let bytes = sealed_with_head(&head, &h, &key);
             assert_eq!(code(Envelope::parse(&bytes)), Some(error::Code::Damaged), "{head}");
         }
@@ -559,13 +570,13 @@ mod tests {
         let key = Key::random();
         let mut h = Header::new(VaultKind::Personal, &key);
         let _ = seal(&mut h, &key, &Payload::default());
-        for v in ["0", "4", "-1", "99999999999"] {
-            let head = h.write().replace("version = 3\n", &format!("version = {v}\n"));
+        for v in ["0", "5", "-1", "99999999999"] {
+            let head = h.write().replace("version = 4\n", &format!("version = {v}\n"));
             let e = Envelope::parse(&sealed_with_head(&head, &h, &key)).err().unwrap();
             let e = e.downcast_ref::<error::Error>().unwrap();
             assert_eq!(e.code, error::Code::Damaged);
             assert!(e.message.contains(&format!("version {v} is not supported")), "{}", e.message);
-            assert!(e.message.contains("reads versions 1 to 3"), "{}", e.message);
+            assert!(e.message.contains("reads versions 1 to 4"), "{}", e.message);
         }
     }
 

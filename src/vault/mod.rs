@@ -8,6 +8,7 @@
 mod bundles;
 mod envelope;
 mod hosts;
+mod issuer;
 mod names;
 mod payload;
 mod record;
@@ -16,14 +17,15 @@ pub use bundles::{Bundle, Change, SealedTo};
 pub(crate) use envelope::VERSION;
 pub use envelope::{Envelope, Header, Slot, VaultKind, seal};
 pub(crate) use hosts::{check_host, check_username};
+pub use issuer::{Hook, PROVIDER_WORDS, Provider, check_provider_url, hook_words, is_loopback};
 pub use names::{Family, REFUSED, refused_table};
 pub(crate) use names::{
     SECRET_LIKE, check_env, check_injectable, check_name, check_prefix, check_scope, default_env, scope_set,
     secret_like,
 };
 pub use payload::Payload;
+pub(crate) use record::{Issuer, Meta, Status, new_id};
 pub use record::{Kind, Record};
-pub(crate) use record::{Meta, Status, new_id};
 
 /// What every reader of a vault's bytes says when they do not hold together (exit 6).
 fn damaged(what: &str) -> anyhow::Error {

@@ -292,6 +292,16 @@ mod tests {
             rotate_every: Some(300),
             username: Some("u".into()),
             hosts: vec!["h".into()],
+            provider: Some(crate::vault::Provider::Gitlab),
+            provider_url: None,
+            on_rotate: None,
+            on_revoke: None,
+            on_inspect: None,
+            inspected_at: None,
+            provider_scopes: None,
+            provider_last_used_at: None,
+            dead_at_provider: None,
+            rotation_pending: None,
         };
         let mut p =
             Payload { records: vec![r], log_key: [0xbb; 32], retired_log_keys: Vec::new(), bundles: Vec::new() };
@@ -304,6 +314,9 @@ mod tests {
         want.push(0); // fingerprint ""
         want.extend([2, 1, 0xd8, 0x04]); // secret_set_at 1, rotate_every Some(300)
         want.extend(b"\x01\x01u\x01\x01h"); // username Some("u"), hosts ["h"]
+        want.extend([1, 0]); // provider Some(gitlab): the variant's index
+        want.extend([0; 9]); // provider_url, the three hooks, inspected_at, provider_scopes,
+        // provider_last_used_at, dead_at_provider, rotation_pending: None
         want.extend([0xbb; 32]); // log_key
         assert_eq!(postcard::to_stdvec(&p).unwrap(), want);
         assert_eq!(*p.encode(), want, "a vault never rotated has no retired log keys, and no bytes for them");
@@ -316,9 +329,9 @@ mod tests {
         want.extend([0xbb; 32]);
         want.extend([0xac, 0x02]); // before_seq 300: a varint
         assert_eq!(*p.encode(), want);
-        let back = Payload::decode(&want, 3).unwrap();
+        let back = Payload::decode(&want, 4).unwrap();
         assert_eq!((back.retired_log_keys.len(), back.retired_log_keys[0].before_seq), (1, 300));
-        assert!(Payload::decode(&[want.as_slice(), &[0]].concat(), 3).is_none(), "bytes after them");
+        assert!(Payload::decode(&[want.as_slice(), &[0]].concat(), 4).is_none(), "bytes after them");
     }
 
     fn record(name: &str, secret: &str) -> Record {

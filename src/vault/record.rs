@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_bytes::Bytes;
 
 use super::damaged;
+use super::issuer::Provider;
 use super::names::{check_env, check_injectable, check_name, default_env, scope_set};
 use crate::crypto;
 use crate::error::{self, Result};
@@ -26,6 +27,12 @@ pub(crate) enum Status {
     Active,
     Expired,
     Revoked,
+    /// The provider said the secret is revoked or expired (`inspect`).
+    #[serde(rename = "dead at provider")]
+    DeadAtProvider,
+    /// A rotation at the provider was started and its answer never sealed.
+    #[serde(rename = "rotation pending")]
+    RotationPending,
 }
 
 impl Status {
@@ -34,6 +41,8 @@ impl Status {
             Status::Active => "active",
             Status::Expired => "expired",
             Status::Revoked => "revoked",
+            Status::DeadAtProvider => "dead at provider",
+            Status::RotationPending => "rotation pending",
         }
     }
 }
@@ -147,6 +156,30 @@ record_layout! {
     /// Where git and registries are answered with this token: `HOST[:PORT][/PATH]`, canonical
     /// (`--host`). Format 3 on.
     hosts: Vec<String>, view Vec<&'a Bytes>, since 3 else Vec::new();
+    /// Who issued the token, where `inspect`, `regenerate` and `revoke` act (`--provider`).
+    /// Format 4 on, as every field below.
+    provider: Option<Provider>, view Option<Provider>, since 4 else None;
+    /// The provider's web address for a self-managed instance (`--provider-url`). Honoured only
+    /// in the user's own vault.
+    provider_url: Option<String>, view Option<&'a Bytes>, since 4 else None;
+    /// The `command` provider's hooks (`--on-rotate`, `--on-revoke`, `--on-inspect`), each one
+    /// command line. Honoured only in the user's own vault.
+    on_rotate: Option<String>, view Option<&'a Bytes>, since 4 else None;
+    on_revoke: Option<String>, view Option<&'a Bytes>, since 4 else None;
+    on_inspect: Option<String>, view Option<&'a Bytes>, since 4 else None;
+    /// When the provider last answered `inspect` about this secret.
+    inspected_at: Option<i64>, view Option<i64>, since 4 else None;
+    /// The scopes the provider says the token has (`None`: it did not say), kept apart from the
+    /// user's own `scopes`.
+    provider_scopes: Option<Vec<String>>, view Option<Vec<&'a Bytes>>, since 4 else None;
+    /// The token's last use as the provider saw it.
+    provider_last_used_at: Option<i64>, view Option<i64>, since 4 else None;
+    /// When the provider said the secret is revoked or expired: the token is then refused
+    /// (exit 4) until a valid answer or a new secret.
+    dead_at_provider: Option<i64>, view Option<i64>, since 4 else None;
+    /// When a rotation at the provider was started whose answer is not sealed yet: the old
+    /// secret is never sent to rotate again.
+    rotation_pending: Option<i64>, view Option<i64>, since 4 else None;
 }
 
 // Fields are added at the end, each by the version that added it, never one newer than the
@@ -212,6 +245,12 @@ impl Own<Option<String>> for Option<&Bytes> {
     }
 }
 
+impl Own<Option<Vec<String>>> for Option<Vec<&Bytes>> {
+    fn own(&self) -> Result<Option<Vec<String>>> {
+        self.as_ref().map(|v| v.own()).transpose()
+    }
+}
+
 impl Own<Option<Secret>> for Option<&Bytes> {
     fn own(&self) -> Result<Option<Secret>> {
         self.map(|s| text(s).map(Secret::new)).transpose()
@@ -232,6 +271,10 @@ impl Record {
     pub(crate) fn status(&self, now: i64) -> Status {
         if self.revoked_at.is_some() {
             Status::Revoked
+        } else if self.rotation_pending.is_some() {
+            Status::RotationPending
+        } else if self.dead_at_provider.is_some() {
+            Status::DeadAtProvider
         } else if self.expires_at.is_some_and(|t| t <= now) {
             Status::Expired
         } else {
@@ -239,9 +282,15 @@ impl Record {
         }
     }
 
-    /// Put in a new secret, set at `now`.
+    /// Put in a new secret, set at `now`. What the provider said about the old one no longer
+    /// holds, and a rotation that was pending is over.
     pub(crate) fn set_secret(&mut self, secret: Secret, now: i64) {
         self.secret_set_at = now;
+        self.dead_at_provider = None;
+        self.rotation_pending = None;
+        self.inspected_at = None;
+        self.provider_scopes = None;
+        self.provider_last_used_at = None;
         self.hash = crypto::sha256(secret.expose().as_bytes());
         self.fingerprint = secret.fingerprint();
         self.secret = Some(secret);
@@ -259,6 +308,19 @@ impl Record {
             ))
             .hint(self.revoked_hint())
             .into()),
+            (Status::DeadAtProvider, _) => Err(error::unusable(format!(
+                "token '{}' is dead at its provider: {} said {} that it is revoked or expired",
+                self.name,
+                self.provider.map(Provider::as_str).unwrap_or("the provider"),
+                crate::when::relative(self.dead_at_provider.unwrap_or_default(), now)
+            ))
+            .hint(format!(
+                "issue a new one there and store it with `tokctl import {0} --replace` \
+                 (or `tokctl inspect {0}` if the provider takes it again)",
+                self.name
+            ))
+            .into()),
+            (Status::RotationPending, _) => Err(error::unusable(self.pending_words()).hint(self.pending_hint()).into()),
             (Status::Expired, _) => Err(error::unusable(format!(
                 "token '{}' expired {}",
                 self.name,
@@ -277,6 +339,37 @@ impl Record {
             })
             .into()),
         }
+    }
+
+    /// The record as it may be given to another vault (`copy`, `bundle`): without the
+    /// provider's address or hooks, which count only in the user's own vault.
+    pub(crate) fn for_others(&self) -> Record {
+        let mut r = self.clone();
+        r.provider_url = None;
+        r.on_rotate = None;
+        r.on_revoke = None;
+        r.on_inspect = None;
+        r
+    }
+
+    /// Why a token with a rotation-pending mark is held back.
+    pub(crate) fn pending_words(&self) -> String {
+        format!(
+            "token '{}': a rotation at {} was started {} and its answer was never stored; \
+             the old secret may no longer work there",
+            self.name,
+            self.provider.map(Provider::as_str).unwrap_or("its provider"),
+            crate::when::relative(self.rotation_pending.unwrap_or_default(), crate::when::now())
+        )
+    }
+
+    /// What to do about it: the old secret is never sent to rotate again.
+    pub(crate) fn pending_hint(&self) -> String {
+        format!(
+            "re-issue the token at the provider and store it with `tokctl import {0} --replace` \
+             (`tokctl inspect {0}` clears the mark if the provider still takes the old secret)",
+            self.name
+        )
     }
 
     /// What to do about a revoked token: it cannot be regenerated.
@@ -305,6 +398,29 @@ pub(crate) struct Meta {
     pub rotate_every: Option<i64>,
     pub username: Option<String>,
     pub hosts: Vec<String>,
+    /// The issuer, as `import` was told or found it (see `Issuer`).
+    pub issuer: Issuer,
+}
+
+/// What a record says about its issuer: the provider, its address and the `command` hooks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Issuer {
+    pub provider: Option<Provider>,
+    pub url: Option<String>,
+    pub on_rotate: Option<String>,
+    pub on_revoke: Option<String>,
+    pub on_inspect: Option<String>,
+}
+
+impl Issuer {
+    /// Put it into `r`.
+    pub(crate) fn apply(self, r: &mut Record) {
+        r.provider = self.provider;
+        r.provider_url = self.url;
+        r.on_rotate = self.on_rotate;
+        r.on_revoke = self.on_revoke;
+        r.on_inspect = self.on_inspect;
+    }
 }
 
 impl Meta {
@@ -339,6 +455,7 @@ impl Meta {
             rotate_every: None,
             username: None,
             hosts: Vec::new(),
+            issuer: Issuer::default(),
         })
     }
 
@@ -366,7 +483,18 @@ impl Meta {
             rotate_every: self.rotate_every,
             username: self.username,
             hosts: self.hosts,
+            provider: None,
+            provider_url: None,
+            on_rotate: None,
+            on_revoke: None,
+            on_inspect: None,
+            inspected_at: None,
+            provider_scopes: None,
+            provider_last_used_at: None,
+            dead_at_provider: None,
+            rotation_pending: None,
         };
+        self.issuer.apply(&mut r);
         r.set_secret(secret, now);
         r
     }
@@ -432,7 +560,25 @@ mod tests {
         r.rotate_every = Some(5);
         r.username = Some("bot".into());
         r.hosts = vec!["github.com/org".into()];
-        let v3 = postcard::to_stdvec(&r).unwrap();
+        r.provider = Some(Provider::Command);
+        r.on_inspect = Some("check --it".into());
+        r.provider_scopes = Some(vec!["api".into()]);
+        r.rotation_pending = Some(42);
+        let v4 = postcard::to_stdvec(&r).unwrap();
+        let tail4 = postcard::to_stdvec(&(
+            &r.provider,
+            &r.provider_url,
+            &r.on_rotate,
+            &r.on_revoke,
+            &r.on_inspect,
+            &r.inspected_at,
+            &r.provider_scopes,
+            &r.provider_last_used_at,
+            &r.dead_at_provider,
+            &r.rotation_pending,
+        ))
+        .unwrap();
+        let v3 = v4[..v4.len() - tail4.len()].to_vec();
         // Version 2 wrote the same bytes up to `rotate_every`, version 1 up to `fingerprint`.
         let tail3 = postcard::to_stdvec(&(&r.username, &r.hosts)).unwrap();
         let v2 = &v3[..v3.len() - tail3.len()];
@@ -444,8 +590,15 @@ mod tests {
             assert!(de.finalize().unwrap().is_empty(), "version {version} read every byte and no more");
             r
         };
-        let back = decode(&v3, 3);
-        assert_eq!(postcard::to_stdvec(&back).unwrap(), v3);
+        let back = decode(&v4, 4);
+        assert_eq!(postcard::to_stdvec(&back).unwrap(), v4);
+        let three = decode(&v3, 3);
+        assert_eq!((three.username.as_deref(), three.hosts.len()), (Some("bot"), 1));
+        assert_eq!(
+            (three.provider, three.on_inspect, three.rotation_pending),
+            (None, None, None),
+            "format 3: no provider"
+        );
         let two = decode(v2, 2);
         assert_eq!((two.secret_set_at, two.rotate_every), (99, Some(5)));
         assert_eq!((two.username, two.hosts), (None, Vec::<String>::new()), "format 2: no username, no hosts");
@@ -453,7 +606,7 @@ mod tests {
         assert_eq!((old.secret_set_at, old.rotate_every), (77, None), "format 1: set at its last change, no period");
         assert_eq!(old.name, "a");
         assert_eq!(old.secret.as_ref().map(Secret::expose), Some("a-secret-of-some-length"));
-        let view: RecordRef = postcard::from_bytes(&v3).unwrap();
-        assert_eq!(postcard::to_stdvec(&view.to_owned().unwrap()).unwrap(), v3);
+        let view: RecordRef = postcard::from_bytes(&v4).unwrap();
+        assert_eq!(postcard::to_stdvec(&view.to_owned().unwrap()).unwrap(), v4);
     }
 }

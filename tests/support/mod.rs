@@ -15,6 +15,7 @@
 
 pub mod age;
 pub mod bao;
+pub mod forge;
 pub mod keyring;
 pub mod mount;
 pub mod proc;

@@ -1,0 +1,254 @@
+//! A token's life at its issuer (README, "Providers"): asking a provider about a token
+//! (`inspect`), rotating it there (`regenerate`) and revoking it there (`revoke`). GitLab,
+//! GitHub and npm are spoken over HTTP (`api`); any other issuer through the `command`
+//! provider's hooks (`hooks`).
+//!
+//! What a record says about its provider's address and hooks counts only in the user's own
+//! vault (`Target::of`): a remote store's or a bundle's records are written by others.
+
+mod api;
+mod github;
+mod gitlab;
+mod hooks;
+mod npm;
+
+use crate::error::{self, Result};
+use crate::secret::Secret;
+use crate::vault::{Hook, Provider, Record};
+
+/// What a provider is asked about: one token, as its record names it.
+pub struct Target {
+    pub name: String,
+    pub env: String,
+    pub scopes: Vec<String>,
+    pub provider: Provider,
+    /// `--provider-url`, when the record is the user's own.
+    pub url: Option<String>,
+    on_rotate: Option<String>,
+    on_revoke: Option<String>,
+    on_inspect: Option<String>,
+    /// The record came from elsewhere (a remote store, a bundle): its address and hooks were
+    /// dropped, which an error about a missing hook says.
+    foreign: bool,
+    pub secret: Secret,
+    /// The record's current expiry and when its secret was set: how long a rotated one lives.
+    pub expires_at: Option<i64>,
+    pub secret_set_at: i64,
+}
+
+impl Target {
+    /// The target for `r`, when it names a provider and still has its secret. `own` says the
+    /// record is in the user's own vault; otherwise its address and hooks are ignored.
+    pub fn of(r: &Record, own: bool) -> Option<Target> {
+        let provider = r.provider?;
+        let secret = r.secret.clone()?;
+        let keep = |v: &Option<String>| if own { v.clone() } else { None };
+        Some(Target {
+            name: r.name.clone(),
+            env: r.env.clone(),
+            scopes: r.scopes.clone(),
+            provider,
+            url: keep(&r.provider_url),
+            on_rotate: keep(&r.on_rotate),
+            on_revoke: keep(&r.on_revoke),
+            on_inspect: keep(&r.on_inspect),
+            foreign: !own,
+            secret,
+            expires_at: r.expires_at,
+            secret_set_at: r.secret_set_at,
+        })
+    }
+
+    /// Whether the provider acts on `what` at all: a command provider only through its hook
+    /// (without one, `regenerate` reads the new secret from stdin and `revoke` is local, as
+    /// for a token with no provider).
+    pub fn acts(&self, what: Hook) -> bool {
+        self.provider != Provider::Command
+            || match what {
+                Hook::Rotate => self.on_rotate.is_some(),
+                Hook::Revoke => self.on_revoke.is_some(),
+                Hook::Inspect => self.on_inspect.is_some(),
+            }
+    }
+
+    /// The hook for `what`, or the usage error saying there is none.
+    fn hook(&self, what: Hook) -> Result<&str> {
+        let h = match what {
+            Hook::Rotate => &self.on_rotate,
+            Hook::Revoke => &self.on_revoke,
+            Hook::Inspect => &self.on_inspect,
+        };
+        h.as_deref().ok_or_else(|| {
+            let why = if self.foreign {
+                "hooks count only in your own vault, and this record comes from a remote store or a bundle".to_string()
+            } else {
+                format!("it has no {} hook", what.flag())
+            };
+            error::usage(format!("'{}' names the command provider, but {why}", self.name))
+                .hint(format!("set one in your own vault: `tokctl update {} {} CMD`", self.name, what.flag()))
+                .into()
+        })
+    }
+
+    /// The provider's name and address, for messages.
+    pub fn words(&self) -> String {
+        match (self.provider, &self.url) {
+            (p, Some(u)) => format!("{} at {u}", p.as_str()),
+            (p, None) => match p.default_url() {
+                Some(u) => format!("{} at {u}", p.as_str()),
+                None => p.as_str().to_string(),
+            },
+        }
+    }
+}
+
+/// What a provider said about a token.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Facts {
+    pub valid: bool,
+    /// The expiry the provider says: `Some(None)` when it says the token never expires, `None`
+    /// when it does not say.
+    pub expires_at: Option<Option<i64>>,
+    pub scopes: Option<Vec<String>>,
+    pub last_used_at: Option<i64>,
+    /// Whose token it is, where the provider says (a user name).
+    pub account: Option<String>,
+    /// Why it is not valid, in the provider's words (no secret).
+    pub why: Option<String>,
+    /// Something a hook said on stderr, for the user.
+    pub note: Option<String>,
+}
+
+/// Ask the provider about `t`.
+pub fn inspect(t: &Target) -> Result<Facts> {
+    match t.provider {
+        Provider::Gitlab => gitlab::inspect(t),
+        Provider::Github => github::inspect(t),
+        Provider::Npm => npm::inspect(t),
+        Provider::Command => hooks::inspect(t, t.hook(Hook::Inspect)?),
+    }
+}
+
+/// A new secret from the provider.
+pub struct Rotated {
+    pub secret: Secret,
+    /// The new secret's expiry, where the provider says: `Some(None)` for never.
+    pub expires_at: Option<Option<i64>>,
+    /// Something the user must still do (npm: the old token could not be revoked): exit 1.
+    pub warning: Option<String>,
+    /// Something a hook said on stderr, for the user.
+    pub note: Option<String>,
+}
+
+/// Why a rotation failed, and whether the provider may have acted on it anyway.
+pub struct RotateFailure {
+    pub error: anyhow::Error,
+    /// The request may have reached the provider and been carried out (a lost answer): the
+    /// pending mark stays and the old secret is never sent to rotate again.
+    pub maybe_done: bool,
+    /// The provider said the old secret is dead.
+    pub dead: bool,
+}
+
+impl RotateFailure {
+    fn not_done(error: anyhow::Error) -> RotateFailure {
+        RotateFailure { error, maybe_done: false, dead: false }
+    }
+}
+
+/// What a rotation needs from a person: npm's account password (asked before anything is
+/// sealed or sent) and, when the registry asks for one, a one-time password.
+pub trait Asker {
+    fn password(&self) -> Option<&Secret>;
+    fn otp(&self) -> Result<Secret>;
+}
+
+/// What `regenerate` needs to know before calling: whether this provider can rotate at all, and
+/// what it will ask a person. Usage errors (exit 2) come from here, before any mark is sealed.
+pub fn check_rotatable(t: &Target) -> Result<()> {
+    match t.provider {
+        Provider::Gitlab | Provider::Npm => Ok(()),
+        Provider::Command => t.hook(Hook::Rotate).map(|_| ()),
+        Provider::Github => Err(error::usage(format!(
+            "GitHub cannot rotate a personal access token: '{}' cannot be regenerated there",
+            t.name
+        ))
+        .hint(format!(
+            "make a new one at {}/settings/tokens (or regenerate it on that page), then store it with \
+             `tokctl import {} --replace`; `tokctl revoke {}` revokes the old one",
+            t.url.as_deref().unwrap_or("https://github.com"),
+            t.name,
+            t.name
+        ))
+        .into()),
+    }
+}
+
+/// Rotate `t` at its provider. `days` is the new secret's lifetime as GitLab takes it; never
+/// retried.
+pub fn rotate(t: &Target, days: i64, ask: &dyn Asker) -> std::result::Result<Rotated, RotateFailure> {
+    match t.provider {
+        Provider::Gitlab => gitlab::rotate(t, days),
+        Provider::Npm => npm::rotate(t, ask),
+        Provider::Command => hooks::rotate(t, t.hook(Hook::Rotate).map_err(RotateFailure::not_done)?),
+        Provider::Github => Err(RotateFailure::not_done(check_rotatable(t).expect_err("github cannot rotate"))),
+    }
+}
+
+/// What npm's rotation asks a person for, said before the pending mark is sealed.
+pub fn needs_password(t: &Target) -> bool {
+    t.provider == Provider::Npm
+}
+
+/// Revoke `t` at its provider. A provider saying the token is already dead counts as revoked.
+/// What a hook said on stderr comes back, for the user.
+pub fn revoke(t: &Target) -> Result<Option<String>> {
+    match t.provider {
+        Provider::Gitlab => gitlab::revoke(t).map(|()| None),
+        Provider::Github => github::revoke(t).map(|()| None),
+        Provider::Npm => npm::revoke(t).map(|()| None),
+        Provider::Command => hooks::revoke(t, t.hook(Hook::Revoke)?),
+    }
+}
+
+/// Where a person revokes `t` by hand when tokctl could not.
+pub fn manual_revoke(t: &Target) -> String {
+    match t.provider {
+        Provider::Gitlab => format!(
+            "{}/-/user_settings/personal_access_tokens",
+            t.url.as_deref().or(t.provider.default_url()).unwrap_or_default()
+        ),
+        Provider::Github => format!("{}/settings/tokens", t.url.as_deref().unwrap_or("https://github.com")),
+        Provider::Npm => "`npm token list`, then `npm token revoke ID` (or the registry's web page)".into(),
+        Provider::Command => "where it was issued (its provider's web page or CLI)".into(),
+    }
+}
+
+/// A date-time as providers write them: RFC 3339, or a bare date (midnight UTC, the start of
+/// that day, as GitLab's token expiry is documented).
+pub fn parse_when(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Some(t.as_second());
+    }
+    let d: jiff::civil::Date = s.parse().ok()?;
+    d.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_second())
+}
+
+/// The exit code an error from a provider stands for: its own, or 1.
+pub fn code_of(e: &anyhow::Error) -> u8 {
+    e.chain().find_map(|c| c.downcast_ref::<error::Error>()).map(|x| x.code as u8).unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_times_read_as_their_documentation_writes_them() {
+        assert_eq!(parse_when("2026-12-31"), Some(1_798_675_200));
+        assert_eq!(parse_when("2026-12-31T00:00:00Z"), Some(1_798_675_200));
+        assert_eq!(parse_when("2026-12-31T01:00:00.123+01:00"), Some(1_798_675_200));
+        assert_eq!(parse_when("soon"), None);
+    }
+}

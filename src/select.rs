@@ -171,7 +171,14 @@ pub fn resolve(want: &Want, payload: &Payload, remote: bool, notes: &mut Vec<Str
                             any = true;
                         }
                         Status::Expired => notes.push(format!("skipping '{}' (scope {s}): it has expired", r.name)),
-                        _ => {}
+                        Status::DeadAtProvider => {
+                            notes.push(format!("skipping '{}' (scope {s}): its provider says it is dead", r.name))
+                        }
+                        Status::RotationPending => notes.push(format!(
+                            "skipping '{}' (scope {s}): a rotation at its provider never finished",
+                            r.name
+                        )),
+                        Status::Revoked => {}
                     }
                 }
                 if !any {

@@ -171,6 +171,10 @@ fn inspect_exit_codes_put_unreachable_before_refused_before_dead() {
     forge.fault(json!({"path": path, "status": 401, "body": {"message": "401 Unauthorized"}}));
     let out = env.fails(&both, b"", 5);
     assert!(out.stderr.contains("refused") && out.stderr.contains("403"), "{out}");
+    // A provider that repeats the token in its answer: never shown (the harness checks stderr).
+    forge.fault(json!({"path": path, "status": 403, "body": {"message": format!("token {GLPAT} is not allowed")}}));
+    let out = env.fails(&["inspect", "a"], b"", 5);
+    assert!(out.stderr.contains("token *** is not allowed"), "{out}");
     // A server error and a dead token: 1.
     forge.fault(json!({"path": path, "status": 502, "body": {"message": "bad gateway"}}));
     forge.fault(json!({"path": path, "status": 401, "body": {"message": "401 Unauthorized"}}));
@@ -506,7 +510,7 @@ fn a_failing_slow_or_mute_hook_changes_nothing() {
     let mut env = Env::env_key();
     env.set("TOKCTL_PROVIDER_TIMEOUT", "2");
     let secret = "bws-machine-token-000000000001";
-    let failing = hook(&env, "failing", "echo 'bws: access token invalid' >&2; exit 3");
+    let failing = hook(&env, "failing", "echo \"bws: access token invalid: $secret\" >&2; exit 3");
     env.import(
         "bws",
         secret,

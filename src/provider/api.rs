@@ -18,6 +18,9 @@ const MAX_BODY: u64 = 4 << 20;
 
 pub struct Api {
     agent: ureq::Agent,
+    /// What must never be repeated from an answer: the token, and a password sent with it. A
+    /// provider that echoes one in an error message gets `***` shown instead.
+    scrub: Vec<Zeroizing<String>>,
     pub base: String,
     /// Who the provider is, for messages: "gitlab at https://gitlab.com".
     pub who: String,
@@ -32,6 +35,7 @@ pub enum Method {
 
 /// An answer: the status, the headers tokctl reads, the body as JSON (`Null` when none or not JSON).
 pub struct Reply {
+    scrub: Vec<Zeroizing<String>>,
     pub status: u16,
     pub headers: ureq::http::HeaderMap,
     pub body: Value,
@@ -53,7 +57,11 @@ impl Reply {
                 other => Some(other.to_string()),
             })
             .unwrap_or_default();
-        let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect();
+        let mut s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        for secret in self.scrub.iter().filter(|x| !x.is_empty()) {
+            s = s.replace(secret.as_str(), "***");
+        }
+        let s: String = s.chars().take(200).collect();
         crate::text::escape(&s).into_owned()
     }
 }
@@ -65,12 +73,19 @@ pub struct Unreachable {
 }
 
 impl Api {
-    /// The API at `base` (derived from the record's address), checked as `--provider-url` is.
-    pub fn new(base: String, who: String) -> Result<Api> {
+    /// The API at `base` (derived from the record's address), checked as `--provider-url` is,
+    /// for requests that carry `secret`.
+    pub fn new(base: String, who: String, secret: &crate::secret::Secret) -> Result<Api> {
         check_provider_url(&base)
             .map_err(|e| error::within(e, format!("the provider address for {who}"), Some(error::Code::Usage)))?;
         let timeout = crate::settings::get().provider_timeout;
-        Ok(Api { agent: crate::http::agent(&base, timeout, None), base, who, timeout })
+        let scrub = vec![Zeroizing::new(secret.expose().to_string())];
+        Ok(Api { agent: crate::http::agent(&base, timeout, None), scrub, base, who, timeout })
+    }
+
+    /// Never repeat `secret` from an answer either (a password sent in a body).
+    pub fn scrub_too(&mut self, secret: &str) {
+        self.scrub.push(Zeroizing::new(secret.to_string()));
     }
 
     /// One request, sent once. `auth` is a header carrying the secret.
@@ -115,7 +130,7 @@ impl Api {
         })?;
         let body =
             if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
-        Ok(Reply { status, headers, body })
+        Ok(Reply { scrub: self.scrub.clone(), status, headers, body })
     }
 
     /// A request that may be repeated: a 429 is waited out once, when its `Retry-After` fits

@@ -13,7 +13,7 @@ use crate::error::Result;
 
 fn api(t: &Target) -> Result<Api> {
     let base = t.provider.api_base(t.url.as_deref()).expect("github has an API");
-    Api::new(base, t.words())
+    Api::new(base, t.words(), &t.secret)
 }
 
 const HEADERS: [(&str, &str); 2] = [("Accept", "application/vnd.github+json"), ("X-GitHub-Api-Version", "2022-11-28")];

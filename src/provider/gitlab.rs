@@ -14,7 +14,7 @@ use crate::secret::Secret;
 
 fn api(t: &Target) -> Result<Api> {
     let base = t.provider.api_base(t.url.as_deref()).expect("gitlab has an API");
-    Api::new(base, t.words())
+    Api::new(base, t.words(), &t.secret)
 }
 
 fn auth(t: &Target) -> Option<(&'static str, &str)> {

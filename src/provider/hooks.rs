@@ -28,7 +28,7 @@ fn run(t: &Target, what: Hook, cmd: &str) -> Result<(Zeroizing<String>, Option<S
     let ran = hook::run(&words, &t.secret, &vars, Duration::from_secs(timeout))
         .map_err(|e| error::within(e, format!("the {} hook of '{}'", what.flag(), t.name), None))?;
     let Ran { code, timed_out, stdout, stderr } = ran;
-    let said = stderr_words(&stderr);
+    let said = stderr_words(&stderr, t.secret.expose());
     if timed_out {
         return Err(anyhow::anyhow!(
             "the {} hook of '{}' did not finish within {timeout} s ({ENV_PROVIDER_TIMEOUT}); it was stopped{said}\n\
@@ -52,10 +52,15 @@ fn run(t: &Target, what: Hook, cmd: &str) -> Result<(Zeroizing<String>, Option<S
     Ok((Zeroizing::new(text), said))
 }
 
-/// The hook's stderr as `: its words`, one line, escaped and clipped; empty when it said nothing.
-fn stderr_words(stderr: &[u8]) -> String {
+/// The hook's stderr as `: its words`, one line, escaped and clipped, the secret (should a hook
+/// repeat it) shown as `***`; empty when it said nothing.
+fn stderr_words(stderr: &[u8], secret: &str) -> String {
     let s = String::from_utf8_lossy(stderr);
-    let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(400).collect();
+    let mut one = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !secret.is_empty() {
+        one = one.replace(secret, "***");
+    }
+    let one: String = one.chars().take(400).collect();
     if one.is_empty() { String::new() } else { format!(": {}", crate::text::escape(&one)) }
 }
 

@@ -15,7 +15,7 @@ use crate::secret::Secret;
 
 fn api(t: &Target) -> Result<Api> {
     let base = t.provider.api_base(t.url.as_deref()).expect("npm has an API");
-    Api::new(base, t.words())
+    Api::new(base, t.words(), &t.secret)
 }
 
 fn bearer(secret: &str) -> Zeroizing<String> {
@@ -94,7 +94,7 @@ pub fn inspect(t: &Target) -> Result<Facts> {
 
 pub fn rotate(t: &Target, ask: &dyn Asker) -> std::result::Result<Rotated, RotateFailure> {
     let not_done = RotateFailure::not_done;
-    let api = api(t).map_err(not_done)?;
+    let mut api = api(t).map_err(not_done)?;
     let Some(list) = tokens(&api, t.secret.expose()).map_err(not_done)? else {
         return Err(RotateFailure {
             error: error::unusable(format!("{} says the token '{}' is revoked or invalid", api.who, t.name))
@@ -109,6 +109,8 @@ pub fn rotate(t: &Target, ask: &dyn Asker) -> std::result::Result<Rotated, Rotat
     };
     let old = entry_of(&list.body, t.secret.expose()).cloned();
     let password = ask.password().ok_or_else(|| not_done(error::usage("no npm password was given").into()))?;
+    api.scrub_too(password.expose());
+    let api = api;
     let body = json!({
         "name": format!("tokctl {}", t.name),
         "password": password.expose(),

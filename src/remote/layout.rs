@@ -219,3 +219,45 @@ pub(super) fn record_from(name: &str, d: &Map<String, Value>, written: i64) -> R
     (r.inspected_at, r.provider_scopes, r.provider_last_used_at, r.dead_at_provider, r.rotation_pending) = said;
     Ok(r)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::{Kind, Meta, Provider};
+    use crate::when::Expiry;
+
+    /// What a provider said and a pending rotation travel through a team's store; the
+    /// provider's address and hooks never do.
+    #[test]
+    fn a_records_provider_travels_but_not_its_address_or_hooks() {
+        let mut r = Meta::new("gl", None, &[], None, None, Expiry::Never).unwrap().record(
+            "gl",
+            Kind::Imported,
+            None,
+            Secret::new("glpat-abcdefghijklmnopqrst".into()),
+        );
+        r.provider = Some(Provider::Gitlab);
+        r.provider_url = Some("https://gitlab.example.com".into());
+        r.on_inspect = Some("run-me".into());
+        r.inspected_at = Some(1_700_000_000);
+        r.provider_scopes = Some(vec!["api".into()]);
+        r.dead_at_provider = Some(1_700_000_100);
+        r.rotation_pending = Some(1_700_000_200);
+        let data = data_from(&r, &Map::new());
+        assert!(!data.contains_key("provider_url") && !data.contains_key("on_inspect"), "{data:?}");
+        let back = record_from("gl", &data, 5).unwrap();
+        assert_eq!(back.provider, Some(Provider::Gitlab));
+        assert_eq!((back.provider_url, back.on_inspect), (None, None));
+        assert_eq!(back.provider_scopes, Some(vec!["api".to_string()]));
+        assert_eq!(
+            (back.inspected_at, back.dead_at_provider, back.rotation_pending),
+            (Some(1_700_000_000), Some(1_700_000_100), Some(1_700_000_200))
+        );
+        // Hooks written into the store by someone else are not read either.
+        let mut planted = data.clone();
+        planted.insert("on_rotate".into(), "curl evil.example".into());
+        planted.insert("provider_url".into(), "https://evil.example".into());
+        let back = record_from("gl", &planted, 5).unwrap();
+        assert_eq!((back.on_rotate, back.provider_url), (None, None));
+    }
+}

@@ -99,3 +99,45 @@ fn revoke_finds_the_token_in_the_registrys_list_and_revokes_it_there() {
         assert!(!line.contains(&token), "the token in a request line: {line}");
     }
 }
+
+/// registry.npmjs.org's side, which Verdaccio does not have: two-factor auth (a one-time
+/// password asked on the terminal when the registry challenges the create), and keys that are
+/// the token's SHA-512. Played by tests/support/forge.py, as npm's CLI and npm-profile expect.
+#[test]
+fn regenerate_asks_for_a_one_time_password_when_the_registry_wants_one() {
+    use crate::support::forge::Forge;
+    let env = Env::env_key();
+    let forge = Forge::start();
+    let old = "npm_0123456789abcdefghijklmnopqrstuvwxyz";
+    forge.npm_account("alice", PASSWORD, Some("123456"), old);
+    env.import("np", old, &["--provider-url", &format!("{}/npm", forge.url())]);
+    assert_eq!(show(&env, "np")["provider"], "npm", "found from the npm_ prefix");
+    env.succeeds(&["inspect", "np"], b"");
+    let mut pty = env.on_pty(&["regenerate", "np"]);
+    pty.expect("npm password", WITHIN);
+    pty.wait_echo_off(WITHIN);
+    pty.send(&format!("{PASSWORD}\n"));
+    pty.expect("One-time password", WITHIN);
+    pty.wait_echo_off(WITHIN);
+    pty.send("123456\n");
+    let out = pty.finish(WITHIN);
+    assert_eq!(out.code, 0, "{out}");
+    let new = env.get("np");
+    let tokens = forge.npm_tokens();
+    assert!(tokens.contains_key(&new) && !tokens.contains_key(old), "new one made, old one revoked: {tokens:?}");
+    let posts: Vec<Value> = forge.log().into_iter().filter(|r| r["method"] == "POST").collect();
+    assert_eq!(posts.len(), 2, "challenged once, then sent with the one-time password");
+    assert!(posts[0]["headers"]["npm-otp"].is_null() && posts[1]["headers"]["npm-otp"] == "123456");
+    let delete = forge.log().into_iter().find(|r| r["method"] == "DELETE").expect("the old one revoked");
+    assert!(delete["path"].as_str().unwrap().ends_with(&sha512_hex(old)), "by its key, the SHA-512: {delete}");
+    for r in forge.log() {
+        let line = format!("{} {}", r["path"], r["query"]);
+        assert!(!line.contains(old) && !line.contains(&new) && !line.contains(PASSWORD), "{line}");
+    }
+}
+
+/// SHA-512 of `s` in hex, by coreutils' `sha512sum`.
+fn sha512_hex(s: &str) -> String {
+    let out = run_std(std::process::Command::new("sha512sum"), s.as_bytes());
+    out.stdout.split_whitespace().next().expect("sha512sum prints the digest").to_string()
+}

@@ -21,9 +21,24 @@ GitHub Enterprise Server REST (docs.github.com/en/enterprise-server/rest, API ve
                                     401 {"message": "Bad credentials"}
   POST   /api/v3/credentials/revoke {"credentials": [...]} 202 {}; 422 on a malformed body
 
+registry.npmjs.org's token API (npm's CLI: `npm whoami`, `npm token list|create|revoke`; the
+npm-profile library), under /npm, `Authorization: Bearer TOKEN`, for what Verdaccio does not do
+(tests/npm_provider.rs uses the real Verdaccio for the rest):
+  GET    /npm/-/whoami                  200 {"username"}; 401 for a token it does not take
+  GET    /npm/-/npm/v1/tokens           {"objects": [{"token": first 6 characters, "key": SHA-512
+                                        hex of the token, "readonly", "cidr_whitelist", "created",
+                                        "updated"}], "urls": {}}
+  POST   /npm/-/npm/v1/tokens           {"password", ...}: 401 with `WWW-Authenticate: OTP` when
+                                        the account has two-factor auth and no `npm-otp` header
+                                        came; 401 for a wrong password or one-time password;
+                                        200 a new `npm_` token and its key
+  DELETE /npm/-/npm/v1/tokens/token/KEY 204
+
 Control (for the tests, not part of either API), JSON in and out:
   POST /_control/token  {"token", "api": "gitlab"|"github", "scopes", "expires_at",
                          "last_used_at", "active", "classic"} adds a token
+  POST /_control/npm    {"user", "password", "otp", "token"} an npm account (a one-time password
+                        `otp` when given) holding the token
   POST /_control/fault  {"path", "method", "status", "body", "headers", "delay", "hold", "times"}
                         the next `times` (default 1) matching requests get this answer instead
                         (`status`), or the real answer after `delay` seconds, or (`hold`) the
@@ -34,6 +49,7 @@ Control (for the tests, not part of either API), JSON in and out:
   GET  /_control/tokens   every token and its state
 """
 import datetime
+import hashlib
 import json
 import secrets
 import sys
@@ -47,6 +63,8 @@ log = []
 faults = []
 release = threading.Event()
 next_id = [100]
+npm_users = {}  # name -> {"password", "otp"}
+npm_tokens = {}  # secret -> {"user", "key", "readonly", "cidr_whitelist"}
 
 
 def today():
@@ -134,6 +152,10 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/api/v4/"):
             t = tokens.get(self.headers.get("PRIVATE-TOKEN", ""))
             return self.gitlab(method, path[len("/api/v4"):], data, t)
+        if path.startswith("/npm/"):
+            auth = self.headers.get("Authorization", "")
+            secret = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+            return self.npm(method, path[len("/npm"):], data, secret)
         if path.startswith("/api/v3/"):
             auth = self.headers.get("Authorization", "")
             secret = auth.split(" ", 1)[1] if " " in auth else ""
@@ -199,8 +221,53 @@ class Handler(BaseHTTPRequestHandler):
             return 202, {}, None
         return 404, {"message": "Not Found"}, None
 
+    def npm(self, method, path, data, secret):
+        t = npm_tokens.get(secret)
+        unauthorized = (401, {"error": "You must be logged in"}, None)
+        if t is None:
+            return unauthorized
+        user = npm_users[t["user"]]
+        if path == "/-/whoami" and method == "GET":
+            return 200, {"username": t["user"]}, None
+        if path == "/-/npm/v1/tokens" and method == "GET":
+            objects = [{"token": s[:6], "key": v["key"], "readonly": v["readonly"],
+                        "cidr_whitelist": v["cidr_whitelist"], "created": "2026-01-01T00:00:00.000Z",
+                        "updated": "2026-01-01T00:00:00.000Z"}
+                       for s, v in npm_tokens.items() if v["user"] == t["user"]]
+            return 200, {"objects": objects, "urls": {}}, None
+        if path == "/-/npm/v1/tokens" and method == "POST":
+            if (data or {}).get("password") != user["password"]:
+                return 401, {"error": "invalid password"}, None
+            if user.get("otp"):
+                otp = self.headers.get("npm-otp")
+                if otp is None:
+                    return 401, {"error": "otp required"}, {"WWW-Authenticate": "OTP"}
+                if otp != user["otp"]:
+                    return 401, {"error": "invalid one-time password"}, {"WWW-Authenticate": "OTP"}
+            new = "npm_" + secrets.token_hex(18)
+            key = hashlib.sha512(new.encode()).hexdigest()
+            npm_tokens[new] = {"user": t["user"], "key": key, "readonly": bool((data or {}).get("readonly")),
+                               "cidr_whitelist": (data or {}).get("cidr_whitelist") or []}
+            return 200, {"token": new, "key": key, "readonly": npm_tokens[new]["readonly"],
+                         "cidr_whitelist": npm_tokens[new]["cidr_whitelist"],
+                         "created": "2026-12-01T00:00:00.000Z", "updated": "2026-12-01T00:00:00.000Z"}, None
+        if path.startswith("/-/npm/v1/tokens/token/") and method == "DELETE":
+            key = path.rsplit("/", 1)[1]
+            for s, v in list(npm_tokens.items()):
+                if v["key"] == key and v["user"] == t["user"]:
+                    del npm_tokens[s]
+            return 204, None, None
+        return 404, {"error": "not found"}, None
+
     def control(self, method, path, data):
         with lock:
+            if path == "/_control/npm":
+                npm_users[data["user"]] = {"password": data["password"], "otp": data.get("otp")}
+                npm_tokens[data["token"]] = {"user": data["user"], "readonly": False, "cidr_whitelist": [],
+                                             "key": hashlib.sha512(data["token"].encode()).hexdigest()}
+                return self.answer(200, {})
+            if path == "/_control/npm-tokens":
+                return self.answer(200, {s: v for s, v in npm_tokens.items()})
             if path == "/_control/token":
                 next_id[0] += 1
                 t = {"id": next_id[0], "revoked": False, "active": data.get("active", True),

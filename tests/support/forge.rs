@@ -56,6 +56,21 @@ impl Forge {
         self.control("POST", "/_control/token", Some(t));
     }
 
+    /// An npm account `user` with `password` (and two-factor auth with the one-time password
+    /// `otp`) holding `token`, served under `/npm`.
+    pub fn npm_account(&self, user: &str, password: &str, otp: Option<&str>, token: &str) {
+        self.control(
+            "POST",
+            "/_control/npm",
+            Some(json!({"user": user, "password": password, "otp": otp, "token": token})),
+        );
+    }
+
+    /// The npm tokens the server holds: secret → its state.
+    pub fn npm_tokens(&self) -> serde_json::Map<String, Value> {
+        self.control("GET", "/_control/npm-tokens", None).as_object().cloned().unwrap_or_default()
+    }
+
     /// The next matching request gets `fault` (see forge.py).
     pub fn fault(&self, fault: Value) {
         self.control("POST", "/_control/fault", Some(fault));

@@ -31,6 +31,47 @@ pub fn agent(base: &str, timeout: u64, roots: Option<Vec<ureq::tls::Certificate<
         .into()
 }
 
+/// The methods tokctl sends.
+#[derive(Clone, Copy)]
+pub enum Verb {
+    Get,
+    Post,
+    Delete,
+}
+
+/// Send one request with `headers`; a POST carries `json` (zeroized once sent: it may hold a
+/// secret).
+pub fn send(
+    agent: &ureq::Agent,
+    verb: Verb,
+    url: &str,
+    headers: &[(&str, &str)],
+    json: Option<&serde_json::Value>,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    macro_rules! with {
+        ($r:expr) => {{
+            let mut r = $r;
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r
+        }};
+    }
+    match verb {
+        Verb::Get => with!(agent.get(url)).call(),
+        Verb::Delete => with!(agent.delete(url)).call(),
+        Verb::Post => {
+            let text = Zeroizing::new(json.unwrap_or(&serde_json::Value::Null).to_string());
+            with!(agent.post(url)).header("Content-Type", "application/json").send(text.as_bytes())
+        }
+    }
+}
+
+/// An answer's body as JSON: `Null` when empty or not JSON.
+pub fn json_of(text: &str) -> serde_json::Value {
+    if text.trim().is_empty() { serde_json::Value::Null } else { serde_json::from_str(text).unwrap_or_default() }
+}
+
 /// Why a body could not be read: too large, or the transport failed.
 pub enum BodyError {
     TooLarge,

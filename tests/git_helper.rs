@@ -2,9 +2,8 @@
 //! and through a real clone and push over smart HTTP from a server that demands HTTP Basic auth
 //! (`git http-backend` behind `tests/support/git_http.py`, on 127.0.0.1).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use crate::support::*;
 
@@ -34,17 +33,8 @@ fn serve(w: &Env, root: &Path, user: &str, password: &str) -> GitServer {
         let out = git(w, &args).output().unwrap();
         assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/git_http.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .args([root.to_str().unwrap(), user, password])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 runs");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    GitServer { child, port: line.trim().parse().expect("the server prints its port") }
+    let (child, port) = python_server("git_http.py", &[root.to_str().unwrap(), user, password]);
+    GitServer { child, port }
 }
 
 /// git in the test's home, with no system or global config but a name, and never a prompt.

@@ -10,6 +10,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::error::{self, Result};
+use crate::http::Verb;
 use crate::settings::ENV_PROVIDER_TIMEOUT;
 use crate::vault::check_provider_url;
 
@@ -98,26 +99,16 @@ impl Api {
         body: Option<&Value>,
     ) -> std::result::Result<Reply, Unreachable> {
         let url = format!("{}{path}", self.base);
-        macro_rules! with {
-            ($r:expr) => {{
-                let mut r = $r.header("User-Agent", concat!("tokctl/", env!("CARGO_PKG_VERSION")));
-                if let Some((k, v)) = auth {
-                    r = r.header(k, v);
-                }
-                for (k, v) in extra {
-                    r = r.header(*k, *v);
-                }
-                r
-            }};
-        }
-        let sent = match method {
-            Method::Get => with!(self.agent.get(&url)).call(),
-            Method::Delete => with!(self.agent.delete(&url)).call(),
-            Method::Post => {
-                let text = Zeroizing::new(body.unwrap_or(&Value::Null).to_string());
-                with!(self.agent.post(&url)).header("Content-Type", "application/json").send(text.as_bytes())
-            }
+        let agent = concat!("tokctl/", env!("CARGO_PKG_VERSION"));
+        let mut headers = vec![("User-Agent", agent)];
+        headers.extend(auth);
+        headers.extend_from_slice(extra);
+        let verb = match method {
+            Method::Get => Verb::Get,
+            Method::Post => Verb::Post,
+            Method::Delete => Verb::Delete,
         };
+        let sent = crate::http::send(&self.agent, verb, &url, &headers, body);
         let mut res = sent.map_err(|e| self.unreachable(e))?;
         let status = res.status().as_u16();
         let headers = res.headers().clone();
@@ -128,8 +119,7 @@ impl Api {
             },
             crate::http::BodyError::Transport(e) => self.unreachable(e),
         })?;
-        let body =
-            if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
+        let body = crate::http::json_of(&text);
         Ok(Reply { scrub: self.scrub.clone(), status, headers, body })
     }
 

@@ -148,23 +148,14 @@ impl Client {
             Method::List => format!("{}/v1/{path}?list=true", self.base),
             _ => format!("{}/v1/{path}", self.base),
         };
-        macro_rules! with {
-            ($r:expr) => {{
-                let r = $r.header("X-Vault-Request", "true");
-                match token {
-                    Some(t) => r.header("X-Vault-Token", t),
-                    None => r,
-                }
-            }};
-        }
-        let sent = match method {
-            Method::Get | Method::List => with!(self.agent.get(&url)).call(),
-            Method::Delete => with!(self.agent.delete(&url)).call(),
-            Method::Post => {
-                let text = Zeroizing::new(body.unwrap_or(&Value::Null).to_string());
-                with!(self.agent.post(&url)).header("Content-Type", "application/json").send(text.as_bytes())
-            }
+        let mut headers = vec![("X-Vault-Request", "true")];
+        headers.extend(token.map(|t| ("X-Vault-Token", t)));
+        let verb = match method {
+            Method::Get | Method::List => crate::http::Verb::Get,
+            Method::Delete => crate::http::Verb::Delete,
+            Method::Post => crate::http::Verb::Post,
         };
+        let sent = crate::http::send(&self.agent, verb, &url, &headers, body);
         let mut res = sent.map_err(|e| self.unreachable(e))?;
         let status = res.status().as_u16();
         let text = crate::http::body_text(&mut res, MAX_BODY).map_err(|e| match e {
@@ -174,8 +165,7 @@ impl Client {
             ),
             crate::http::BodyError::Transport(e) => self.unreachable(e),
         })?;
-        let body =
-            if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
+        let body = crate::http::json_of(&text);
         Ok(Reply { status, body })
     }
 

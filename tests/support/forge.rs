@@ -2,10 +2,9 @@
 //! here; it answers as their REST documentation says), started on a loopback port for one test
 //! and killed on drop, with its control API: add tokens, inject faults, read what reached it.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 use serde_json::{Value, json};
 
@@ -16,16 +15,8 @@ pub struct Forge {
 
 impl Forge {
     pub fn start() -> Forge {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/forge.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 runs");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        Forge { child, port: line.trim().parse().expect("the server prints its port") }
+        let (child, port) = super::python_server("forge.py", &[]);
+        Forge { child, port }
     }
 
     /// The web address a record names (`--provider-url`).

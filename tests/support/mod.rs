@@ -469,6 +469,23 @@ impl fmt::Debug for Out {
 
 /// Run a command to completion with `stdin` (an empty one is closed at once), without checking
 /// its stderr for secrets: for programs other than tokctl, or a test that checks itself.
+/// Start `tests/support/SCRIPT` (a server of the harness's own) with python3 and `args`; it
+/// prints the loopback port it listens on as its first line.
+pub fn python_server(script: &str, args: &[&str]) -> (process::Child, u16) {
+    use std::io::BufRead;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support").join(script);
+    let mut child = process::Command::new("python3")
+        .arg(path)
+        .args(args)
+        .stdout(process::Stdio::piped())
+        .stderr(process::Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (child, line.trim().parse().unwrap_or_else(|_| panic!("{script} prints its port, not {line:?}")))
+}
+
 pub fn run_std(c: process::Command, stdin: &[u8]) -> Out {
     let mut r = Running::spawn(c);
     r.feed(stdin);

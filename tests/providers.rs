@@ -58,6 +58,15 @@ fn import_names_the_provider_from_the_secrets_format_and_show_and_list_say_it() 
     let text = env.ok(&["show", "gl"], b"");
     assert!(text.contains("provider") && text.contains("gitlab at https://gitlab.com"), "{text}");
     assert!(text.contains("inspected    never"), "{text}");
+    // doctor offers to ask the provider, as a note: nothing is wrong yet.
+    let doc = env.run(&["doctor", "--json"], b"");
+    let j: Value = serde_json::from_str(&doc.stdout).unwrap();
+    let offer = j["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["text"].as_str().unwrap_or("").contains("`tokctl inspect gl`"));
+    assert_eq!(offer.map(|c| c["state"].clone()), Some(json!("note")), "{doc}");
     // A minted token has none; one is refused.
     env.create("minted", &[]);
     assert!(show(&env, "minted")["provider"].is_null());
@@ -160,7 +169,8 @@ fn a_token_dead_at_its_provider_is_refused_until_a_new_secret_or_a_valid_answer(
 #[test]
 fn inspect_exit_codes_put_unreachable_before_refused_before_dead() {
     let mut env = Env::env_key();
-    env.set("TOKCTL_PROVIDER_TIMEOUT", "2");
+    // Room for a 429 of one second to be waited out even on a loaded machine.
+    env.set("TOKCTL_PROVIDER_TIMEOUT", "4");
     let forge = Forge::start();
     gitlab_token(&env, &forge, "a", GLPAT, json!({}));
     gitlab_token(&env, &forge, "b", "glpat-SecondTokenSecret0002", json!({}));
@@ -181,7 +191,7 @@ fn inspect_exit_codes_put_unreachable_before_refused_before_dead() {
     let out = env.fails(&both, b"", 1);
     assert!(out.stderr.contains("HTTP 502"), "{out}");
     // A slow answer: 1 within the timeout, saying which variable sets it.
-    forge.fault(json!({"path": path, "delay": 4}));
+    forge.fault(json!({"path": path, "delay": 6}));
     let out = env.fails(&["inspect", "a"], b"", 1);
     assert!(out.stderr.contains("TOKCTL_PROVIDER_TIMEOUT"), "{out}");
     // A 429 is waited out once within the timeout; a longer one is exit 1.

@@ -30,7 +30,9 @@ cp "${CARGO_TARGET_DIR:-$root/target}/release/tokctl" "$B"
 export HOME="$work/home" XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config"
 mkdir -p "$HOME"
 unset TOKCTL_PASSPHRASE TOKCTL_CACHE_TTL
-export TOKCTL_VAULT="$work/vault.toml" TOKCTL_KEYRING=none
+# The vault at the default path in the (private) data directory: the user's own vault, whose
+# providers are acted on with a key from the environment (README, "Providers").
+export TOKCTL_VAULT="$XDG_DATA_HOME/tokctl/vault.toml" TOKCTL_KEYRING=none
 TOKCTL_VAULT_KEY="tokctl-key-v1-$(head -c32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')"
 export TOKCTL_VAULT_KEY
 SECRET=glpat-BenchTokenSecret000001

@@ -13,6 +13,15 @@ use crate::support::*;
 const GLPAT: &str = "glpat-Tk9fAkEsEcReTnUmBeR1";
 const GHP: &str = "ghp_0123456789abcdefghijklmnopqrstuvwxyZ";
 
+/// A user's own vault, as tokctl tells one (README, "Providers"): env-key mode, with the vault
+/// at the default path in the user's data directory. (A vault elsewhere opened with
+/// `TOKCTL_VAULT_KEY` alone could be anyone's: its providers are not acted on.)
+pub(crate) fn own_env() -> Env {
+    let mut env = Env::env_key();
+    env.vault = env.home.join(".local/share/tokctl/vault.toml");
+    env
+}
+
 fn show(env: &Env, name: &str) -> Value {
     serde_json::from_str(&env.ok(&["show", name, "--json"], b"")).unwrap()
 }
@@ -40,7 +49,7 @@ fn secrets_only_in_headers(forge: &Forge, secrets: &[&str]) {
 
 #[test]
 fn import_names_the_provider_from_the_secrets_format_and_show_and_list_say_it() {
-    let env = Env::env_key();
+    let env = own_env();
     env.import("gl", GLPAT, &[]);
     env.import("gh", GHP, &[]);
     env.import("np", "npm_abcdefghijklmnopqrstuvwxyz0123456789", &[]);
@@ -78,7 +87,7 @@ fn import_names_the_provider_from_the_secrets_format_and_show_and_list_say_it() 
 
 #[test]
 fn bad_provider_settings_are_refused_and_leave_the_vault_as_it_was() {
-    let env = Env::env_key();
+    let env = own_env();
     env.import("gl", GLPAT, &[]);
     let before = std::fs::read(&env.vault).unwrap();
     for (args, says) in [
@@ -108,7 +117,7 @@ fn bad_provider_settings_are_refused_and_leave_the_vault_as_it_was() {
 
 #[test]
 fn gitlab_inspect_keeps_the_providers_expiry_scopes_and_last_use_and_logs_it() {
-    let env = Env::env_key();
+    let env = own_env();
     let forge = Forge::start();
     let exp = (jiff::Zoned::now().date() + jiff::Span::new().days(12)).to_string();
     forge.token(
@@ -141,7 +150,7 @@ fn gitlab_inspect_keeps_the_providers_expiry_scopes_and_last_use_and_logs_it() {
 
 #[test]
 fn a_token_dead_at_its_provider_is_refused_until_a_new_secret_or_a_valid_answer() {
-    let env = Env::env_key();
+    let env = own_env();
     let forge = Forge::start();
     // The forge does not know it: 401, as GitLab answers a revoked or expired token.
     env.import("gl", GLPAT, &["--provider-url", &forge.url()]);
@@ -168,7 +177,7 @@ fn a_token_dead_at_its_provider_is_refused_until_a_new_secret_or_a_valid_answer(
 
 #[test]
 fn inspect_exit_codes_put_unreachable_before_refused_before_dead() {
-    let mut env = Env::env_key();
+    let mut env = own_env();
     // Room for a 429 of one second to be waited out even on a loaded machine.
     env.set("TOKCTL_PROVIDER_TIMEOUT", "4");
     let forge = Forge::start();
@@ -212,7 +221,7 @@ fn inspect_exit_codes_put_unreachable_before_refused_before_dead() {
 
 #[test]
 fn gitlab_regenerate_rotates_there_seals_the_new_secret_and_prints_it_once() {
-    let env = Env::env_key();
+    let env = own_env();
     let forge = Forge::start();
     gitlab_token(&env, &forge, "gl", GLPAT, json!({}));
     let out = env.succeeds(&["regenerate", "gl"], b"");
@@ -241,7 +250,7 @@ fn gitlab_regenerate_rotates_there_seals_the_new_secret_and_prints_it_once() {
 
 #[test]
 fn gitlab_refusals_change_nothing_and_clear_the_mark() {
-    let env = Env::env_key();
+    let env = own_env();
     let forge = Forge::start();
     gitlab_token(&env, &forge, "gl", GLPAT, json!({"scopes": ["read_api"]}));
     let before = show(&env, "gl");
@@ -284,7 +293,10 @@ fn pending_afterwards(env: &Env, forge: &Forge) {
     assert!(out.stderr.contains("rotation") && out.stderr.contains("import gl --replace"), "{out}");
     assert_eq!(show(env, "gl")["status"], "rotation pending");
     let out = env.fails(&["regenerate", "gl"], b"", 4);
-    assert!(out.stderr.contains("never stored"), "{out}");
+    assert!(out.stderr.contains("has not finished") && out.stderr.contains("never sent to rotate again"), "{out}");
+    // Asking the provider (which says the old secret is dead) does not lift the mark either.
+    env.fails(&["inspect", "gl"], b"", 4);
+    env.fails(&["regenerate", "gl"], b"", 4);
     assert_eq!(forge.count("POST", "/api/v4/personal_access_tokens/self/rotate"), 1, "never a second rotate request");
     let issued = forge.rotated_to(GLPAT).expect("the forge rotated it");
     assert!(forge.is_valid(&issued), "GitLab's new token is still valid: it was never reused");
@@ -294,7 +306,7 @@ fn pending_afterwards(env: &Env, forge: &Forge) {
 
 #[test]
 fn a_rotation_killed_while_waiting_for_the_answer_leaves_the_pending_mark() {
-    let env = Env::env_key();
+    let env = own_env();
     let forge = Forge::start();
     gitlab_token(&env, &forge, "gl", GLPAT, json!({}));
     let mut run = rotation_under_way(&env, &forge);
@@ -306,7 +318,7 @@ fn a_rotation_killed_while_waiting_for_the_answer_leaves_the_pending_mark() {
 
 #[test]
 fn a_rotation_killed_between_the_answer_and_the_seal_leaves_the_pending_mark() {
-    let env = Env::env_key();
+    let env = own_env();
     let forge = Forge::start();
     gitlab_token(&env, &forge, "gl", GLPAT, json!({}));
     let mut run = rotation_under_way(&env, &forge);
@@ -331,7 +343,7 @@ fn a_rotation_killed_between_the_answer_and_the_seal_leaves_the_pending_mark() {
 
 #[test]
 fn a_rotation_whose_seal_fails_prints_the_new_secret_once_with_the_command_that_stores_it() {
-    let env = Env::env_key();
+    let env = own_env();
     let forge = Forge::start();
     gitlab_token(&env, &forge, "gl", GLPAT, json!({}));
     let run = rotation_under_way(&env, &forge);
@@ -354,7 +366,7 @@ fn a_rotation_whose_seal_fails_prints_the_new_secret_once_with_the_command_that_
 
 #[test]
 fn a_rotation_that_times_out_keeps_the_mark_and_is_never_retried() {
-    let mut env = Env::env_key();
+    let mut env = own_env();
     env.set("TOKCTL_PROVIDER_TIMEOUT", "1");
     let forge = Forge::start();
     gitlab_token(&env, &forge, "gl", GLPAT, json!({}));
@@ -370,7 +382,7 @@ fn a_rotation_that_times_out_keeps_the_mark_and_is_never_retried() {
 
 #[test]
 fn revoke_revokes_at_the_provider_then_here_and_says_what_to_do_when_it_cannot() {
-    let env = Env::env_key();
+    let env = own_env();
     let forge = Forge::start();
     gitlab_token(&env, &forge, "gl", GLPAT, json!({}));
     let out = env.succeeds(&["revoke", "gl", "--yes"], b"");
@@ -409,7 +421,7 @@ fn revoke_revokes_at_the_provider_then_here_and_says_what_to_do_when_it_cannot()
 
 #[test]
 fn github_inspect_reads_the_headers_and_revoke_uses_the_credential_revocation_api() {
-    let env = Env::env_key();
+    let env = own_env();
     let forge = Forge::start();
     forge.token(GHP, json!({"scopes": ["repo", "read:org"], "expires_at": "2027-02-01"}));
     env.import("gh", GHP, &["--provider-url", &forge.url()]);
@@ -470,7 +482,7 @@ fn got(env: &Env, name: &str) -> String {
 
 #[test]
 fn command_hooks_get_the_secret_on_stdin_only_and_their_answers_are_checked() {
-    let env = Env::env_key();
+    let env = own_env();
     let old = "expo-robot-secret-0000000000001";
     let new = "expo-robot-secret-0000000000002";
     env.remember(new);
@@ -517,7 +529,7 @@ fn command_hooks_get_the_secret_on_stdin_only_and_their_answers_are_checked() {
 
 #[test]
 fn a_failing_slow_or_mute_hook_changes_nothing() {
-    let mut env = Env::env_key();
+    let mut env = own_env();
     env.set("TOKCTL_PROVIDER_TIMEOUT", "2");
     let secret = "bws-machine-token-000000000001";
     let failing = hook(&env, "failing", "echo \"bws: access token invalid: $secret\" >&2; exit 3");
@@ -554,7 +566,7 @@ fn a_failing_slow_or_mute_hook_changes_nothing() {
 
 #[test]
 fn hooks_and_provider_addresses_stay_in_the_users_own_vault() {
-    let env = Env::env_key();
+    let env = own_env();
     let forge = Forge::start();
     let h = hook(&env, "h", "echo valid=true");
     env.import("cmd", "command-provider-secret-0001", &["--provider", "command", "--on-inspect", &h]);
@@ -569,13 +581,13 @@ fn hooks_and_provider_addresses_stay_in_the_users_own_vault() {
     let shown: Value = serde_json::from_str(&ci.ok(&["show", "cmd", "--json"], b"")).unwrap();
     assert!(shown["on_inspect"].is_null(), "{shown}");
     let out = ci.fails(&["inspect", "cmd"], b"", 2);
-    assert!(out.stderr.contains("only in your own vault"), "{out}");
+    assert!(out.stderr.contains("not in your own vault"), "{out}");
     assert_eq!(got(&env, "h"), "", "the hook never ran from the bundle");
 }
 
 #[test]
 fn a_rollback_to_before_a_rotation_marks_the_old_secret_never_to_rotate_again() {
-    let env = Env::env_key();
+    let env = own_env();
     let forge = Forge::start();
     gitlab_token(&env, &forge, "gl", GLPAT, json!({}));
     let vault = env.vault.clone();
@@ -593,7 +605,7 @@ fn a_rollback_to_before_a_rotation_marks_the_old_secret_never_to_rotate_again() 
 
 #[test]
 fn a_command_provider_without_a_hook_acts_here_as_a_token_without_a_provider() {
-    let env = Env::env_key();
+    let env = own_env();
     let h = hook(&env, "inspect", "echo valid=true");
     env.import("bws", "bws-machine-token-000000000002", &["--provider", "command", "--on-inspect", &h]);
     // No --on-rotate: the new secret from stdin, as for any imported token.
@@ -621,7 +633,7 @@ fn the_readme_choreo_recipe_runs_as_written() {
         .into_iter()
         .find(|b| b.contains("tokctl import choreo"))
         .expect("the Choreo block");
-    let env = Env::env_key();
+    let env = own_env();
     let secret = "choreo-personal-access-token-0001";
     env.remember(secret);
     let path = format!("{}:{}", bin_dir().display(), std::env::var("PATH").unwrap_or_default());
@@ -635,4 +647,91 @@ fn the_readme_choreo_recipe_runs_as_written() {
     let out = env.fails(&["revoke", "choreo", "--yes"], b"", 1);
     assert!(out.stderr.contains("Revoke it in the Choreo Console"), "{out}");
     assert_eq!(show(&env, "choreo")["status"], "revoked");
+}
+
+#[test]
+fn a_secret_stored_while_the_provider_rotates_is_never_overwritten() {
+    let env = own_env();
+    let forge = Forge::start();
+    gitlab_token(&env, &forge, "gl", GLPAT, json!({}));
+    let run = rotation_under_way(&env, &forge);
+    // Meanwhile the user re-issues the token by hand and stores it.
+    let mine = "glpat-ReissuedByHandSecret01";
+    env.import("gl", mine, &["--replace"]);
+    forge.release();
+    let out = run.finish(Duration::from_secs(30));
+    assert_eq!(out.code, 1, "{out}");
+    let issued = forge.rotated_to(GLPAT).unwrap();
+    env.remember(&issued);
+    assert_eq!(out.stdout, format!("{issued}\n"), "GitLab's answer printed once, not stored");
+    assert!(out.stderr.contains("changed while the provider was rotating it"), "{out}");
+    assert_eq!(env.get("gl"), mine, "what the user stored stays");
+}
+
+#[test]
+fn a_hooks_new_secret_is_never_lost() {
+    let mut env = own_env();
+    env.set("TOKCTL_PROVIDER_TIMEOUT", "5");
+    let old = "hook-provider-secret-00000001";
+    let new = "hook-provider-secret-00000002";
+    env.remember(new);
+    // A bad expires= does not throw the new secret away.
+    let sloppy = hook(&env, "sloppy", &format!("echo secret={new}; echo 'expires=2027-06-01 12:00:00 UTC'"));
+    env.import("h", old, &["--provider", "command", "--on-rotate", &sloppy]);
+    let out = env.succeeds(&["regenerate", "h"], b"");
+    assert_eq!(out.stdout, format!("{new}\n"));
+    assert!(out.stderr.contains("not an RFC 3339 date"), "{out}");
+    assert_eq!(env.get("h"), new);
+    // A hook that answers a secret and then fails: printed once, not stored, the mark stays.
+    let newer = "hook-provider-secret-00000003";
+    env.remember(newer);
+    let half = hook(&env, "half", &format!("echo secret={newer}; echo 'cannot revoke the old one' >&2; exit 3"));
+    env.ok(&["update", "h", "--on-rotate", &half], b"");
+    let out = env.fails(&["regenerate", "h"], b"", 1);
+    assert_eq!(out.stdout, format!("{newer}\n"));
+    assert!(out.stderr.contains("printed above, once") && out.stderr.contains("cannot revoke the old one"), "{out}");
+    assert_eq!(show(&env, "h")["status"], "rotation pending");
+    env.fails(&["regenerate", "h"], b"", 4);
+    assert!(got(&env, "half").contains(&format!("stdin={new}")), "the hook ran once");
+    // What a failing hook says is shown, never logged (it may hold a new secret).
+    let log = env.ok(&["log", "h", "--json"], b"");
+    assert!(log.contains("rotation-failed") && !log.contains("cannot revoke"), "{log}");
+}
+
+#[test]
+fn a_hook_is_bounded_by_its_deadline_and_a_missing_one_is_exit_1() {
+    let mut env = own_env();
+    env.set("TOKCTL_PROVIDER_TIMEOUT", "2");
+    // A process the hook leaves in a session of its own holds its output open: tokctl goes on
+    // at the deadline (before, it waited for it).
+    let flag = env.root.join("lingering.started");
+    let lingering = hook(
+        &env,
+        "lingering",
+        &format!(
+            "setsid sh -c 'echo > {0}; exec sleep 613' & while [ ! -s {0} ]; do :; done; echo valid=true",
+            flag.display()
+        ),
+    );
+    env.import("c", "command-provider-secret-0009", &["--provider", "command", "--on-inspect", &lingering]);
+    let out = env.fails(&["inspect", "c"], b"", 1);
+    assert!(out.stderr.contains("did not finish within 2 s"), "{out}");
+    let _ = std::process::Command::new("pkill").args(["-f", "sleep 613"]).status();
+    let missing = env.root.join("no-such-hook").display().to_string();
+    env.ok(&["update", "c", "--on-inspect", &missing], b"");
+    let out = env.fails(&["inspect", "c"], b"", 1);
+    assert!(out.stderr.contains("cannot run") && out.stderr.contains("absolute path"), "{out}");
+}
+
+#[test]
+fn a_vault_opened_with_a_key_from_the_environment_elsewhere_runs_no_hooks() {
+    // Whoever holds a shared key (a CI bundle's) can write a "personal" vault with hooks.
+    let env = Env::env_key();
+    let h = hook(&env, "planted", "echo valid=true");
+    env.import("t", "planted-hook-secret-000000001", &["--provider", "command", "--on-inspect", &h]);
+    let out = env.fails(&["inspect", "t"], b"", 2);
+    assert!(out.stderr.contains("not in your own vault"), "{out}");
+    env.succeeds(&["inspect", "--all"], b"");
+    env.succeeds(&["revoke", "t", "--yes"], b"");
+    assert_eq!(got(&env, "planted"), "", "the planted hook never ran");
 }

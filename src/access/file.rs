@@ -69,6 +69,23 @@ impl<'a> File<'a> {
         File { path, default_path, sources, known: None, created: None, allow_rollback: false, skip_cache: false }
     }
 
+    /// Whether the vault opened with `sealed` is the user's own, whose records may name where a
+    /// token is sent and what code runs for it (README, "Providers"): a personal vault unlocked
+    /// by the user's OS keyring or a passphrase typed at the prompt, or one at the default path
+    /// in the user's data directory. A key or passphrase from the environment alone is what CI
+    /// gets for a shared file, which whoever holds that key could have written.
+    fn is_own(&self, sealed: &Sealed) -> bool {
+        if sealed.header.kind != VaultKind::Personal {
+            return false;
+        }
+        let at_home = self.default_path || super::default_vault_path().is_ok_and(|d| d == self.path);
+        match sealed.origin() {
+            unlock::Source::Keyring | unlock::Source::New => true,
+            unlock::Source::Passphrase => at_home || crate::settings::get().passphrase.is_none(),
+            unlock::Source::EnvKey | unlock::Source::Cache => at_home,
+        }
+    }
+
     /// Unlock with `TOKCTL_VAULT_KEY` alone: no cache, no keyring, no passphrase, no one asked.
     pub(super) fn env_key_only(&mut self) {
         self.sources = Sources {
@@ -215,7 +232,9 @@ impl<'a> File<'a> {
             None => env.open(&key)?,
         };
         let cached = self.known.as_ref().and_then(|u| u.cached.clone());
-        let op = Opened::file(self.path.clone(), payload, Sealed::new(header, key, source, cached));
+        let sealed = Sealed::new(header, key, source, cached);
+        let own = self.is_own(&sealed);
+        let op = Opened::file(self.path.clone(), payload, sealed).owned(own);
         if !self.allow_rollback {
             let s = op.sealed()?;
             let seen = generations::newest_seen_with(&op, s, intent == Intent::Write)?;

@@ -28,6 +28,9 @@ pub struct Opened {
     pub(super) sealed: Option<Sealed>,
     /// A recipient bundle (an age file): read-only, no key, no log.
     pub(super) age: bool,
+    /// The user's own vault (see `access::file`): only there are a provider's address and
+    /// hooks honoured, and a provider acted on.
+    own: bool,
 }
 
 /// The parts of an opened vault file that a remote store does not have.
@@ -91,17 +94,23 @@ fn not_remote(path: &Path, what: &str) -> anyhow::Error {
 impl Opened {
     /// An opened vault file.
     pub fn file(path: PathBuf, payload: Payload, sealed: Sealed) -> Opened {
-        Opened { path, payload, events: Vec::new(), sealed: Some(sealed), age: false }
+        Opened { path, payload, events: Vec::new(), sealed: Some(sealed), age: false, own: false }
+    }
+
+    /// Say whether this is the user's own vault.
+    pub(super) fn owned(mut self, own: bool) -> Opened {
+        self.own = own;
+        self
     }
 
     /// An opened recipient bundle: records only, read-only.
     pub(super) fn recipients(path: PathBuf, payload: Payload) -> Opened {
-        Opened { path, payload, events: Vec::new(), sealed: None, age: true }
+        Opened { path, payload, events: Vec::new(), sealed: None, age: true, own: false }
     }
 
     /// An opened remote store: records only.
     pub(super) fn remote(path: PathBuf, payload: Payload) -> Opened {
-        Opened { path, payload, events: Vec::new(), sealed: None, age: false }
+        Opened { path, payload, events: Vec::new(), sealed: None, age: false, own: false }
     }
 
     /// Whether the records came from a remote store rather than a vault file.
@@ -109,11 +118,12 @@ impl Opened {
         self.sealed.is_none() && !self.age
     }
 
-    /// Whether these are the user's own records: a personal vault file, not a remote store, a
-    /// bundle or a recipient bundle, whose records others wrote. Only there are a provider's
-    /// address and hooks honoured.
+    /// Whether these are the user's own records: a personal vault file the user's keyring (or
+    /// their typed passphrase, or its place in their data directory) vouches for; not a remote
+    /// store, a bundle or a recipient bundle, whose records others wrote. Only there are a
+    /// provider's address and hooks honoured, and a provider acted on.
     pub fn own_vault(&self) -> bool {
-        self.sealed.as_ref().is_some_and(|s| s.header.kind == VaultKind::Personal)
+        self.own
     }
 
     /// The vault file's own parts, when it is one.

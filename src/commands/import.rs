@@ -60,6 +60,13 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
         meta.expiry = Expiry::At(exp);
     }
     let mut acc = ctx.access()?;
+    let secret_text = zeroize::Zeroizing::new(secret.expose().to_string());
+    let provider = if a.replace {
+        acc.read().ok().and_then(|op| op.payload.find(&name).ok().and_then(|r| r.provider))
+    } else {
+        None
+    };
+    let detected = meta.issuer.clone();
     let (env, expires_at) = if a.replace {
         replace(&mut acc, &name, m, meta, secret, &given)?
     } else {
@@ -75,6 +82,23 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> Result<u8> {
     };
     ctx.report_created(&acc);
     hint_env(ctx, &name, found.as_ref(), &env);
+    if a.replace {
+        if let (Some(had), Some(looks)) = (provider, vault::Provider::detect(secret_text.as_str()))
+            && had != looks
+        {
+            ctx.say(format!(
+                "the new secret looks like a {} token, but '{name}' names {} as its provider: \
+                 `tokctl update {name} --provider {}` if it moved",
+                looks.as_str(),
+                had.as_str(),
+                looks.as_str()
+            ));
+        }
+    } else if given.provider.is_none()
+        && let Some(p) = detected.provider
+    {
+        say_detected(ctx, std::slice::from_ref(&name), p, detected.url.as_deref());
+    }
     if expires_at.is_none() {
         warn_no_expiry(ctx, &name, formats::always_expires(&name, found.as_ref()));
     }
@@ -154,6 +178,18 @@ fn replace(
         op.event(Action::Replaced, &name, &id, format!("a new secret; was {}", was.as_str()));
         Ok(out)
     })
+}
+
+/// Say which provider a secret's format chose, and where: a self-managed instance needs its
+/// address, or tokctl would ask the public one.
+fn say_detected(ctx: &Ctx, names: &[String], p: vault::Provider, url: Option<&str>) {
+    let at = url.or(p.default_url()).unwrap_or_default();
+    let which = names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
+    ctx.say(format!(
+        "{which}: provider {} at {at}, from the secret's format; for a self-managed instance \
+         `tokctl update NAME --provider-url URL`, or `--provider none`",
+        p.as_str()
+    ));
 }
 
 /// Say when a token whose provider always sets an expiry was stored as never expiring.
@@ -245,6 +281,13 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
         Ok((added, skipped, shared))
     })?;
     ctx.report_created(&acc);
+    for p in [vault::Provider::Gitlab, vault::Provider::Github, vault::Provider::Npm] {
+        let named: Vec<String> =
+            records.iter().filter(|r| r.provider == Some(p) && added > 0).map(|r| r.name.clone()).collect();
+        if !named.is_empty() {
+            say_detected(ctx, &named, p, None);
+        }
+    }
     for (name, other, var) in &shared {
         ctx.say(format!(
             "'{name}' goes into {var}, which '{other}' already uses: `exec` refuses to set it from both; \

@@ -125,6 +125,17 @@ fn askable(r: &Record, own: bool) -> Result<Target> {
             ))
             .into());
     }
+    if !own {
+        return Err(error::usage(format!(
+            "'{}' is not in your own vault: a provider is asked only about tokens there",
+            r.name
+        ))
+        .hint(
+            "a remote store's or a bundle's records (or a vault opened with a key from the environment, away from \
+             your data directory) may have been written by others; inspect the token from the vault you keep it in",
+        )
+        .into());
+    }
     if r.secret.is_none() || r.revoked_at.is_some() {
         return Err(error::unusable(format!("token '{}' is revoked: there is no secret to ask about", r.name))
             .hint(r.revoked_hint())
@@ -149,8 +160,8 @@ fn worst(have: u8, new: u8) -> u8 {
 /// Put what the provider said into the record; the log's detail.
 fn apply(r: &mut Record, f: &Facts, now: i64) -> String {
     r.inspected_at = Some(now);
-    // Whatever it said, a pending rotation is settled: the old secret works there, or it is dead.
-    r.rotation_pending = None;
+    // A pending rotation stays pending whatever the answer: the old secret was sent to rotate,
+    // and only a new secret (`import --replace`) ends that.
     let who = r.provider.map(|p| p.as_str()).unwrap_or("the provider");
     if !f.valid {
         r.dead_at_provider = r.dead_at_provider.or(Some(now));

@@ -67,10 +67,15 @@ impl Given {
             on_revoke: r.on_revoke.clone(),
             on_inspect: r.on_inspect.clone(),
         };
+        let mut dropped = false;
         if let Some(p) = self.provider
             && p != issuer.provider
         {
             // Another provider: its address and hooks were the old one's.
+            dropped = issuer.url.is_some()
+                || issuer.on_rotate.is_some()
+                || issuer.on_revoke.is_some()
+                || issuer.on_inspect.is_some();
             issuer = Issuer { provider: p, ..Issuer::default() };
             r.inspected_at = None;
             r.provider_scopes = None;
@@ -88,7 +93,10 @@ impl Given {
             }
         }
         fits(&issuer, "update")?;
-        let words = describe(&issuer);
+        let mut words = describe(&issuer);
+        if dropped && self.url.is_none() && self.hooks.iter().all(Option::is_none) {
+            words.push_str(" (the old provider's address and hooks were dropped)");
+        }
         issuer.apply(r);
         Ok(Some(words))
     }

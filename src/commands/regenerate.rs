@@ -23,6 +23,11 @@ pub fn run(ctx: &Ctx, a: RegenerateArgs) -> Result<u8> {
         if r.rotation_pending.is_some() {
             return Err(error::unusable(r.pending_words()).hint(r.pending_hint()).into());
         }
+        // Dead at the provider: a rotation with it cannot work, and after a lost rotation it
+        // would be the reuse GitLab punishes by revoking the new token.
+        if r.dead_at_provider.is_some() {
+            r.usable_secret(now)?;
+        }
         let target = crate::provider::Target::of(r, op.own_vault()).filter(|t| t.acts(crate::vault::Hook::Rotate));
         (r.kind, target.map(|t| (t, r.id.clone())))
     };

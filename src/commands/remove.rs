@@ -92,7 +92,12 @@ pub fn revoke(ctx: &Ctx, a: RevokeArgs) -> Result<u8> {
 
 pub fn delete(ctx: &Ctx, a: ConfirmArgs) -> Result<u8> {
     let mut acc = ctx.access()?;
-    acc.read()?.payload.find(&a.name)?;
+    if acc.read()?.payload.find(&a.name)?.rotation_pending.is_some() {
+        ctx.say(format!(
+            "'{}' has a rotation at its provider that never finished: its new secret, if any, is only there",
+            a.name
+        ));
+    }
     if !confirm(&format!("Delete '{}' and its record?", a.name), a.yes)? {
         ctx.say("nothing deleted");
         return Ok(1);

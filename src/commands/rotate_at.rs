@@ -107,8 +107,21 @@ pub fn run(ctx: &Ctx, mut acc: Access, t: Target, id: String, expiry: Option<Exp
         Err(f) => return Err(failed(&mut acc, &t, &id, f)),
     };
     let new = rotated.secret.clone();
+    let mut missing = false;
     let sealed = acc.write(|op| {
-        let r = op.payload.records.iter_mut().find(|r| r.id == id).ok_or_else(|| gone(&t.name))?;
+        let Some(r) = op.payload.records.iter_mut().find(|r| r.id == id) else {
+            missing = true;
+            return Err(gone(&t.name));
+        };
+        // The record must still be the one sent to rotate, mark and all: a secret stored
+        // meanwhile (`import --replace`) is never overwritten behind the user's back.
+        if r.rotation_pending != Some(now) || r.secret.as_ref().map(Secret::expose) != Some(t.secret.expose()) {
+            return Err(error::conflict(format!(
+                "'{}' changed while the provider was rotating it (a new secret was stored, or it was revoked)",
+                t.name
+            ))
+            .into());
+        }
         let now = when::now();
         r.set_secret(new.clone(), now);
         let (at, life) = match (rotated.expires_at, expiry) {
@@ -130,11 +143,13 @@ pub fn run(ctx: &Ctx, mut acc: Access, t: Target, id: String, expiry: Option<Exp
             out_line(new.expose(), true)?;
             return Err(anyhow::anyhow!(
                 "{} issued a new secret for '{}' (printed above, once) but it could not be stored: {}\n\
-                 store it now with `tokctl import {} --replace` (paste it when asked); the old secret no longer works there",
+                 store it now with `tokctl import {}{}` (paste it when asked) if it should be the one kept; \
+                 the old secret no longer works there",
                 t.words(),
                 t.name,
                 format!("{e:#}").replace('\n', "; "),
-                t.name
+                t.name,
+                if missing { "" } else { " --replace" }
             ));
         }
     };
@@ -181,6 +196,19 @@ fn failed(acc: &mut Access, t: &Target, id: &str, f: provider::RotateFailure) ->
     });
     if let Err(e) = logged {
         crate::ui::error_lines(&e);
+    }
+    if let Some(secret) = &f.secret {
+        // The only copy of what the provider may now hold as the token: shown once, not kept.
+        if let Err(e) = out_line(secret.expose(), true) {
+            crate::ui::error_lines(&e);
+        }
+        return anyhow::anyhow!(
+            "{:#}\nthe hook answered a new secret before it failed (printed above, once, and not stored); \
+             if the provider now holds it, store it with `tokctl import {} --replace`; the old secret is never \
+             sent to rotate again",
+            f.error,
+            t.name
+        );
     }
     if f.maybe_done {
         return anyhow::anyhow!(

@@ -80,9 +80,9 @@ pub fn rotate(t: &Target, days: i64) -> std::result::Result<Rotated, RotateFailu
     let body = json!({ "expires_at": date });
     let r = match api.once(&Method::Post, "/personal_access_tokens/self/rotate", auth(t), &[], Some(&body)) {
         Ok(r) => r,
-        Err(u) => return Err(RotateFailure { error: u.error, maybe_done: !u.never_sent, dead: false }),
+        Err(u) => return Err(RotateFailure { error: u.error, maybe_done: !u.never_sent, dead: false, secret: None }),
     };
-    let not_done = |error| RotateFailure { error, maybe_done: false, dead: false };
+    let not_done = |error| RotateFailure { error, maybe_done: false, dead: false, secret: None };
     match r.status {
         200 | 201 => {
             let Some(token) = r.body["token"].as_str().filter(|s| !s.is_empty()) else {
@@ -91,6 +91,7 @@ pub fn rotate(t: &Target, days: i64) -> std::result::Result<Rotated, RotateFailu
                     error: api.unexpected("the rotation without a new token", &r),
                     maybe_done: true,
                     dead: false,
+                    secret: None,
                 });
             };
             Ok(Rotated {
@@ -113,6 +114,7 @@ pub fn rotate(t: &Target, days: i64) -> std::result::Result<Rotated, RotateFailu
             .into(),
             maybe_done: false,
             dead: true,
+            secret: None,
         }),
         400 => Err(not_done(
             crate::error::usage(format!("{} refused the rotation: {}", api.who, r.said()))
@@ -122,7 +124,7 @@ pub fn rotate(t: &Target, days: i64) -> std::result::Result<Rotated, RotateFailu
         403 | 405 => Err(not_done(api.refused("to let the token rotate itself", &r, SCOPE_HINT))),
         429 => Err(not_done(api.rate_limited(&r))),
         // A server error may come after the old token was revoked: keep the mark.
-        _ => Err(RotateFailure { error: api.unexpected("the rotation", &r), maybe_done: r.status >= 500, dead: false }),
+        _ => Err(RotateFailure { error: api.unexpected("the rotation", &r), maybe_done: r.status >= 500, dead: false, secret: None }),
     }
 }
 

@@ -11,13 +11,12 @@ use zeroize::Zeroizing;
 
 use super::{Facts, RotateFailure, Rotated, Target, parse_when};
 use crate::child::hook::{self, Ran};
-use crate::error::{self, Result};
+use crate::error::Result;
 use crate::settings::ENV_PROVIDER_TIMEOUT;
 use crate::vault::{Hook, hook_words};
 
-/// Run the hook for `what` on `t`'s secret; its answer when it exited 0 in time, and what it
-/// said on stderr (shown to the user: a hook warns there).
-fn run(t: &Target, what: Hook, cmd: &str) -> Result<(Zeroizing<String>, Option<String>)> {
+/// Run the hook for `what` on `t`'s secret, to its end or the deadline.
+fn start(t: &Target, what: Hook, cmd: &str) -> Result<Ran> {
     let words = hook_words(what, cmd)?;
     let timeout = crate::settings::get().provider_timeout;
     let vars = [
@@ -25,35 +24,61 @@ fn run(t: &Target, what: Hook, cmd: &str) -> Result<(Zeroizing<String>, Option<S
         ("TOKCTL_TOKEN_ENV", t.env.clone()),
         ("TOKCTL_TOKEN_SCOPES", t.scopes.join(",")),
     ];
-    let ran = hook::run(&words, &t.secret, &vars, Duration::from_secs(timeout))
-        .map_err(|e| error::within(e, format!("the {} hook of '{}'", what.flag(), t.name), None))?;
-    let Ran { code, timed_out, stdout, stderr } = ran;
-    let said = stderr_words(&stderr, t.secret.expose());
-    if timed_out {
-        return Err(anyhow::anyhow!(
-            "the {} hook of '{}' did not finish within {timeout} s ({ENV_PROVIDER_TIMEOUT}); it was stopped{said}\n\
-             nothing was changed",
-            what.flag(),
-            t.name
-        ));
+    hook::run(&words, &t.secret, &vars, Duration::from_secs(timeout))
+        .map_err(|e| anyhow::anyhow!("the {} hook of '{}': {e:#}", what.flag(), t.name))
+}
+
+/// Why a hook that ran did not succeed, if it did not: the first line says what happened (it is
+/// what the log keeps), the hook's own stderr follows on a line of its own (shown, never logged).
+fn failure(t: &Target, what: Hook, ran: &Ran) -> Option<anyhow::Error> {
+    let how = if ran.timed_out {
+        format!(
+            "did not finish within {} s ({ENV_PROVIDER_TIMEOUT}); it was stopped",
+            crate::settings::get().provider_timeout
+        )
+    } else if ran.overflow {
+        "wrote more than 64 KiB, more than an answer needs".to_string()
+    } else {
+        match ran.code {
+            Some(0) => return None,
+            Some(c) => format!("exited with status {c}"),
+            None => "was killed by a signal".to_string(),
+        }
+    };
+    let said = stderr_words(&ran.stderr, t.secret.expose());
+    Some(anyhow::anyhow!(
+        "the {} hook of '{}' {how}{}\nnothing was changed",
+        what.flag(),
+        t.name,
+        if said.is_empty() { String::new() } else { format!("\nit said: {said}") }
+    ))
+}
+
+/// Run the hook for `what`; its answer when it exited 0 in time, and what it said on stderr
+/// (shown to the user: a hook warns there).
+fn run(t: &Target, what: Hook, cmd: &str) -> Result<(Zeroizing<String>, Option<String>)> {
+    let ran = start(t, what, cmd)?;
+    if let Some(e) = failure(t, what, &ran) {
+        return Err(e);
     }
-    if code != Some(0) {
-        let how = code.map(|c| format!("exited with status {c}")).unwrap_or_else(|| "was killed by a signal".into());
-        return Err(anyhow::anyhow!("the {} hook of '{}' {how}{said}\nnothing was changed", what.flag(), t.name));
-    }
-    let text = String::from_utf8(stdout.to_vec()).map_err(|_| {
+    let text = answer_text(t, what, &ran)?;
+    let said = stderr_words(&ran.stderr, t.secret.expose());
+    Ok((text, (!said.is_empty()).then(|| format!("the {} hook of '{}' said: {said}", what.flag(), t.name))))
+}
+
+/// The hook's stdout as text.
+fn answer_text(t: &Target, what: Hook, ran: &Ran) -> Result<Zeroizing<String>> {
+    String::from_utf8(ran.stdout.to_vec()).map(Zeroizing::new).map_err(|_| {
         anyhow::anyhow!(
             "the {} hook of '{}' answered with text that is not UTF-8\nnothing was changed",
             what.flag(),
             t.name
         )
-    })?;
-    let said = said.strip_prefix(": ").map(|s| format!("the {} hook of '{}' said: {s}", what.flag(), t.name));
-    Ok((Zeroizing::new(text), said))
+    })
 }
 
-/// The hook's stderr as `: its words`, one line, escaped and clipped, the secret (should a hook
-/// repeat it) shown as `***`; empty when it said nothing.
+/// The hook's stderr in one line, escaped and clipped, the secret (should a hook repeat it)
+/// shown as `***`; empty when it said nothing.
 fn stderr_words(stderr: &[u8], secret: &str) -> String {
     let s = String::from_utf8_lossy(stderr);
     let mut one = s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -61,7 +86,7 @@ fn stderr_words(stderr: &[u8], secret: &str) -> String {
         one = one.replace(secret, "***");
     }
     let one: String = one.chars().take(400).collect();
-    if one.is_empty() { String::new() } else { format!(": {}", crate::text::escape(&one)) }
+    crate::text::escape(&one).into_owned()
 }
 
 /// The `key=value` lines of an answer (the last of a key wins; other lines are ignored).
@@ -125,16 +150,37 @@ pub fn inspect(t: &Target, cmd: &str) -> Result<Facts> {
 
 pub fn rotate(t: &Target, cmd: &str) -> std::result::Result<Rotated, RotateFailure> {
     let fail = RotateFailure::not_done;
-    let (text, note) = run(t, Hook::Rotate, cmd).map_err(fail)?;
-    let pairs = answer(&text);
-    let Some(secret) = value(&pairs, "secret").filter(|s| !s.is_empty()) else {
-        return Err(fail(bad_answer(t, Hook::Rotate, "answered no secret= line".into())));
+    let ran = start(t, Hook::Rotate, cmd).map_err(fail)?;
+    let text = answer_text(t, Hook::Rotate, &ran).ok();
+    let pairs = text.as_deref().map(|x| answer(x)).unwrap_or_default();
+    let secret = value(&pairs, "secret").filter(|s| !s.is_empty()).and_then(|s| {
+        crate::input::secret_exact(s.as_bytes().to_vec(), "the hook's secret=", "the --on-rotate hook").ok()
+    });
+    if let Some(error) = failure(t, Hook::Rotate, &ran) {
+        // A failed hook changes nothing, unless it answered a new secret before it failed: then
+        // its provider may hold that one now, so it is handed to the user (printed once) and the
+        // mark stays, keeping the old secret from being sent to rotate again.
+        return Err(RotateFailure { error, maybe_done: secret.is_some(), dead: false, secret });
+    }
+    let Some(secret) = secret else {
+        let why = if value(&pairs, "secret").is_some_and(|s| !s.is_empty()) {
+            "answered an unusable secret= (empty, too long, or with control characters)"
+        } else {
+            "answered no secret= line"
+        };
+        return Err(fail(bad_answer(t, Hook::Rotate, why.into())));
     };
-    let secret = crate::input::secret_exact(secret.as_bytes().to_vec(), "the hook's secret=", "the --on-rotate hook")
-        .map_err(|e| {
-        fail(bad_answer(t, Hook::Rotate, format!("answered an unusable secret: {}", e.root_cause())))
-    })?;
-    let expires_at = expires(t, Hook::Rotate, value(&pairs, "expires")).map_err(fail)?;
+    let said = stderr_words(&ran.stderr, t.secret.expose());
+    let mut note = (!said.is_empty()).then(|| format!("the --on-rotate hook of '{}' said: {said}", t.name));
+    // A bad expires= does not lose a new secret: it is stored, its expiry as before.
+    let expires_at = match expires(t, Hook::Rotate, value(&pairs, "expires")) {
+        Ok(x) => x,
+        Err(e) => {
+            let line = format!("{e:#}").lines().next().unwrap_or("").to_string();
+            note = Some(format!("{line}; the new secret is stored with the expiry it would have had"));
+            None
+        }
+    };
     Ok(Rotated { secret, expires_at, warning: None, note })
 }
 

@@ -27,9 +27,6 @@ pub struct Target {
     on_rotate: Option<String>,
     on_revoke: Option<String>,
     on_inspect: Option<String>,
-    /// The record came from elsewhere (a remote store, a bundle): its address and hooks were
-    /// dropped, which an error about a missing hook says.
-    foreign: bool,
     pub secret: Secret,
     /// The record's current expiry and when its secret was set: how long a rotated one lives.
     pub expires_at: Option<i64>,
@@ -37,22 +34,26 @@ pub struct Target {
 }
 
 impl Target {
-    /// The target for `r`, when it names a provider and still has its secret. `own` says the
-    /// record is in the user's own vault; otherwise its address and hooks are ignored.
+    /// The target for `r`, when it names a provider, still has its secret, and is in the
+    /// user's own vault (`own`). A record from elsewhere (a remote store, a bundle, a vault
+    /// opened with a key from the environment) is never acted on at its provider: whoever wrote
+    /// it could send its readers' tokens to another service, or to the public one in place of
+    /// their own instance (its address is not carried), and have them marked dead for all.
     pub fn of(r: &Record, own: bool) -> Option<Target> {
+        if !own {
+            return None;
+        }
         let provider = r.provider?;
         let secret = r.secret.clone()?;
-        let keep = |v: &Option<String>| if own { v.clone() } else { None };
         Some(Target {
             name: r.name.clone(),
             env: r.env.clone(),
             scopes: r.scopes.clone(),
             provider,
-            url: keep(&r.provider_url),
-            on_rotate: keep(&r.on_rotate),
-            on_revoke: keep(&r.on_revoke),
-            on_inspect: keep(&r.on_inspect),
-            foreign: !own,
+            url: r.provider_url.clone(),
+            on_rotate: r.on_rotate.clone(),
+            on_revoke: r.on_revoke.clone(),
+            on_inspect: r.on_inspect.clone(),
             secret,
             expires_at: r.expires_at,
             secret_set_at: r.secret_set_at,
@@ -79,13 +80,8 @@ impl Target {
             Hook::Inspect => &self.on_inspect,
         };
         h.as_deref().ok_or_else(|| {
-            let why = if self.foreign {
-                "hooks count only in your own vault, and this record comes from a remote store or a bundle".to_string()
-            } else {
-                format!("it has no {} hook", what.flag())
-            };
-            error::usage(format!("'{}' names the command provider, but {why}", self.name))
-                .hint(format!("set one in your own vault: `tokctl update {} {} CMD`", self.name, what.flag()))
+            error::usage(format!("'{}' names the command provider, but it has no {} hook", self.name, what.flag()))
+                .hint(format!("set one: `tokctl update {} {} CMD`", self.name, what.flag()))
                 .into()
         })
     }
@@ -148,11 +144,14 @@ pub struct RotateFailure {
     pub maybe_done: bool,
     /// The provider said the old secret is dead.
     pub dead: bool,
+    /// A new secret the provider answered although the rotation then failed (a hook that
+    /// printed `secret=` and exited non-zero): printed once for the user, never sealed.
+    pub secret: Option<Secret>,
 }
 
 impl RotateFailure {
     fn not_done(error: anyhow::Error) -> RotateFailure {
-        RotateFailure { error, maybe_done: false, dead: false }
+        RotateFailure { error, maybe_done: false, dead: false, secret: None }
     }
 }
 

@@ -51,26 +51,32 @@ fn entry_of<'a>(list: &'a Value, secret: &str) -> Option<&'a Value> {
 }
 
 /// The account's tokens, asked with `secret`: `Ok(None)` when the registry refuses the token (401).
-/// (A token the registry no longer takes answers 401 or 403.)
+/// A 403 is a refusal (exit 5): a revoked token (Verdaccio answers so) or one limited to other
+/// networks (a CIDR list) cannot be told apart.
 fn tokens(api: &Api, secret: &str) -> Result<Option<Reply>> {
     let auth = bearer(secret);
     let r = api.call(Method::Get, "/-/npm/v1/tokens", Some(("Authorization", &auth)), &[], None)?;
     match r.status {
         200 => Ok(Some(r)),
-        401 | 403 => Ok(None),
+        401 => Ok(None),
+        403 => Err(api.refused("to list the account's tokens", &r, REFUSED_HINT)),
         _ => Err(api.unexpected("GET /-/npm/v1/tokens", &r)),
     }
 }
+
+const REFUSED_HINT: &str = "the token may be revoked, or limited to other networks (its CIDR list); \
+     check it with `npm token list` where it works, or on the registry's web page";
 
 pub fn inspect(t: &Target) -> Result<Facts> {
     let api = api(t)?;
     let auth = bearer(t.secret.expose());
     let r = api.call(Method::Get, "/-/whoami", Some(("Authorization", &auth)), &[], None)?;
     // As npm's own `whoami`: valid only when the answer names a user. A token the registry
-    // does not take is 401 (registry.npmjs.org) or 403 (Verdaccio, once revoked), or 200 `{}`.
+    // does not take is 401 (registry.npmjs.org) or 200 `{}`; a 403 is a refusal (exit 5).
     let user = match r.status {
         200 => r.body["username"].as_str().filter(|u| !u.is_empty()).map(String::from),
-        401 | 403 => None,
+        401 => None,
+        403 => return Err(api.refused("to say whose token it is", &r, REFUSED_HINT)),
         _ => return Err(api.unexpected("GET /-/whoami", &r)),
     };
     let Some(user) = user else {
@@ -105,6 +111,7 @@ pub fn rotate(t: &Target, ask: &dyn Asker) -> std::result::Result<Rotated, Rotat
                 .into(),
             maybe_done: false,
             dead: true,
+            secret: None,
         });
     };
     let old = entry_of(&list.body, t.secret.expose()).cloned();
@@ -121,7 +128,7 @@ pub fn rotate(t: &Target, ask: &dyn Asker) -> std::result::Result<Rotated, Rotat
     let send = |otp: Option<&str>| {
         let extra: Vec<(&str, &str)> = otp.map(|o| vec![("npm-otp", o)]).unwrap_or_default();
         api.once(&Method::Post, "/-/npm/v1/tokens", Some(("Authorization", &auth)), &extra, Some(&body))
-            .map_err(|u| RotateFailure { error: u.error, maybe_done: !u.never_sent, dead: false })
+            .map_err(|u| RotateFailure { error: u.error, maybe_done: !u.never_sent, dead: false, secret: None })
     };
     let mut r = send(None)?;
     let wants_otp = |r: &Reply| {
@@ -151,6 +158,7 @@ pub fn rotate(t: &Target, ask: &dyn Asker) -> std::result::Result<Rotated, Rotat
                 error: api.unexpected("POST /-/npm/v1/tokens", &r),
                 maybe_done: s >= 500,
                 dead: false,
+                secret: None,
             });
         }
     };
@@ -159,6 +167,7 @@ pub fn rotate(t: &Target, ask: &dyn Asker) -> std::result::Result<Rotated, Rotat
             error: api.unexpected("the new token's request without a token", &r),
             maybe_done: true,
             dead: false,
+            secret: None,
         });
     };
     let new = Secret::new(token);
@@ -194,13 +203,14 @@ fn delete(api: &Api, secret: &str, key: &str) -> Result<()> {
         403 => return Err(api.refused("to revoke the token", &r, "revoke it with `npm token revoke`")),
         _ => return Err(api.unexpected("DELETE /-/npm/v1/tokens/token/KEY", &r)),
     }
-    // A registry may answer 200 to a key it does not have (Verdaccio does): check it is gone.
-    match tokens(api, secret)? {
-        Some(list) if list.body["objects"].as_array().is_some_and(|o| o.iter().any(|t| t["key"] == key)) => {
-            Err(anyhow::anyhow!("{} said the token was revoked, but still lists it", api.who))
-        }
-        _ => Ok(()),
+    // A registry may answer 200 to a key it does not have (Verdaccio does): check it is gone,
+    // with the token that asked (a revoked one is no longer taken at all).
+    let auth = bearer(secret);
+    let r = api.call(Method::Get, "/-/npm/v1/tokens", Some(("Authorization", &auth)), &[], None)?;
+    if r.status == 200 && r.body["objects"].as_array().is_some_and(|o| o.iter().any(|t| t["key"] == key)) {
+        return Err(anyhow::anyhow!("{} said the token was revoked, but still lists it", api.who));
     }
+    Ok(())
 }
 
 pub fn revoke(t: &Target) -> Result<()> {

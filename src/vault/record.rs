@@ -355,8 +355,8 @@ impl Record {
     /// Why a token with a rotation-pending mark is held back.
     pub(crate) fn pending_words(&self) -> String {
         format!(
-            "token '{}': a rotation at {} was started {} and its answer was never stored; \
-             the old secret may no longer work there",
+            "token '{}': a rotation at {} was started {} and has not finished (it may still be under \
+             way, or its answer was lost); the old secret may no longer work there",
             self.name,
             self.provider.map(Provider::as_str).unwrap_or("its provider"),
             crate::when::relative(self.rotation_pending.unwrap_or_default(), crate::when::now())
@@ -366,8 +366,8 @@ impl Record {
     /// What to do about it: the old secret is never sent to rotate again.
     pub(crate) fn pending_hint(&self) -> String {
         format!(
-            "re-issue the token at the provider and store it with `tokctl import {0} --replace` \
-             (`tokctl inspect {0}` clears the mark if the provider still takes the old secret)",
+            "it is never sent to rotate again: re-issue the token at the provider and store it with \
+             `tokctl import {0} --replace` (the same secret, if you know the provider never rotated it)",
             self.name
         )
     }

@@ -76,6 +76,20 @@ fn import_names_the_provider_from_the_secrets_format_and_show_and_list_say_it() 
         .iter()
         .find(|c| c["text"].as_str().unwrap_or("").contains("`tokctl inspect gl`"));
     assert_eq!(offer.map(|c| c["state"].clone()), Some(json!("note")), "{doc}");
+    // A dotenv file too, saying what it chose; `--provider none` opts the file out.
+    let file = env.root.join("tokens.env");
+    std::fs::write(&file, "GITLAB_CI_TOKEN=glpat-DotenvTokenSecret00001\nOTHER_TOKEN=plain-secret-0000000001\n")
+        .unwrap();
+    env.remember("glpat-DotenvTokenSecret00001");
+    let out = env.succeeds(&["import", "--dotenv", file.to_str().unwrap()], b"");
+    assert!(out.stderr.contains("'gitlab-ci-token': provider gitlab at https://gitlab.com"), "{out}");
+    assert_eq!(
+        (show(&env, "gitlab-ci-token")["provider"].as_str(), show(&env, "other-token")["provider"].as_str()),
+        (Some("gitlab"), None)
+    );
+    let other = own_env();
+    other.ok(&["import", "--dotenv", file.to_str().unwrap(), "--provider", "none"], b"");
+    assert!(show(&other, "gitlab-ci-token")["provider"].is_null());
     // A minted token has none; one is refused.
     env.create("minted", &[]);
     assert!(show(&env, "minted")["provider"].is_null());

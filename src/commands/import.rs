@@ -258,9 +258,9 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
         records.push(meta.record(&name, Kind::Imported, None, secret));
     }
     let mut acc = ctx.access()?;
-    let (added, skipped, shared) = acc.write_or_create(|op| {
+    let (added, skipped, shared, detected) = acc.write_or_create(|op| {
         let mut index: std::collections::HashSet<String> = op.payload.records.iter().map(|r| r.name.clone()).collect();
-        let (mut added, mut skipped, mut shared) = (0, 0, Vec::new());
+        let (mut added, mut skipped, mut shared, mut detected) = (0, 0, Vec::new(), Vec::new());
         for r in records.iter().cloned() {
             if index.contains(&r.name) {
                 if skip_existing {
@@ -275,15 +275,17 @@ fn from_dotenv(ctx: &Ctx, file: &std::path::Path, m: &MetaArgs, skip_existing: b
             }
             index.insert(r.name.clone());
             op.event(Action::Imported, &r.name, &r.id, "from dotenv");
+            if let Some(p) = r.provider {
+                detected.push((p, r.name.clone()));
+            }
             op.payload.records.push(r);
             added += 1;
         }
-        Ok((added, skipped, shared))
+        Ok((added, skipped, shared, detected))
     })?;
     ctx.report_created(&acc);
     for p in [vault::Provider::Gitlab, vault::Provider::Github, vault::Provider::Npm] {
-        let named: Vec<String> =
-            records.iter().filter(|r| r.provider == Some(p) && added > 0).map(|r| r.name.clone()).collect();
+        let named: Vec<String> = detected.iter().filter(|(q, _)| *q == p).map(|(_, n)| n.clone()).collect();
         if !named.is_empty() {
             say_detected(ctx, &named, p, None);
         }

@@ -155,7 +155,8 @@ still revoked here, and tokctl exits 1 or 5 saying what to do by hand.")]
 provider says is revoked or expired becomes `dead at provider`: `get` and `exec` refuse it (exit \
 4) until a valid answer or `import NAME --replace`. Exit 0 when every token is valid, 4 when one \
 is not, 5 when a provider refused the question, 1 when one could not be reached within \
-TOKCTL_PROVIDER_TIMEOUT (default 10 s).")]
+TOKCTL_PROVIDER_TIMEOUT (default 10 s). Only your own vault's tokens are asked: not a remote \
+store's or a bundle's, whose records others may have written.")]
     Inspect(InspectArgs),
 
     /// Remove a token's record entirely

@@ -749,3 +749,13 @@ fn a_vault_opened_with_a_key_from_the_environment_elsewhere_runs_no_hooks() {
     env.succeeds(&["revoke", "t", "--yes"], b"");
     assert_eq!(got(&env, "planted"), "", "the planted hook never ran");
 }
+
+#[test]
+fn a_vault_the_os_keyring_unlocks_is_the_users_own_wherever_it_lives() {
+    let env = Env::keyring();
+    let h = hook(&env, "own", "echo valid=true");
+    let secret = "keyring-vault-secret-000000001";
+    env.import("k", secret, &["--provider", "command", "--on-inspect", &h]);
+    env.succeeds(&["inspect", "k"], b"");
+    assert!(got(&env, "own").contains(&format!("stdin={secret}\n")), "the hook ran");
+}

@@ -54,6 +54,22 @@ impl Error {
     }
 }
 
+/// The exit code `e` stands for: that of the first typed error in its chain, else 1.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    e.chain().find_map(|c| c.downcast_ref::<Error>()).map_or(1, |x| x.code as u8)
+}
+
+/// What to say about `e`, line by line as tokctl wrote it (a hint is a line of its own), each
+/// line's control characters escaped: one of ours alone is its message and hint, anything else
+/// its whole chain.
+pub fn lines(e: &anyhow::Error) -> Vec<String> {
+    let text = match e.downcast_ref::<Error>() {
+        Some(t) if e.chain().count() == 1 => t.to_string(),
+        _ => format!("{e:#}"),
+    };
+    text.trim_end_matches('\n').split('\n').map(|l| crate::text::escape(l).into_owned()).collect()
+}
+
 /// The detail of `e`, when it is one of ours and carries one.
 pub fn detail_of(e: &anyhow::Error) -> Option<&Detail> {
     e.downcast_ref::<Error>().and_then(|x| x.detail.as_ref())

@@ -37,6 +37,8 @@ pub(crate) mod select;
 pub(crate) mod settings;
 pub mod text;
 pub(crate) mod ui;
+/// How `main` prints the error that ended a command.
+pub use ui::print_error;
 pub(crate) mod unlock;
 pub mod vault;
 pub mod when;

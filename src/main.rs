@@ -50,19 +50,6 @@ fn report(err: &anyhow::Error) -> ExitCode {
     if broken_pipe {
         return ExitCode::SUCCESS;
     }
-    let typed = err.chain().find_map(|c| c.downcast_ref::<tokctl::error::Error>());
-    let text = match typed {
-        Some(t) if err.chain().count() == 1 => t.to_string(),
-        _ => format!("{err:#}"),
-    };
-    // Line by line, as tokctl wrote them (a hint is a line of its own); within a line, a path or
-    // a name that carries control characters shows them escaped, never raw on the terminal.
-    let mut lines = text.trim_end_matches('\n').split('\n').map(tokctl::text::escape);
-    if let Some(first) = lines.next() {
-        eprintln!("tokctl: {first}");
-    }
-    for l in lines {
-        eprintln!("  {l}");
-    }
-    ExitCode::from(typed.map_or(1, |t| t.code as u8))
+    tokctl::print_error(err);
+    ExitCode::from(tokctl::error::exit_code(err))
 }

@@ -55,16 +55,16 @@ impl Ui {
     }
 }
 
-/// An error about one item of several, on stderr even under `--quiet`, as `main` prints one
-/// (`tokctl: …`, the hint on a line of its own).
-pub fn error_lines(e: &anyhow::Error) {
-    let typed = e.chain().find_map(|c| c.downcast_ref::<crate::error::Error>());
-    let text = match typed {
-        Some(t) if e.chain().count() == 1 => t.to_string(),
-        _ => format!("{e:#}"),
-    };
-    for line in text.trim_end_matches('\n').split('\n') {
-        eprintln!("tokctl: {}", escape_lines(line));
+/// An error on stderr, even under `--quiet`: `tokctl: ` and its first line, then each further
+/// line (a hint) indented. How `main` ends a failed command, and how a command that goes on
+/// reports one item of several.
+pub fn print_error(e: &anyhow::Error) {
+    let mut lines = crate::error::lines(e).into_iter();
+    if let Some(first) = lines.next() {
+        eprintln!("tokctl: {first}");
+    }
+    for l in lines {
+        eprintln!("  {l}");
     }
 }
 

@@ -69,7 +69,10 @@ fn not_a(what: &str, value: &str, kind: &str, forms: impl Into<String>) -> crate
     error::usage(format!("{} is not a {kind}", subject(what, value))).hint(forms)
 }
 
-fn parse_date(s: &str) -> Option<i64> {
+/// An RFC 3339 date-time, or a bare date (midnight UTC, the start of that day): what
+/// `--expires` takes, and how providers and hooks write a token's times.
+pub(crate) fn parse_date(s: &str) -> Option<i64> {
+    let s = s.trim();
     if let Ok(ts) = s.parse::<Timestamp>() {
         return Some(ts.as_second());
     }
@@ -225,6 +228,14 @@ pub(crate) fn exact_words(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_read_as_providers_write_them() {
+        assert_eq!(parse_date("2026-12-31"), Some(1_798_675_200));
+        assert_eq!(parse_date("2026-12-31T00:00:00Z"), Some(1_798_675_200));
+        assert_eq!(parse_date("2026-12-31T01:00:00.123+01:00"), Some(1_798_675_200));
+        assert_eq!(parse_date("soon"), None);
+    }
 
     const NOW: i64 = 1_800_000_000;
     /// Every unit of the shared grammar, and what it is in seconds.

@@ -322,6 +322,17 @@ fn doctor_on_a_recipient_bundle_says_what_it_is_and_whether_this_identity_opens_
     assert_eq!(out.code, 5, "{out}");
 }
 
+/// `git ARGS` in `dir`, with a name for commits; it must succeed.
+fn git(dir: &Path, args: &[&str]) {
+    let ok = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "git {args:?}");
+}
+
 /// The README's "CI with an age identity" recipe, run as written: the bundle block on a
 /// "laptop", both CI jobs in a clean environment (no keyring, no vault, `CI=true`) on a clone
 /// holding only what was committed, then the refresh block, then the jobs again with the same
@@ -361,15 +372,6 @@ fn the_readme_age_identity_recipe_runs_as_written() {
     let identity = std::fs::read_to_string(&identity_file).expect("the recipe made the identity outside the repo");
     let identity = identity.lines().find(|l| l.starts_with("AGE-SECRET-KEY-1")).unwrap().to_string();
     env.remember(&identity);
-    let git = |dir: &Path, args: &[&str]| {
-        let ok = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-            .args(args)
-            .current_dir(dir)
-            .status()
-            .unwrap();
-        assert!(ok.success(), "git {args:?}");
-    };
     git(&repo, &["add", "scripts"]);
     git(&repo, &["commit", "-qm", "ci"]);
     let checkout = env.root.join("checkout");
@@ -448,15 +450,6 @@ fn the_readme_team_recipe_runs_as_written() {
         let out = env.run_cmd(c, b"");
         assert_eq!((out.code, out.stdout.as_str()), (0, ""), "README line failed: {line}\n{out}");
     }
-    let git = |dir: &Path, args: &[&str]| {
-        let ok = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-            .args(args)
-            .current_dir(dir)
-            .status()
-            .unwrap();
-        assert!(ok.success(), "git {args:?}");
-    };
     git(&repo, &["commit", "-qm", "team bundle"]);
     let clone = env.path("clone");
     git(&env.root, &["clone", "-q", repo.to_str().unwrap(), clone.to_str().unwrap()]);

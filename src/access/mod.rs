@@ -99,11 +99,6 @@ impl<'a> Access<'a> {
         }
     }
 
-    /// Whether the vault can be written (a recipient bundle cannot).
-    pub fn writable(&self) -> bool {
-        !matches!(self.store, Store::Recipients(_))
-    }
-
     /// Whether the vault is a remote store.
     pub fn is_remote(&self) -> bool {
         matches!(self.store, Store::Remote(_))

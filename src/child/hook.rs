@@ -8,6 +8,7 @@
 
 use std::io::{Read, Write};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -36,7 +37,7 @@ pub struct Ran {
 fn drain(
     mut from: impl Read + Send + 'static,
     into: Arc<Mutex<Zeroizing<Vec<u8>>>>,
-    over: Arc<Mutex<bool>>,
+    over: Arc<AtomicBool>,
     done: mpsc::Sender<()>,
 ) {
     std::thread::spawn(move || {
@@ -49,7 +50,7 @@ fn drain(
             let room = MAX_OUTPUT.saturating_sub(kept.len());
             kept.extend_from_slice(&buf[..n.min(room)]);
             if n > room {
-                *over.lock().expect("not poisoned") = true;
+                over.store(true, Ordering::Relaxed);
             }
         }
         let _ = done.send(());
@@ -91,7 +92,7 @@ pub fn run(words: &[String], secret: &Secret, vars: &[(&str, String)], timeout: 
     });
     let (out, err) =
         (Arc::new(Mutex::new(Zeroizing::new(Vec::new()))), Arc::new(Mutex::new(Zeroizing::new(Vec::new()))));
-    let over = Arc::new(Mutex::new(false));
+    let over = Arc::new(AtomicBool::new(false));
     let (done, finished) = mpsc::channel();
     drain(child.stdout.take().expect("piped"), Arc::clone(&out), Arc::clone(&over), done.clone());
     drain(child.stderr.take().expect("piped"), Arc::clone(&err), Arc::clone(&over), done);
@@ -119,7 +120,7 @@ pub fn run(words: &[String], secret: &Secret, vars: &[(&str, String)], timeout: 
     }
     let stdout = Zeroizing::new(out.lock().expect("not poisoned").to_vec());
     let stderr = err.lock().expect("not poisoned").to_vec();
-    let overflow = *over.lock().expect("not poisoned");
+    let overflow = over.load(Ordering::Relaxed);
     Ok(Ran { code: status.and_then(|s| s.code()).filter(|_| !timed_out), timed_out, overflow, stdout, stderr })
 }
 

@@ -183,12 +183,11 @@ fn replace(
 /// Say which provider a secret's format chose, and where: a self-managed instance needs its
 /// address, or tokctl would ask the public one.
 fn say_detected(ctx: &Ctx, names: &[String], p: vault::Provider, url: Option<&str>) {
-    let at = url.or(p.default_url()).unwrap_or_default();
     let which = names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
     ctx.say(format!(
-        "{which}: provider {} at {at}, from the secret's format; for a self-managed instance \
+        "{which}: provider {}, from the secret's format; for a self-managed instance \
          `tokctl update NAME --provider-url URL`, or `--provider none`",
-        p.as_str()
+        p.words(url)
     ));
 }
 

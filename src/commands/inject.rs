@@ -43,7 +43,7 @@ enum Part<'t> {
 fn parse(t: &[u8]) -> Result<Vec<Part<'_>>> {
     let mut parts = Vec::new();
     let (mut at, mut text_from) = (0, 0);
-    while let Some(i) = find(&t[at..], OPEN).map(|i| i + at) {
+    while let Some(i) = memchr::memmem::find(&t[at..], OPEN).map(|i| i + at) {
         let inner_from = i + OPEN.len();
         let rest = &t[inner_from..];
         let trimmed = rest.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
@@ -58,7 +58,7 @@ fn parse(t: &[u8]) -> Result<Vec<Part<'_>>> {
                 .into()
         };
         let end_of_line = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
-        let Some(close) = find(&rest[..end_of_line], CLOSE) else {
+        let Some(close) = memchr::memmem::find(&rest[..end_of_line], CLOSE) else {
             return Err(bad("does not end with }} on that line".into()));
         };
         let inner = std::str::from_utf8(&rest[trimmed + TAG.len()..close]).map_err(|_| bad("is not text".into()))?;
@@ -86,10 +86,6 @@ fn parse(t: &[u8]) -> Result<Vec<Part<'_>>> {
     }
     parts.push(Part::Text(&t[text_from..]));
     Ok(parts)
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The username a token is presented with where a protocol wants one (HTTP Basic, git):

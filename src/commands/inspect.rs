@@ -27,7 +27,8 @@ pub fn run(ctx: &Ctx, a: InspectArgs) -> Result<u8> {
         let own = op.own_vault();
         let mut targets = Vec::new();
         if a.all {
-            for r in op.payload.records.iter().filter(|r| r.revoked_at.is_none()) {
+            // Revoked tokens have no secret: `Target::of` passes them over.
+            for r in &op.payload.records {
                 // A command provider without an inspect hook has nothing to ask.
                 if let Some(t) = Target::of(r, own).filter(|t| t.acts(crate::vault::Hook::Inspect)) {
                     targets.push((r.id.clone(), r.hash, t));
@@ -62,7 +63,8 @@ pub fn run(ctx: &Ctx, a: InspectArgs) -> Result<u8> {
         handles.into_iter().map(|h| h.join().expect("an inspect thread panicked")).collect()
     });
     let now = when::now();
-    if acc.writable() && asked.iter().any(|x| x.answer.is_ok()) {
+    // Every target comes from the user's own vault file, which can be written.
+    if asked.iter().any(|x| x.answer.is_ok()) {
         acc.write(|op| {
             for x in &asked {
                 let Ok(facts) = &x.answer else { continue };
@@ -87,7 +89,7 @@ pub fn run(ctx: &Ctx, a: InspectArgs) -> Result<u8> {
                 }
                 if !f.valid {
                     code = worst(code, 4);
-                    ui::error_lines(&anyhow::anyhow!(
+                    ui::print_error(&anyhow::anyhow!(
                         "'{0}' is dead at {1}: `get` and `exec` refuse it now\n\
                          issue a new one there and store it with `tokctl import {0} --replace`",
                         x.target.name,
@@ -101,8 +103,8 @@ pub fn run(ctx: &Ctx, a: InspectArgs) -> Result<u8> {
                 }
             }
             Err(e) => {
-                code = worst(code, provider::code_of(e));
-                ui::error_lines(&anyhow::anyhow!("'{}': {e:#}", x.target.name));
+                code = worst(code, crate::error::exit_code(e));
+                ui::print_error(&anyhow::anyhow!("'{}': {e:#}", x.target.name));
                 if a.json {
                     rows.push(row(&x.target, None, Some(e)));
                 }
@@ -225,6 +227,6 @@ fn row(t: &Target, f: Option<&Facts>, e: Option<&anyhow::Error>) -> Value {
         "last_used_at": time(f.and_then(|f| f.last_used_at)),
         "account": f.and_then(|f| f.account.clone()),
         "why": f.and_then(|f| f.why.clone()),
-        "error": e.map(|e| json!({"code": provider::code_of(e), "message": format!("{e:#}").lines().next().unwrap_or("").to_string()})),
+        "error": e.map(|e| json!({"code": crate::error::exit_code(e), "message": format!("{e:#}").lines().next().unwrap_or("").to_string()})),
     })
 }

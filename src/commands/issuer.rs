@@ -13,8 +13,6 @@ pub(crate) struct Given {
     pub hooks: [Option<Option<String>>; 3],
 }
 
-const HOOKS: [Hook; 3] = [Hook::Rotate, Hook::Revoke, Hook::Inspect];
-
 impl Given {
     pub fn check(a: &ProviderArgs) -> Result<Given> {
         let provider = a.provider.as_deref().map(Provider::parse).transpose()?;
@@ -24,7 +22,7 @@ impl Given {
             Some(u) => Some(Some(check_provider_url(u)?)),
         };
         let mut hooks = [None, None, None];
-        for (i, (hook, text)) in HOOKS.iter().zip([&a.on_rotate, &a.on_revoke, &a.on_inspect]).enumerate() {
+        for (i, (hook, text)) in Hook::ALL.iter().zip([&a.on_rotate, &a.on_revoke, &a.on_inspect]).enumerate() {
             hooks[i] = match text.as_deref() {
                 None => None,
                 Some("") => Some(None),
@@ -60,22 +58,13 @@ impl Given {
                 .hint("a provider is who issued a token; store one it issued with `tokctl import NAME`")
                 .into());
         }
-        let mut issuer = Issuer {
-            provider: r.provider,
-            url: r.provider_url.clone(),
-            on_rotate: r.on_rotate.clone(),
-            on_revoke: r.on_revoke.clone(),
-            on_inspect: r.on_inspect.clone(),
-        };
+        let mut issuer = Issuer::of(r);
         let mut dropped = false;
         if let Some(p) = self.provider
             && p != issuer.provider
         {
             // Another provider: its address and hooks were the old one's.
-            dropped = issuer.url.is_some()
-                || issuer.on_rotate.is_some()
-                || issuer.on_revoke.is_some()
-                || issuer.on_inspect.is_some();
+            dropped = issuer.url.is_some() || issuer.hooked();
             issuer = Issuer { provider: p, ..Issuer::default() };
             r.inspected_at = None;
             r.provider_scopes = None;
@@ -85,11 +74,9 @@ impl Given {
         if let Some(u) = &self.url {
             issuer.url = u.clone();
         }
-        let [rot, rev, ins] = &self.hooks;
-        for (slot, given) in [(&mut issuer.on_rotate, rot), (&mut issuer.on_revoke, rev), (&mut issuer.on_inspect, ins)]
-        {
+        for (h, given) in Hook::ALL.into_iter().zip(&self.hooks) {
             if let Some(v) = given {
-                *slot = v.clone();
+                *issuer.hook_mut(h) = v.clone();
             }
         }
         fits(&issuer, "update")?;
@@ -109,8 +96,7 @@ fn fits(i: &Issuer, cmd: &str) -> Result<()> {
             .hint(format!("add --provider gitlab (or github, npm) to `tokctl {cmd}`"))
             .into());
     }
-    let hooked = [&i.on_rotate, &i.on_revoke, &i.on_inspect].iter().any(|h| h.is_some());
-    if hooked && i.provider != Some(Provider::Command) {
+    if i.hooked() && i.provider != Some(Provider::Command) {
         return Err(error::usage("--on-rotate, --on-revoke and --on-inspect are the hooks of the command provider")
             .hint(format!("add --provider command to `tokctl {cmd}`"))
             .into());
@@ -126,11 +112,7 @@ fn describe(i: &Issuer) -> String {
             if let Some(u) = &i.url {
                 s.push_str(&format!(" at {u}"));
             }
-            let hooks: Vec<&str> = [("rotate", &i.on_rotate), ("revoke", &i.on_revoke), ("inspect", &i.on_inspect)]
-                .iter()
-                .filter(|(_, h)| h.is_some())
-                .map(|(k, _)| *k)
-                .collect();
+            let hooks: Vec<&str> = Hook::ALL.into_iter().filter(|&h| i.hook(h).is_some()).map(Hook::name).collect();
             if !hooks.is_empty() {
                 s.push_str(&format!(" (hooks: {})", hooks.join(", ")));
             }

@@ -8,7 +8,7 @@ use crate::cli::{ListArgs, ShowArgs};
 use crate::commands::{Ctx, UNUSED_AFTER, idle_since};
 use crate::error::Result;
 use crate::ui::{self, BOLD, DIM, RED, YELLOW, paint, print_json};
-use crate::vault::{Record, Status};
+use crate::vault::{Hook, Issuer, Record, Status};
 use crate::when;
 
 const SOON: i64 = 7 * 86_400;
@@ -222,20 +222,15 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<u8> {
 
 /// The provider and its address, when the record names one.
 fn provider_cell(r: &Record) -> String {
-    match (r.provider, &r.provider_url) {
-        (None, _) => String::new(),
-        (Some(p), Some(u)) => format!("{} at {u}", p.as_str()),
-        (Some(p), None) => {
-            p.default_url().map(|u| format!("{} at {u}", p.as_str())).unwrap_or_else(|| p.as_str().into())
-        }
-    }
+    r.provider.map(|p| p.words(r.provider_url.as_deref())).unwrap_or_default()
 }
 
 /// The `command` provider's hooks, one `--on-…` each.
 fn hooks_cell(r: &Record) -> String {
-    [("rotate", &r.on_rotate), ("revoke", &r.on_revoke), ("inspect", &r.on_inspect)]
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}: {v}")))
+    let issuer = Issuer::of(r);
+    Hook::ALL
+        .into_iter()
+        .filter_map(|h| issuer.hook(h).map(|cmd| format!("{}: {cmd}", h.name())))
         .collect::<Vec<_>>()
         .join("; ")
 }

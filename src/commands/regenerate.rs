@@ -20,12 +20,10 @@ pub fn run(ctx: &Ctx, a: RegenerateArgs) -> Result<u8> {
         let op = acc.read()?;
         let r = op.payload.find(&a.name)?;
         refuse_revoked(r)?;
-        if r.rotation_pending.is_some() {
-            return Err(error::unusable(r.pending_words()).hint(r.pending_hint()).into());
-        }
-        // Dead at the provider: a rotation with it cannot work, and after a lost rotation it
-        // would be the reuse GitLab punishes by revoking the new token.
-        if r.dead_at_provider.is_some() {
+        // Never a rotation after one that did not finish, nor of a token dead at its provider:
+        // it cannot work, and after a lost rotation it would be the reuse GitLab punishes by
+        // revoking the new token. (Both say so as `get` does; an expired token may be renewed.)
+        if r.rotation_pending.is_some() || r.dead_at_provider.is_some() {
             r.usable_secret(now)?;
         }
         let target = crate::provider::Target::of(r, op.own_vault()).filter(|t| t.acts(crate::vault::Hook::Rotate));

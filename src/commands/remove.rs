@@ -65,9 +65,9 @@ pub fn revoke(ctx: &Ctx, a: RevokeArgs) -> Result<u8> {
             Ok(0)
         }
         (Some(t), Some((_, e))) => {
-            let code = provider::code_of(&e);
-            crate::ui::error_lines(&e);
-            crate::ui::error_lines(&anyhow::anyhow!(
+            let code = crate::error::exit_code(&e);
+            crate::ui::print_error(&e);
+            crate::ui::print_error(&anyhow::anyhow!(
                 "'{}' is revoked here (never printed or injected again), but NOT at {}\n\
                  revoke it there by hand: {}",
                 a.name,

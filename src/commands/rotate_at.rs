@@ -90,9 +90,9 @@ pub fn run(ctx: &Ctx, mut acc: Access, t: Target, id: String, expiry: Option<Exp
     acc.write(|op| {
         let r = op.payload.records.iter_mut().find(|r| r.id == id).ok_or_else(|| gone(&t.name))?;
         if r.rotation_pending.is_some() {
-            return Err(error::unusable(r.pending_words()).hint(r.pending_hint()).into());
+            return Err(r.pending_error());
         }
-        if r.revoked_at.is_some() || r.secret.as_ref().map(Secret::expose) != Some(t.secret.expose()) {
+        if r.revoked_at.is_some() || !still_sent(r, &t) {
             return Err(error::conflict(format!("'{}' changed while it was being regenerated", t.name))
                 .hint("run `tokctl regenerate` again")
                 .into());
@@ -115,7 +115,7 @@ pub fn run(ctx: &Ctx, mut acc: Access, t: Target, id: String, expiry: Option<Exp
         };
         // The record must still be the one sent to rotate, mark and all: a secret stored
         // meanwhile (`import --replace`) is never overwritten behind the user's back.
-        if r.rotation_pending != Some(now) || r.secret.as_ref().map(Secret::expose) != Some(t.secret.expose()) {
+        if r.rotation_pending != Some(now) || !still_sent(r, &t) {
             return Err(error::conflict(format!(
                 "'{}' changed while the provider was rotating it (a new secret was stored, or it was revoked)",
                 t.name
@@ -164,10 +164,15 @@ pub fn run(ctx: &Ctx, mut acc: Access, t: Target, id: String, expiry: Option<Exp
         ctx.say(n);
     }
     if let Some(w) = &rotated.warning {
-        crate::ui::error_lines(&anyhow::anyhow!("{w}"));
+        crate::ui::print_error(&anyhow::anyhow!("{w}"));
     }
     crate::commands::bundle::say_stale(ctx, &mut acc, &t.name);
     Ok(if rotated.warning.is_some() { 1 } else { 0 })
+}
+
+/// Whether `r` still holds the secret `t` sends to rotate.
+fn still_sent(r: &crate::vault::Record, t: &Target) -> bool {
+    r.secret.as_ref().map(Secret::expose) == Some(t.secret.expose())
 }
 
 fn gone(name: &str) -> anyhow::Error {
@@ -195,12 +200,12 @@ fn failed(acc: &mut Access, t: &Target, id: &str, f: provider::RotateFailure) ->
         Ok(())
     });
     if let Err(e) = logged {
-        crate::ui::error_lines(&e);
+        crate::ui::print_error(&e);
     }
     if let Some(secret) = &f.secret {
         // The only copy of what the provider may now hold as the token: shown once, not kept.
         if let Err(e) = out_line(secret.expose(), true) {
-            crate::ui::error_lines(&e);
+            crate::ui::print_error(&e);
         }
         return anyhow::anyhow!(
             "{:#}\nthe hook answered a new secret before it failed (printed above, once, and not stored); \
@@ -214,11 +219,10 @@ fn failed(acc: &mut Access, t: &Target, id: &str, f: provider::RotateFailure) ->
         return anyhow::anyhow!(
             "{:#}\nthe rotation of '{}' may have happened at {} without its answer reaching tokctl: the old secret \
              may no longer work there, and it will never be sent to rotate again; re-issue the token there and \
-             store it with `tokctl import {} --replace` (`tokctl inspect {}` clears the mark if the old one still works)",
+             store it with `tokctl import {} --replace` (the same one, if you know the provider never rotated it)",
             f.error,
             t.name,
             t.words(),
-            t.name,
             t.name
         );
     }

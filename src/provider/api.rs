@@ -28,15 +28,8 @@ pub struct Api {
     timeout: u64,
 }
 
-pub enum Method {
-    Get,
-    Post,
-    Delete,
-}
-
 /// An answer: the status, the headers tokctl reads, the body as JSON (`Null` when none or not JSON).
 pub struct Reply {
-    scrub: Vec<Zeroizing<String>>,
     pub status: u16,
     pub headers: ureq::http::HeaderMap,
     pub body: Value,
@@ -45,25 +38,6 @@ pub struct Reply {
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The provider's own words for an error, from its JSON (`message`, `error`), one line,
-    /// escaped, clipped.
-    pub fn said(&self) -> String {
-        let s = ["message", "error", "error_description"]
-            .iter()
-            .find_map(|k| match &self.body[k] {
-                Value::String(s) => Some(s.clone()),
-                Value::Null => None,
-                other => Some(other.to_string()),
-            })
-            .unwrap_or_default();
-        let mut s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-        for secret in self.scrub.iter().filter(|x| !x.is_empty()) {
-            s = s.replace(secret.as_str(), "***");
-        }
-        let s: String = s.chars().take(200).collect();
-        crate::text::escape(&s).into_owned()
     }
 }
 
@@ -84,15 +58,36 @@ impl Api {
         Ok(Api { agent: crate::http::agent(&base, timeout, None), scrub, base, who, timeout })
     }
 
+    /// The API of `t`'s provider, for requests that carry its secret.
+    pub fn of(t: &super::Target) -> Result<Api> {
+        let base = t.provider.api_base(t.url()).expect("a provider spoken over HTTP has an API");
+        Api::new(base, t.words(), &t.secret)
+    }
+
     /// Never repeat `secret` from an answer either (a password sent in a body).
     pub fn scrub_too(&mut self, secret: &str) {
         self.scrub.push(Zeroizing::new(secret.to_string()));
     }
 
+    /// The provider's own words for an error in `r`, from its JSON (`message`, `error`), as
+    /// `their_words` gives them: the secrets sent never repeated.
+    pub fn said(&self, r: &Reply) -> String {
+        let s = ["message", "error", "error_description"]
+            .iter()
+            .find_map(|k| match &r.body[k] {
+                Value::String(s) => Some(s.clone()),
+                Value::Null => None,
+                other => Some(other.to_string()),
+            })
+            .unwrap_or_default();
+        let secrets: Vec<&str> = self.scrub.iter().map(|x| x.as_str()).collect();
+        super::their_words(&s, &secrets, 200)
+    }
+
     /// One request, sent once. `auth` is a header carrying the secret.
     pub fn once(
         &self,
-        method: &Method,
+        verb: Verb,
         path: &str,
         auth: Option<(&str, &str)>,
         extra: &[(&str, &str)],
@@ -103,11 +98,6 @@ impl Api {
         let mut headers = vec![("User-Agent", agent)];
         headers.extend(auth);
         headers.extend_from_slice(extra);
-        let verb = match method {
-            Method::Get => Verb::Get,
-            Method::Post => Verb::Post,
-            Method::Delete => Verb::Delete,
-        };
         let sent = crate::http::send(&self.agent, verb, &url, &headers, body);
         let mut res = sent.map_err(|e| self.unreachable(e))?;
         let status = res.status().as_u16();
@@ -120,21 +110,21 @@ impl Api {
             crate::http::BodyError::Transport(e) => self.unreachable(e),
         })?;
         let body = crate::http::json_of(&text);
-        Ok(Reply { scrub: self.scrub.clone(), status, headers, body })
+        Ok(Reply { status, headers, body })
     }
 
     /// A request that may be repeated: a 429 is waited out once, when its `Retry-After` fits
     /// in the timeout; any transport failure is exit 1.
     pub fn call(
         &self,
-        method: Method,
+        verb: Verb,
         path: &str,
         auth: Option<(&str, &str)>,
         extra: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<Reply> {
         let start = Instant::now();
-        let r = self.once(&method, path, auth, extra, body).map_err(|u| u.error)?;
+        let r = self.once(verb, path, auth, extra, body).map_err(|u| u.error)?;
         if r.status != 429 {
             return Ok(r);
         }
@@ -142,7 +132,7 @@ impl Api {
         match wait {
             Some(w) if start.elapsed() + Duration::from_secs(w) < Duration::from_secs(self.timeout) => {
                 std::thread::sleep(Duration::from_secs(w));
-                let again = self.once(&method, path, auth, extra, body).map_err(|u| u.error)?;
+                let again = self.once(verb, path, auth, extra, body).map_err(|u| u.error)?;
                 if again.status == 429 {
                     return Err(self.rate_limited(&again));
                 }
@@ -184,7 +174,7 @@ impl Api {
     /// The error for an answer tokctl did not expect: exit 1, with the status and the
     /// provider's words.
     pub fn unexpected(&self, what: &str, r: &Reply) -> anyhow::Error {
-        let said = r.said();
+        let said = self.said(r);
         anyhow::anyhow!(
             "{} answered {what} with HTTP {}{}\nif this keeps happening, check the provider's status page and the address",
             self.who,
@@ -193,17 +183,13 @@ impl Api {
         )
     }
 
-    /// The error for a refusal (403): exit 5.
+    /// The error for a refusal (a 403, or another status the caller knows is one): exit 5.
     pub fn refused(&self, what: &str, r: &Reply, hint: &str) -> anyhow::Error {
-        self.refused_as(403, what, r, hint)
-    }
-
-    /// The error for a refusal answered with `status`: exit 5.
-    pub fn refused_as(&self, status: u16, what: &str, r: &Reply, hint: &str) -> anyhow::Error {
-        let said = r.said();
+        let said = self.said(r);
         error::locked(format!(
-            "{} refused {what} (HTTP {status}){}",
+            "{} refused {what} (HTTP {}){}",
             self.who,
+            r.status,
             if said.is_empty() { String::new() } else { format!(": {said}") }
         ))
         .hint(hint)

@@ -7,14 +7,10 @@
 
 use serde_json::json;
 
-use super::api::{Api, Method};
+use super::api::Api;
 use super::{Facts, Target};
 use crate::error::Result;
-
-fn api(t: &Target) -> Result<Api> {
-    let base = t.provider.api_base(t.url.as_deref()).expect("github has an API");
-    Api::new(base, t.words(), &t.secret)
-}
+use crate::http::Verb;
 
 const HEADERS: [(&str, &str); 2] = [("Accept", "application/vnd.github+json"), ("X-GitHub-Api-Version", "2022-11-28")];
 
@@ -39,10 +35,10 @@ fn expiration(s: &str) -> Option<i64> {
 }
 
 pub fn inspect(t: &Target) -> Result<Facts> {
-    let api = api(t)?;
+    let api = Api::of(t)?;
     let bearer = format!("Bearer {}", t.secret.expose());
     let bearer = zeroize::Zeroizing::new(bearer);
-    let r = api.call(Method::Get, "/user", Some(("Authorization", &bearer)), &HEADERS, None)?;
+    let r = api.call(Verb::Get, "/user", Some(("Authorization", &bearer)), &HEADERS, None)?;
     match r.status {
         200 => Ok(Facts {
             valid: true,
@@ -56,7 +52,7 @@ pub fn inspect(t: &Target) -> Result<Facts> {
             why: None,
             note: None,
         }),
-        401 => Ok(Facts { valid: false, why: Some(format!("401 {}", r.said())), ..Facts::default() }),
+        401 => Ok(Facts { valid: false, why: Some(format!("401 {}", api.said(&r))), ..Facts::default() }),
         403 => Err(api.refused(
             "to answer for the token",
             &r,
@@ -68,12 +64,12 @@ pub fn inspect(t: &Target) -> Result<Facts> {
 }
 
 pub fn revoke(t: &Target) -> Result<()> {
-    let api = api(t)?;
+    let api = Api::of(t)?;
     let body = json!({ "credentials": [t.secret.expose()] });
     let bearer = zeroize::Zeroizing::new(format!("Bearer {}", t.secret.expose()));
     // github.com takes this request without authentication; GitHub Enterprise Server with it.
-    let auth = if t.provider.is_github_com(t.url.as_deref()) { None } else { Some(("Authorization", bearer.as_str())) };
-    let r = api.call(Method::Post, "/credentials/revoke", auth, &HEADERS, Some(&body))?;
+    let auth = if t.provider.is_github_com(t.url()) { None } else { Some(("Authorization", bearer.as_str())) };
+    let r = api.call(Verb::Post, "/credentials/revoke", auth, &HEADERS, Some(&body))?;
     match r.status {
         200 | 202 | 204 => Ok(()),
         // GHES: the token cannot authenticate because it is already dead.

@@ -7,15 +7,11 @@
 
 use serde_json::{Value, json};
 
-use super::api::{Api, Method, Reply};
-use super::{Facts, RotateFailure, Rotated, Target, parse_when};
+use super::api::{Api, Reply};
+use super::{Facts, RotateFailure, Rotated, Target};
 use crate::error::Result;
+use crate::http::Verb;
 use crate::secret::Secret;
-
-fn api(t: &Target) -> Result<Api> {
-    let base = t.provider.api_base(t.url.as_deref()).expect("gitlab has an API");
-    Api::new(base, t.words(), &t.secret)
-}
 
 fn auth(t: &Target) -> Option<(&'static str, &str)> {
     Some(("PRIVATE-TOKEN", t.secret.expose()))
@@ -28,11 +24,11 @@ fn facts(body: &Value) -> Facts {
         valid: active,
         expires_at: match &body["expires_at"] {
             Value::Null => Some(None),
-            Value::String(s) => parse_when(s).map(Some),
+            Value::String(s) => crate::when::parse_date(s).map(Some),
             _ => None,
         },
         scopes: body["scopes"].as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()),
-        last_used_at: body["last_used_at"].as_str().and_then(parse_when),
+        last_used_at: body["last_used_at"].as_str().and_then(crate::when::parse_date),
         account: body["user_id"].as_i64().map(|u| format!("user {u}")),
         why: if active {
             None
@@ -49,18 +45,18 @@ const SCOPE_HINT: &str = "GitLab lets a token read and rotate itself with the `a
      make one with that scope and store it with `tokctl import NAME --replace`";
 
 pub fn inspect(t: &Target) -> Result<Facts> {
-    let api = api(t)?;
-    let r = api.call(Method::Get, "/personal_access_tokens/self", auth(t), &[], None)?;
+    let api = Api::of(t)?;
+    let r = api.call(Verb::Get, "/personal_access_tokens/self", auth(t), &[], None)?;
     match r.status {
         200 if r.body.is_object() => Ok(facts(&r.body)),
-        401 => Ok(dead(&r)),
+        401 => Ok(dead(&api, &r)),
         403 => Err(api.refused("to describe the token to itself", &r, SCOPE_HINT)),
         _ => Err(api.unexpected("GET /personal_access_tokens/self", &r)),
     }
 }
 
-fn dead(r: &Reply) -> Facts {
-    let said = r.said();
+fn dead(api: &Api, r: &Reply) -> Facts {
+    let said = api.said(r);
     Facts {
         valid: false,
         why: Some(if said.is_empty() { "401 Unauthorized".into() } else { said }),
@@ -70,7 +66,7 @@ fn dead(r: &Reply) -> Facts {
 
 /// Rotate with an `expires_at` `days` days from today (UTC).
 pub fn rotate(t: &Target, days: i64) -> std::result::Result<Rotated, RotateFailure> {
-    let api = api(t).map_err(RotateFailure::not_done)?;
+    let api = Api::of(t).map_err(RotateFailure::not_done)?;
     let date = jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date()
@@ -78,7 +74,7 @@ pub fn rotate(t: &Target, days: i64) -> std::result::Result<Rotated, RotateFailu
         .map(|d| d.to_string())
         .unwrap_or_default();
     let body = json!({ "expires_at": date });
-    let r = match api.once(&Method::Post, "/personal_access_tokens/self/rotate", auth(t), &[], Some(&body)) {
+    let r = match api.once(Verb::Post, "/personal_access_tokens/self/rotate", auth(t), &[], Some(&body)) {
         Ok(r) => r,
         Err(u) => return Err(RotateFailure { error: u.error, maybe_done: !u.never_sent, dead: false, secret: None }),
     };
@@ -98,7 +94,7 @@ pub fn rotate(t: &Target, days: i64) -> std::result::Result<Rotated, RotateFailu
                 secret: Secret::new(token.to_string()),
                 expires_at: match &r.body["expires_at"] {
                     Value::Null => Some(None),
-                    Value::String(s) => parse_when(s).map(Some),
+                    Value::String(s) => crate::when::parse_date(s).map(Some),
                     _ => None,
                 },
                 warning: None,
@@ -117,7 +113,7 @@ pub fn rotate(t: &Target, days: i64) -> std::result::Result<Rotated, RotateFailu
             secret: None,
         }),
         400 => Err(not_done(
-            crate::error::usage(format!("{} refused the rotation: {}", api.who, r.said()))
+            crate::error::usage(format!("{} refused the rotation: {}", api.who, api.said(&r)))
                 .hint("GitLab caps a token's lifetime (365 days unless the instance says otherwise): give a shorter --expires")
                 .into(),
         )),
@@ -129,8 +125,8 @@ pub fn rotate(t: &Target, days: i64) -> std::result::Result<Rotated, RotateFailu
 }
 
 pub fn revoke(t: &Target) -> Result<()> {
-    let api = api(t)?;
-    let r = api.call(Method::Delete, "/personal_access_tokens/self", auth(t), &[], None)?;
+    let api = Api::of(t)?;
+    let r = api.call(Verb::Delete, "/personal_access_tokens/self", auth(t), &[], None)?;
     match r.status {
         200 | 202 | 204 => Ok(()),
         // Already revoked or expired: nothing left to revoke.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use super::{Facts, RotateFailure, Rotated, Target, parse_when};
+use super::{Facts, RotateFailure, Rotated, Target};
 use crate::child::hook::{self, Ran};
 use crate::error::Result;
 use crate::settings::ENV_PROVIDER_TIMEOUT;
@@ -61,9 +61,7 @@ fn run(t: &Target, what: Hook, cmd: &str) -> Result<(Zeroizing<String>, Option<S
     if let Some(e) = failure(t, what, &ran) {
         return Err(e);
     }
-    let text = answer_text(t, what, &ran)?;
-    let said = stderr_words(&ran.stderr, t.secret.expose());
-    Ok((text, (!said.is_empty()).then(|| format!("the {} hook of '{}' said: {said}", what.flag(), t.name))))
+    Ok((answer_text(t, what, &ran)?, note(t, what, &ran)))
 }
 
 /// The hook's stdout as text.
@@ -77,16 +75,15 @@ fn answer_text(t: &Target, what: Hook, ran: &Ran) -> Result<Zeroizing<String>> {
     })
 }
 
-/// The hook's stderr in one line, escaped and clipped, the secret (should a hook repeat it)
-/// shown as `***`; empty when it said nothing.
+/// The hook's stderr as `their_words` gives it; empty when it said nothing.
 fn stderr_words(stderr: &[u8], secret: &str) -> String {
-    let s = String::from_utf8_lossy(stderr);
-    let mut one = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if !secret.is_empty() {
-        one = one.replace(secret, "***");
-    }
-    let one: String = one.chars().take(400).collect();
-    crate::text::escape(&one).into_owned()
+    super::their_words(&String::from_utf8_lossy(stderr), &[secret], 400)
+}
+
+/// What a hook that succeeded said on stderr, for the user (a hook warns there).
+fn note(t: &Target, what: Hook, ran: &Ran) -> Option<String> {
+    let said = stderr_words(&ran.stderr, t.secret.expose());
+    (!said.is_empty()).then(|| format!("the {} hook of '{}' said: {said}", what.flag(), t.name))
 }
 
 /// The `key=value` lines of an answer (the last of a key wins; other lines are ignored).
@@ -102,14 +99,21 @@ fn bad_answer(t: &Target, what: Hook, why: String) -> anyhow::Error {
     anyhow::anyhow!("the {} hook of '{}' {why}\nnothing was changed", what.flag(), t.name)
 }
 
-/// `expires=`: an RFC 3339 date or date-time, or `never`.
+/// A time in `key=`: an RFC 3339 date or date-time; `None` when it is not there or empty.
+fn date(t: &Target, what: Hook, key: &str, v: Option<&str>) -> Result<Option<i64>> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => crate::when::parse_date(s).map(Some).ok_or_else(|| {
+            bad_answer(t, what, format!("answered {key}={}, not an RFC 3339 date", crate::text::escape(s)))
+        }),
+    }
+}
+
+/// `expires=`: a time, or `never`.
 fn expires(t: &Target, what: Hook, v: Option<&str>) -> Result<Option<Option<i64>>> {
     match v.map(str::trim) {
-        None | Some("") => Ok(None),
         Some("never") => Ok(Some(None)),
-        Some(s) => parse_when(s).map(|at| Some(Some(at))).ok_or_else(|| {
-            bad_answer(t, what, format!("answered expires={}, not an RFC 3339 date", crate::text::escape(s)))
-        }),
+        other => Ok(date(t, what, "expires", other)?.map(Some)),
     }
 }
 
@@ -130,12 +134,7 @@ pub fn inspect(t: &Target, cmd: &str) -> Result<Facts> {
             ));
         }
     };
-    let last_used_at = match value(&pairs, "last_used").map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(parse_when(s).ok_or_else(|| {
-            bad_answer(t, Hook::Inspect, format!("answered last_used={}, not an RFC 3339 date", crate::text::escape(s)))
-        })?),
-    };
+    let last_used_at = date(t, Hook::Inspect, "last_used", value(&pairs, "last_used"))?;
     Ok(Facts {
         valid,
         expires_at: expires(t, Hook::Inspect, value(&pairs, "expires"))?,
@@ -170,18 +169,17 @@ pub fn rotate(t: &Target, cmd: &str) -> std::result::Result<Rotated, RotateFailu
         };
         return Err(fail(bad_answer(t, Hook::Rotate, why.into())));
     };
-    let said = stderr_words(&ran.stderr, t.secret.expose());
-    let mut note = (!said.is_empty()).then(|| format!("the --on-rotate hook of '{}' said: {said}", t.name));
+    let mut told = note(t, Hook::Rotate, &ran);
     // A bad expires= does not lose a new secret: it is stored, its expiry as before.
     let expires_at = match expires(t, Hook::Rotate, value(&pairs, "expires")) {
         Ok(x) => x,
         Err(e) => {
             let line = format!("{e:#}").lines().next().unwrap_or("").to_string();
-            note = Some(format!("{line}; the new secret is stored with the expiry it would have had"));
+            told = Some(format!("{line}; the new secret is stored with the expiry it would have had"));
             None
         }
     };
-    Ok(Rotated { secret, expires_at, warning: None, note })
+    Ok(Rotated { secret, expires_at, warning: None, note: told })
 }
 
 pub fn revoke(t: &Target, cmd: &str) -> Result<Option<String>> {

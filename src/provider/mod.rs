@@ -3,8 +3,8 @@
 //! GitHub and npm are spoken over HTTP (`api`); any other issuer through the `command`
 //! provider's hooks (`hooks`).
 //!
-//! What a record says about its provider's address and hooks counts only in the user's own
-//! vault (`Target::of`): a remote store's or a bundle's records are written by others.
+//! Only the user's own vault's records are acted on (`Target::of`): a remote store's or a
+//! bundle's records are written by others.
 
 mod api;
 mod github;
@@ -14,7 +14,7 @@ mod npm;
 
 use crate::error::{self, Result};
 use crate::secret::Secret;
-use crate::vault::{Hook, Provider, Record};
+use crate::vault::{Hook, Issuer, Provider, Record};
 
 /// What a provider is asked about: one token, as its record names it.
 pub struct Target {
@@ -22,11 +22,8 @@ pub struct Target {
     pub env: String,
     pub scopes: Vec<String>,
     pub provider: Provider,
-    /// `--provider-url`, when the record is the user's own.
-    pub url: Option<String>,
-    on_rotate: Option<String>,
-    on_revoke: Option<String>,
-    on_inspect: Option<String>,
+    /// The record's `--provider-url` and hooks.
+    issuer: Issuer,
     pub secret: Secret,
     /// The record's current expiry and when its secret was set: how long a rotated one lives.
     pub expires_at: Option<i64>,
@@ -50,10 +47,7 @@ impl Target {
             env: r.env.clone(),
             scopes: r.scopes.clone(),
             provider,
-            url: r.provider_url.clone(),
-            on_rotate: r.on_rotate.clone(),
-            on_revoke: r.on_revoke.clone(),
-            on_inspect: r.on_inspect.clone(),
+            issuer: Issuer::of(r),
             secret,
             expires_at: r.expires_at,
             secret_set_at: r.secret_set_at,
@@ -64,37 +58,31 @@ impl Target {
     /// (without one, `regenerate` reads the new secret from stdin and `revoke` is local, as
     /// for a token with no provider).
     pub fn acts(&self, what: Hook) -> bool {
-        self.provider != Provider::Command
-            || match what {
-                Hook::Rotate => self.on_rotate.is_some(),
-                Hook::Revoke => self.on_revoke.is_some(),
-                Hook::Inspect => self.on_inspect.is_some(),
-            }
+        self.provider != Provider::Command || self.issuer.hook(what).is_some()
     }
 
     /// The hook for `what`, or the usage error saying there is none.
     fn hook(&self, what: Hook) -> Result<&str> {
-        let h = match what {
-            Hook::Rotate => &self.on_rotate,
-            Hook::Revoke => &self.on_revoke,
-            Hook::Inspect => &self.on_inspect,
-        };
-        h.as_deref().ok_or_else(|| {
+        self.issuer.hook(what).ok_or_else(|| {
             error::usage(format!("'{}' names the command provider, but it has no {} hook", self.name, what.flag()))
                 .hint(format!("set one: `tokctl update {} {} CMD`", self.name, what.flag()))
                 .into()
         })
     }
 
+    /// The record's `--provider-url`.
+    pub fn url(&self) -> Option<&str> {
+        self.issuer.url.as_deref()
+    }
+
+    /// The provider's web address: the record's, else the public one.
+    fn web(&self) -> &str {
+        self.provider.web(self.url()).unwrap_or_default()
+    }
+
     /// The provider's name and address, for messages.
     pub fn words(&self) -> String {
-        match (self.provider, &self.url) {
-            (p, Some(u)) => format!("{} at {u}", p.as_str()),
-            (p, None) => match p.default_url() {
-                Some(u) => format!("{} at {u}", p.as_str()),
-                None => p.as_str().to_string(),
-            },
-        }
+        self.provider.words(self.url())
     }
 }
 
@@ -175,7 +163,7 @@ pub fn check_rotatable(t: &Target) -> Result<()> {
         .hint(format!(
             "make a new one at {}/settings/tokens (or regenerate it on that page), then store it with \
              `tokctl import {} --replace`; `tokctl revoke {}` revokes the old one",
-            t.url.as_deref().unwrap_or("https://github.com"),
+            t.web(),
             t.name,
             t.name
         ))
@@ -210,44 +198,24 @@ pub fn revoke(t: &Target) -> Result<Option<String>> {
     }
 }
 
+/// Someone else's words (a provider's error message, a hook's stderr) as tokctl shows them:
+/// one line, at most `max` characters, control characters escaped, and any of `secrets` (the
+/// token sent, a password) shown as `***` should they repeat it.
+fn their_words(s: &str, secrets: &[&str], max: usize) -> String {
+    let mut one = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    for secret in secrets.iter().filter(|x| !x.is_empty()) {
+        one = one.replace(secret, "***");
+    }
+    let one: String = one.chars().take(max).collect();
+    crate::text::escape(&one).into_owned()
+}
+
 /// Where a person revokes `t` by hand when tokctl could not.
 pub fn manual_revoke(t: &Target) -> String {
     match t.provider {
-        Provider::Gitlab => format!(
-            "{}/-/user_settings/personal_access_tokens",
-            t.url.as_deref().or(t.provider.default_url()).unwrap_or_default()
-        ),
-        Provider::Github => format!("{}/settings/tokens", t.url.as_deref().unwrap_or("https://github.com")),
+        Provider::Gitlab => format!("{}/-/user_settings/personal_access_tokens", t.web()),
+        Provider::Github => format!("{}/settings/tokens", t.web()),
         Provider::Npm => "`npm token list`, then `npm token revoke ID` (or the registry's web page)".into(),
         Provider::Command => "where it was issued (its provider's web page or CLI)".into(),
-    }
-}
-
-/// A date-time as providers write them: RFC 3339, or a bare date (midnight UTC, the start of
-/// that day, as GitLab's token expiry is documented).
-pub fn parse_when(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if let Ok(t) = s.parse::<jiff::Timestamp>() {
-        return Some(t.as_second());
-    }
-    let d: jiff::civil::Date = s.parse().ok()?;
-    d.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_second())
-}
-
-/// The exit code an error from a provider stands for: its own, or 1.
-pub fn code_of(e: &anyhow::Error) -> u8 {
-    e.chain().find_map(|c| c.downcast_ref::<error::Error>()).map(|x| x.code as u8).unwrap_or(1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn provider_times_read_as_their_documentation_writes_them() {
-        assert_eq!(parse_when("2026-12-31"), Some(1_798_675_200));
-        assert_eq!(parse_when("2026-12-31T00:00:00Z"), Some(1_798_675_200));
-        assert_eq!(parse_when("2026-12-31T01:00:00.123+01:00"), Some(1_798_675_200));
-        assert_eq!(parse_when("soon"), None);
     }
 }

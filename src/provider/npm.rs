@@ -8,15 +8,11 @@
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::api::{Api, Method, Reply};
+use super::api::{Api, Reply};
 use super::{Asker, Facts, RotateFailure, Rotated, Target};
 use crate::error::{self, Result};
+use crate::http::Verb;
 use crate::secret::Secret;
-
-fn api(t: &Target) -> Result<Api> {
-    let base = t.provider.api_base(t.url.as_deref()).expect("npm has an API");
-    Api::new(base, t.words(), &t.secret)
-}
 
 fn bearer(secret: &str) -> Zeroizing<String> {
     Zeroizing::new(format!("Bearer {secret}"))
@@ -55,7 +51,7 @@ fn entry_of<'a>(list: &'a Value, secret: &str) -> Option<&'a Value> {
 /// networks (a CIDR list) cannot be told apart.
 fn tokens(api: &Api, secret: &str) -> Result<Option<Reply>> {
     let auth = bearer(secret);
-    let r = api.call(Method::Get, "/-/npm/v1/tokens", Some(("Authorization", &auth)), &[], None)?;
+    let r = api.call(Verb::Get, "/-/npm/v1/tokens", Some(("Authorization", &auth)), &[], None)?;
     match r.status {
         200 => Ok(Some(r)),
         401 => Ok(None),
@@ -68,9 +64,9 @@ const REFUSED_HINT: &str = "the token may be revoked, or limited to other networ
      check it with `npm token list` where it works, or on the registry's web page";
 
 pub fn inspect(t: &Target) -> Result<Facts> {
-    let api = api(t)?;
+    let api = Api::of(t)?;
     let auth = bearer(t.secret.expose());
-    let r = api.call(Method::Get, "/-/whoami", Some(("Authorization", &auth)), &[], None)?;
+    let r = api.call(Verb::Get, "/-/whoami", Some(("Authorization", &auth)), &[], None)?;
     // As npm's own `whoami`: valid only when the answer names a user. A token the registry
     // does not take is 401 (registry.npmjs.org) or 200 `{}`; a 403 is a refusal (exit 5).
     let user = match r.status {
@@ -93,14 +89,14 @@ pub fn inspect(t: &Target) -> Result<Facts> {
             scopes.extend(c.iter().filter_map(|c| c.as_str()).map(|c| format!("cidr:{c}")));
         }
         facts.scopes = Some(scopes);
-        facts.expires_at = e["expires"].as_str().and_then(super::parse_when).map(Some);
+        facts.expires_at = e["expires"].as_str().and_then(crate::when::parse_date).map(Some);
     }
     Ok(facts)
 }
 
 pub fn rotate(t: &Target, ask: &dyn Asker) -> std::result::Result<Rotated, RotateFailure> {
     let not_done = RotateFailure::not_done;
-    let mut api = api(t).map_err(not_done)?;
+    let mut api = Api::of(t).map_err(not_done)?;
     let Some(list) = tokens(&api, t.secret.expose()).map_err(not_done)? else {
         return Err(RotateFailure {
             error: error::unusable(format!("{} says the token '{}' is revoked or invalid", api.who, t.name))
@@ -117,7 +113,6 @@ pub fn rotate(t: &Target, ask: &dyn Asker) -> std::result::Result<Rotated, Rotat
     let old = entry_of(&list.body, t.secret.expose()).cloned();
     let password = ask.password().ok_or_else(|| not_done(error::usage("no npm password was given").into()))?;
     api.scrub_too(password.expose());
-    let api = api;
     let body = json!({
         "name": format!("tokctl {}", t.name),
         "password": password.expose(),
@@ -127,14 +122,14 @@ pub fn rotate(t: &Target, ask: &dyn Asker) -> std::result::Result<Rotated, Rotat
     let auth = bearer(t.secret.expose());
     let send = |otp: Option<&str>| {
         let extra: Vec<(&str, &str)> = otp.map(|o| vec![("npm-otp", o)]).unwrap_or_default();
-        api.once(&Method::Post, "/-/npm/v1/tokens", Some(("Authorization", &auth)), &extra, Some(&body))
+        api.once(Verb::Post, "/-/npm/v1/tokens", Some(("Authorization", &auth)), &extra, Some(&body))
             .map_err(|u| RotateFailure { error: u.error, maybe_done: !u.never_sent, dead: false, secret: None })
     };
     let mut r = send(None)?;
     let wants_otp = |r: &Reply| {
         r.status == 401
             && (r.header("www-authenticate").is_some_and(|h| h.to_ascii_lowercase().contains("otp"))
-                || r.said().to_ascii_lowercase().contains("one-time pass"))
+                || api.said(r).to_ascii_lowercase().contains("one-time pass"))
     };
     if wants_otp(&r) {
         let otp = ask.otp().map_err(not_done)?;
@@ -197,7 +192,7 @@ fn delete(api: &Api, secret: &str, key: &str) -> Result<()> {
     }
     let auth = bearer(secret);
     let r =
-        api.call(Method::Delete, &format!("/-/npm/v1/tokens/token/{key}"), Some(("Authorization", &auth)), &[], None)?;
+        api.call(Verb::Delete, &format!("/-/npm/v1/tokens/token/{key}"), Some(("Authorization", &auth)), &[], None)?;
     match r.status {
         200 | 202 | 204 => {}
         403 => return Err(api.refused("to revoke the token", &r, "revoke it with `npm token revoke`")),
@@ -206,7 +201,7 @@ fn delete(api: &Api, secret: &str, key: &str) -> Result<()> {
     // A registry may answer 200 to a key it does not have (Verdaccio does): check it is gone,
     // with the token that asked (a revoked one is no longer taken at all).
     let auth = bearer(secret);
-    let r = api.call(Method::Get, "/-/npm/v1/tokens", Some(("Authorization", &auth)), &[], None)?;
+    let r = api.call(Verb::Get, "/-/npm/v1/tokens", Some(("Authorization", &auth)), &[], None)?;
     if r.status == 200 && r.body["objects"].as_array().is_some_and(|o| o.iter().any(|t| t["key"] == key)) {
         return Err(anyhow::anyhow!("{} said the token was revoked, but still lists it", api.who));
     }
@@ -214,7 +209,7 @@ fn delete(api: &Api, secret: &str, key: &str) -> Result<()> {
 }
 
 pub fn revoke(t: &Target) -> Result<()> {
-    let api = api(t)?;
+    let api = Api::of(t)?;
     let Some(list) = tokens(&api, t.secret.expose())? else {
         // The registry no longer takes it: nothing left to revoke.
         return Ok(());

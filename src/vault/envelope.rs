@@ -185,8 +185,8 @@ impl Envelope {
     /// Parse and check the envelope's shape without any key. Nothing here is authenticated yet:
     /// `open` proves every header byte and the ciphertext with the key.
     pub fn parse(bytes: &[u8]) -> Result<Envelope> {
-        let cut =
-            find(bytes, SEALED.as_bytes()).ok_or_else(|| damaged("the sealed section is missing or cut short"))?;
+        let cut = memchr::memmem::find(bytes, SEALED.as_bytes())
+            .ok_or_else(|| damaged("the sealed section is missing or cut short"))?;
         let head = std::str::from_utf8(&bytes[..cut]).map_err(|_| damaged("the header is not UTF-8 text"))?;
         let rest = &bytes[cut + SEALED.len()..];
         let body =
@@ -277,10 +277,6 @@ impl Envelope {
         crypto::open_in_place(key, &nonce, &self.head, self.ciphertext)
             .ok_or_else(|| damaged("the contents fail authentication (changed or tampered with)"))
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 #[derive(Deserialize)]

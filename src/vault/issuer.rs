@@ -69,11 +69,25 @@ impl Provider {
         }
     }
 
+    /// The web address of the provider: `url` (a record's `--provider-url`), else its public
+    /// one; none for the command provider.
+    pub fn web(self, url: Option<&str>) -> Option<&str> {
+        url.or(self.default_url())
+    }
+
+    /// The provider and where, for messages: `gitlab at https://gitlab.com`, `command`.
+    pub fn words(self, url: Option<&str>) -> String {
+        match self.web(url) {
+            Some(u) => format!("{} at {u}", self.as_str()),
+            None => self.as_str().to_string(),
+        }
+    }
+
     /// The base of the provider's REST API for the web address `url` (its default when `None`):
     /// GitLab's `/api/v4`; `api.github.com` for github.com and `/api/v3` for GitHub Enterprise
     /// Server; an npm registry is its own API.
     pub fn api_base(self, url: Option<&str>) -> Option<String> {
-        let url = url.or(self.default_url())?.trim_end_matches('/');
+        let url = self.web(url)?.trim_end_matches('/');
         Some(match self {
             Provider::Gitlab => format!("{url}/api/v4"),
             Provider::Github if url == "https://github.com" || url == "https://www.github.com" => {
@@ -140,6 +154,14 @@ pub enum Hook {
 }
 
 impl Hook {
+    /// Every hook, in the order of their flags.
+    pub const ALL: [Hook; 3] = [Hook::Rotate, Hook::Revoke, Hook::Inspect];
+
+    /// Its name in `show` and the log: `rotate`, `revoke`, `inspect`.
+    pub fn name(self) -> &'static str {
+        &self.flag()["--on-".len()..]
+    }
+
     pub fn flag(self) -> &'static str {
         match self {
             Hook::Rotate => "--on-rotate",

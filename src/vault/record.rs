@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_bytes::Bytes;
 
 use super::damaged;
-use super::issuer::Provider;
+use super::issuer::{Hook, Provider};
 use super::names::{check_env, check_injectable, check_name, default_env, scope_set};
 use crate::crypto;
 use crate::error::{self, Result};
@@ -320,7 +320,7 @@ impl Record {
                 self.name
             ))
             .into()),
-            (Status::RotationPending, _) => Err(error::unusable(self.pending_words()).hint(self.pending_hint()).into()),
+            (Status::RotationPending, _) => Err(self.pending_error()),
             (Status::Expired, _) => Err(error::unusable(format!(
                 "token '{}' expired {}",
                 self.name,
@@ -361,6 +361,11 @@ impl Record {
             self.provider.map(Provider::as_str).unwrap_or("its provider"),
             crate::when::relative(self.rotation_pending.unwrap_or_default(), crate::when::now())
         )
+    }
+
+    /// Why a token with a rotation-pending mark is held back, and what to do (exit 4).
+    pub(crate) fn pending_error(&self) -> anyhow::Error {
+        error::unusable(self.pending_words()).hint(self.pending_hint()).into()
     }
 
     /// What to do about it: the old secret is never sent to rotate again.
@@ -413,6 +418,40 @@ pub(crate) struct Issuer {
 }
 
 impl Issuer {
+    /// What `r` says about its issuer.
+    pub(crate) fn of(r: &Record) -> Issuer {
+        Issuer {
+            provider: r.provider,
+            url: r.provider_url.clone(),
+            on_rotate: r.on_rotate.clone(),
+            on_revoke: r.on_revoke.clone(),
+            on_inspect: r.on_inspect.clone(),
+        }
+    }
+
+    /// The command line of the hook for `what`, when there is one.
+    pub(crate) fn hook(&self, what: Hook) -> Option<&str> {
+        match what {
+            Hook::Rotate => self.on_rotate.as_deref(),
+            Hook::Revoke => self.on_revoke.as_deref(),
+            Hook::Inspect => self.on_inspect.as_deref(),
+        }
+    }
+
+    /// The hook for `what`, to set.
+    pub(crate) fn hook_mut(&mut self, what: Hook) -> &mut Option<String> {
+        match what {
+            Hook::Rotate => &mut self.on_rotate,
+            Hook::Revoke => &mut self.on_revoke,
+            Hook::Inspect => &mut self.on_inspect,
+        }
+    }
+
+    /// Whether it has any hook.
+    pub(crate) fn hooked(&self) -> bool {
+        Hook::ALL.iter().any(|&h| self.hook(h).is_some())
+    }
+
     /// Put it into `r`.
     pub(crate) fn apply(self, r: &mut Record) {
         r.provider = self.provider;

@@ -138,6 +138,29 @@ fn regenerate_asks_for_a_one_time_password_when_the_registry_wants_one() {
     }
 }
 
+/// A registry that will not make a token this way (registry.npmjs.org has made no classic
+/// tokens since December 2025): exit 5, nothing changed, and the manual path named.
+#[test]
+fn a_registry_that_refuses_to_create_a_token_gets_the_manual_path() {
+    use crate::support::forge::Forge;
+    let env = own_env();
+    let forge = Forge::start();
+    let old = "npm_abcdefghijklmnopqrstuvwxyz0123456789";
+    forge.npm_account("bob", PASSWORD, None, old);
+    env.import("np", old, &["--provider-url", &format!("{}/npm", forge.url())]);
+    for status in [400, 403, 422] {
+        forge.fault(serde_json::json!({"path": "/npm/-/npm/v1/tokens", "method": "POST", "status": status,
+            "body": {"error": "classic tokens are no longer created"}}));
+        let mut pty = env.on_pty(&["regenerate", "np"]);
+        pty.expect("npm password", WITHIN);
+        pty.send(&format!("{PASSWORD}\n"));
+        let out = pty.finish(WITHIN);
+        assert_eq!(out.code, 5, "HTTP {status}: {out}");
+        assert!(out.stdout.contains("npm token create") && out.stdout.contains("import np --replace"), "{out}");
+        assert_eq!(env.get("np"), old, "nothing changed, no pending mark");
+    }
+}
+
 /// SHA-512 of `s` in hex, by coreutils' `sha512sum`.
 fn sha512_hex(s: &str) -> String {
     let out = run_std(std::process::Command::new("sha512sum"), s.as_bytes());

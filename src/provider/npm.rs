@@ -144,8 +144,18 @@ pub fn rotate(t: &Target, ask: &dyn Asker) -> std::result::Result<Rotated, Rotat
                     .into(),
             ));
         }
-        403 => {
-            return Err(not_done(api.refused("to create a token", &r, "the account may not create tokens this way")));
+        // registry.npmjs.org no longer makes classic tokens and may refuse this request: say how
+        // to make one by hand (README, "npm").
+        400 | 403 | 422 => {
+            return Err(not_done(api.refused(
+                "to create a token this way",
+                &r,
+                &format!(
+                    "make one by hand (`npm login`, then `npm token create`, or the registry's web page), store \
+                     it with `tokctl import {} --replace`, then revoke the old one (`npm token revoke ID`)",
+                    t.name
+                ),
+            )));
         }
         429 => return Err(not_done(api.rate_limited(&r))),
         s => {
